@@ -1,0 +1,43 @@
+# Echomate: `make dev` runs the whole backend on 127.0.0.1; `make test` runs every check.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Every AWS call made by a make target goes to moto or nowhere: dummy credentials, no metadata.
+export AWS_EC2_METADATA_DISABLED := true
+LOCAL_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+
+.PHONY: dev test lint cfn-lint pytest package bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+dev: $(STAMP) ## the API on http://127.0.0.1:8000 (PORT=...), moto on 127.0.0.1:5000 (MOTO_PORT=...)
+	$(BIN)/python -m devstack
+
+test: lint cfn-lint pytest package ## everything CI runs
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+cfn-lint: $(STAMP)
+	$(BIN)/cfn-lint infra/template.yaml
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest
+
+package: $(STAMP) ## the prod deployment package, built as `chalice deploy` would build it
+	rm -rf build/package
+	$(LOCAL_AWS) $(BIN)/chalice package --stage prod build/package
+	@ls -l build/package
+
+bench: $(STAMP)
+	$(BIN)/python bench/cold_start.py
+
+clean:
+	rm -rf $(VENV) build .devstack .pytest_cache .ruff_cache

@@ -1,0 +1,232 @@
+"""Echomate's API: routes, the authorizer, and the one place domain errors become HTTP.
+
+Each view parses nothing itself and calls one chalicelib function. ``route`` registers a view with
+Chalice and describes it for the OpenAPI document; its wrapper identifies the caller, checks the
+route's groups, validates the body and query with the route's pydantic models and maps domain
+errors to Chalice's ``{"Code", "Message"}`` envelope. Nothing here creates a boto3 client or
+imports Pillow at import time.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib import __version__, auth, openapi
+from chalicelib.config import SettingsError, get_settings, startup_value
+from chalicelib.db import Page
+from chalicelib.errors import (
+    Conflict,
+    EchomateError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+    Unprocessable,
+    UnsupportedMedia,
+)
+from chalicelib.models import ApiModel, HealthOut, SessionOut
+from chalicelib.openapi import RouteSpec
+
+app = Chalice(app_name="echomate")
+app.debug = startup_value("ECHOMATE_DEBUG") == "true"  # validated with the rest on first use
+app.log.setLevel(logging.INFO)
+app.api.cors = CORSConfig(
+    allow_origin=startup_value("CORS_ALLOW_ORIGIN", "*"),
+    allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+    expose_headers=["Retry-After", "ETag"],
+    max_age=600,
+)
+
+# Where API Gateway verifies tokens (the cloud), private routes carry the Cognito authorizer.
+# Where nothing does (chalice local, chalice.test.Client), the app verifies them itself: chalice
+# local's stand-in for the authorizer only base64-decodes the token and crashes on garbage.
+if startup_value("VERIFY_TOKENS_IN_APP") == "true":
+    AUTHORIZER = None
+else:
+    AUTHORIZER = CognitoUserPoolAuthorizer(
+        "EchomateUserPool", provider_arns=[startup_value("COGNITO_USER_POOL_ARN")]
+    )
+
+ROUTES: list[RouteSpec] = []
+
+_STATUS: dict[type[EchomateError], tuple[int, str]] = {
+    Invalid: (400, "BadRequestError"),
+    Unauthorized: (401, "UnauthorizedError"),
+    Forbidden: (403, "ForbiddenError"),
+    NotFound: (404, "NotFoundError"),
+    Conflict: (409, "ConflictError"),
+    TooLarge: (413, "RequestEntityTooLargeError"),
+    UnsupportedMedia: (415, "UnsupportedMediaType"),
+    Unprocessable: (422, "UnprocessableEntityError"),
+    RateLimited: (429, "TooManyRequestsError"),
+    Unavailable: (503, "ServiceUnavailableError"),
+}
+
+
+def route(
+    path: str,
+    method: str = "GET",
+    *,
+    summary: str,
+    public: bool = False,
+    groups: tuple[str, ...] = (),
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+    headers: tuple[str, ...] = (),
+) -> Callable:
+    """Register a view. Private unless ``public``; ``groups`` restricts it to those groups.
+
+    The view receives ``caller`` (an ``auth.Identity``) when private, ``body`` and ``query``
+    (validated models) when the route declares them, and the path parameters.
+    """
+    spec = RouteSpec(
+        path=path,
+        method=method,
+        summary=summary,
+        public=public,
+        groups=groups,
+        body=body,
+        query=query,
+        response=response,
+        status=status,
+        errors=errors,
+        headers=headers,
+    )
+
+    def register(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def handler(**params: str) -> Response:
+            return _handle(spec, view, params)
+
+        app.route(path, methods=[method], authorizer=None if public else AUTHORIZER)(handler)
+        ROUTES.append(spec)
+        return handler
+
+    return register
+
+
+def _handle(spec: RouteSpec, view: Callable, params: dict[str, str]) -> Response:
+    request = app.current_request
+    try:
+        get_settings()  # fail fast, with every bad setting named, before touching anything
+        kwargs: dict[str, Any] = dict(params)
+        if not spec.public:
+            claims = (request.context.get("authorizer") or {}).get("claims")
+            caller = auth.identify(request.headers, claims)
+            caller.require_group(*spec.groups)
+            kwargs["caller"] = caller
+        if spec.body is not None:
+            kwargs["body"] = _validated(spec.body, _json_body(request.raw_body), "body")
+        if spec.query is not None:
+            kwargs["query"] = _validated(spec.query, dict(request.query_params or {}), "query")
+        return _respond(view(**kwargs), spec.status)
+    except EchomateError as exc:
+        return error_response(exc)
+    except SettingsError:
+        app.log.exception("configuration error")
+        return _envelope(500, "InternalServerError", "the service is misconfigured")
+    except Exception:
+        app.log.exception("unhandled error in %s %s", spec.method, spec.path)
+        return _envelope(500, "InternalServerError", "internal error")
+
+
+def _json_body(raw: bytes | None) -> Any:
+    if not raw:
+        raise Invalid("body: a JSON object is required", [{"field": "body", "reason": "missing"}])
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Invalid("body: malformed JSON", [{"field": "body", "reason": "malformed"}]) from exc
+
+
+def _validated(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+    if not isinstance(data, dict):
+        raise Invalid(f"{where}: a JSON object is required", [{"field": where, "reason": "type"}])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [
+            {
+                "field": ".".join(str(p) for p in err["loc"]) or where,
+                "reason": err["type"],
+                "message": err["msg"],
+            }
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+        first = details[0]
+        raise Invalid(f"{first['field']}: {first['message']}", details) from None
+
+
+def _respond(result: Any, status: int) -> Response:
+    if result is None:
+        return Response(body="", status_code=204 if status == 200 else status)
+    if isinstance(result, ApiModel):
+        result = result.to_json()
+    elif isinstance(result, Page):
+        result = result.as_json()
+    return Response(body=result, status_code=status, headers={"Content-Type": "application/json"})
+
+
+def error_response(exc: EchomateError) -> Response:
+    """The HTTP answer to a domain error: Chalice's envelope, plus details and Retry-After."""
+    status, code = next(
+        (_STATUS[c] for c in type(exc).__mro__ if c in _STATUS), (400, "BadRequestError")
+    )
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    return _envelope(status, code, exc.message, exc.details, headers)
+
+
+def _envelope(
+    status: int,
+    code: str,
+    message: str,
+    details: list | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {"Code": code, "Message": message}
+    if details:
+        body["Details"] = details
+    return Response(
+        body=body,
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+# Health and docs ----------------------------------------------------------------------------------
+@route("/health", public=True, response=HealthOut, summary="Liveness and version")
+def get_health() -> HealthOut:
+    return HealthOut(status="ok", version=__version__)
+
+
+@route("/openapi.json", public=True, summary="This OpenAPI 3.1 document")
+def get_openapi() -> dict:
+    return _openapi_document()
+
+
+@functools.cache
+def _openapi_document() -> dict:
+    return openapi.build_document(ROUTES, title="Echomate API", version=__version__)
+
+
+# Auth ---------------------------------------------------------------------------------------------
+@route(
+    "/auth/session",
+    response=SessionOut,
+    summary="The caller as the ID token shows them (extension: a cheap token check)",
+)
+def get_session(caller: auth.Identity) -> SessionOut:
+    return caller.session()

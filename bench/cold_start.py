@@ -1,0 +1,79 @@
+"""Cold start: how long `import app` takes in a fresh interpreter, against baselines.
+
+Prints the median of N fresh-process imports for the app and, in the same run, for
+`import chalice` alone and for `import boto3` (what importing it eagerly would add), with the
+prod stage's environment. Also checks what the import leaves loaded:
+no boto3, no botocore client, no Pillow.
+
+    .venv/bin/python bench/cold_start.py [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _stage_env(stage: str) -> dict[str, str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    return {
+        **config.get("environment_variables", {}),
+        **config["stages"][stage].get("environment_variables", {}),
+    }
+
+
+ENV = _stage_env("prod")  # what the deployed function sees
+PROBE = """
+import sys, time, json
+t = time.perf_counter()
+{statement}
+elapsed = time.perf_counter() - t
+print(json.dumps({{"ms": elapsed * 1000,
+                  "boto3": "boto3" in sys.modules, "botocore": "botocore" in sys.modules,
+                  "PIL": any(m == "PIL" or m.startswith("PIL.") for m in sys.modules),
+                  "jwt": "jwt" in sys.modules}}))
+"""
+
+
+def measure(statement: str, runs: int) -> dict:
+    times, last = [], {}
+    env = {**os.environ, **ENV}
+    command = [sys.executable, "-c", PROBE.format(statement=statement)]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)  # warm caches
+    for _ in range(runs):
+        out = subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+        last = json.loads(out.stdout)
+        times.append(last["ms"])
+    return {"median_ms": statistics.median(times), **{k: v for k, v in last.items() if k != "ms"}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    runs = parser.parse_args().runs
+    cases = {
+        "import chalice (baseline)": "import chalice",
+        "import app": "import app",
+        "import boto3 (not done at start)": "import boto3",
+    }
+    print(f"cold import, median of {runs} fresh interpreters, Python {sys.version.split()[0]}")
+    print(f"{'':34} {'median':>9}  loaded after import")
+    results = {}
+    for name, statement in cases.items():
+        results[name] = result = measure(statement, runs)
+        loaded = ", ".join(k for k in ("boto3", "botocore", "PIL", "jwt") if result[k]) or "-"
+        print(f"{name:34} {result['median_ms']:7.1f}ms  {loaded}")
+    app_ms = results["import app"]["median_ms"]
+    base_ms = results["import chalice (baseline)"]["median_ms"]
+    print(f"app / chalice alone: {app_ms / base_ms:.2f}x; app adds {app_ms - base_ms:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Lazily created, cached boto3 clients and resources.
+
+Nothing is created at import time (cold start): boto3 itself is imported on first use. The
+endpoint comes from the settings, so on the local stages every call goes to the moto server.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from chalicelib.config import get_settings
+
+
+@cache
+def _session() -> Any:
+    import boto3
+
+    return boto3.session.Session(region_name=get_settings().region)
+
+
+def _config(service: str) -> Any:
+    from botocore.config import Config
+
+    options: dict[str, Any] = {
+        "retries": {"mode": "standard", "max_attempts": 3},
+        "connect_timeout": 2,
+        "read_timeout": 10,
+    }
+    if service == "s3":
+        # Presigned URLs must be SigV4 (required with a custom endpoint, and in every region).
+        options["signature_version"] = "s3v4"
+    return Config(**options)
+
+
+@cache
+def client(service: str) -> Any:
+    """The shared boto3 client for ``service``."""
+    return _session().client(
+        service, endpoint_url=get_settings().aws_endpoint_url, config=_config(service)
+    )
+
+
+@cache
+def table() -> Any:
+    """The single DynamoDB table, as a boto3 resource Table."""
+    resource = _session().resource(
+        "dynamodb", endpoint_url=get_settings().aws_endpoint_url, config=_config("dynamodb")
+    )
+    return resource.Table(get_settings().table_name)
+
+
+def reset() -> None:
+    """Forget every cached client (tests switch between moto instances)."""
+    for cached in (_session, client, table):
+        cached.cache_clear()

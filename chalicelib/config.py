@@ -1,0 +1,126 @@
+"""Every setting the app reads, in one place.
+
+Settings come from the stage's environment variables (``.chalice/config.json``). On the embedded
+stack, ids that only exist once the stack is provisioned (the Cognito pool, the stream ARN) come
+from a generated outputs file named by ``STACK_OUTPUTS_FILE``; a variable in the environment wins
+over the file. Nothing else in the code reads ``os.environ``.
+
+``get_settings()`` validates everything once, on first use (not at import: ``chalice.test.Client``
+applies a stage's variables only during a call, and cold start matters). ``startup_value()`` is the
+unvalidated read that decorators need at import time (bucket of an S3 handler, authorizer ARN).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from ipaddress import ip_address
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from chalicelib import __version__
+
+Stage = Literal["local", "dev", "prod", "test"]
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or invalid: the function must not start."""
+
+
+def _environment() -> dict[str, str]:
+    values: dict[str, str] = {}
+    outputs_file = os.environ.get("STACK_OUTPUTS_FILE")
+    if outputs_file:
+        try:
+            with open(outputs_file, encoding="utf-8") as handle:
+                values.update({k: str(v) for k, v in json.load(handle).items()})
+        except FileNotFoundError as exc:
+            raise SettingsError(
+                f"STACK_OUTPUTS_FILE={outputs_file} does not exist: start the embedded stack "
+                "with `make dev` (it provisions the resources and writes this file)"
+            ) from exc
+    values.update(os.environ)
+    return values
+
+
+def startup_value(name: str, default: str = "") -> str:
+    """A raw setting for import-time wiring (event sources, authorizer), not validated."""
+    return _environment().get(name, default)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseModel):
+    """The validated settings of one stage."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    stage: Stage = Field(alias="ECHOMATE_STAGE")
+    debug: bool = Field(False, alias="ECHOMATE_DEBUG")
+    version: str = __version__
+    region: str = Field(alias="AWS_DEFAULT_REGION")
+    aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
+    table_name: str = Field(alias="TABLE_NAME", min_length=3)
+    media_bucket: str = Field(alias="MEDIA_BUCKET", min_length=3)
+    user_pool_id: str = Field(alias="COGNITO_USER_POOL_ID", min_length=1)
+    app_client_id: str = Field(alias="COGNITO_APP_CLIENT_ID", min_length=1)
+    # True where nothing in front of the app checks tokens (chalice local, chalice.test.Client):
+    # the app then verifies every ID token itself against the pool's JWKS.
+    verify_tokens: bool = Field(False, alias="VERIFY_TOKENS_IN_APP")
+    cognito_issuer: str | None = Field(None, alias="COGNITO_ISSUER")
+    jwks_url: str | None = Field(None, alias="COGNITO_JWKS_URL")
+    cursor_secret: SecretStr | None = Field(None, alias="CURSOR_SECRET")
+    cursor_secret_arn: str | None = Field(None, alias="CURSOR_SECRET_ARN")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.verify_tokens and not self.cognito_issuer:
+            raise ValueError("COGNITO_ISSUER is required when VERIFY_TOKENS_IN_APP is true")
+        if not (self.cursor_secret or self.cursor_secret_arn):
+            raise ValueError("one of CURSOR_SECRET or CURSOR_SECRET_ARN is required")
+        if self.cursor_secret and len(self.cursor_secret.get_secret_value()) < 16:
+            raise ValueError("CURSOR_SECRET must be at least 16 characters")
+        if self.stage in ("local", "test"):
+            # The local stages must never reach real AWS, whatever credentials lie around.
+            if self.stage == "local" and not self.aws_endpoint_url:
+                raise ValueError("AWS_ENDPOINT_URL is required on the local stage (run `make dev`)")
+            if self.aws_endpoint_url and not _is_loopback(self.aws_endpoint_url):
+                raise ValueError("AWS_ENDPOINT_URL must point at 127.0.0.1 on the local stages")
+            if self.jwks_url and not _is_loopback(self.jwks_url):
+                raise ValueError("COGNITO_JWKS_URL must point at 127.0.0.1 on the local stages")
+        elif self.debug:
+            raise ValueError("ECHOMATE_DEBUG may only be true on the local stages")
+        return self
+
+    @property
+    def jwks_location(self) -> str:
+        """Where the pool's signing keys are published."""
+        return self.jwks_url or f"{self.cognito_issuer}/.well-known/jwks.json"
+
+
+@cache
+def get_settings() -> Settings:
+    """The stage's settings, validated on first use; fails fast naming every bad setting."""
+    env = _environment()
+    if "AWS_DEFAULT_REGION" not in env and "AWS_REGION" in env:
+        env["AWS_DEFAULT_REGION"] = env["AWS_REGION"]
+    try:
+        return Settings.model_validate(env)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SettingsError(f"invalid configuration: {problems}") from None

@@ -1,0 +1,436 @@
+"""The single-table access layer.
+
+Items go in as plain dicts built from ``keys``; they come out as models or plain dicts with the
+key attributes stripped and every ``Decimal`` turned back into an int (or a float), so a count is
+a JSON integer. Lists are paginated with opaque cursors: base64url of the last item's key, signed
+with HMAC-SHA256 over the listing they belong to, so a tampered or transplanted cursor is a 400.
+Conditional writes that fail become domain errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import random
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from chalicelib import aws
+from chalicelib.config import get_settings
+from chalicelib.errors import Conflict, EchomateError, Invalid, RateLimited
+from chalicelib.keys import INDEX_KEYS, KEY_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE
+
+M = TypeVar("M", bound=BaseModel)
+MAX_PAGE = 100
+_MAX_CURSOR_LENGTH = 2048
+_TRANSACTION_ATTEMPTS = 4
+
+
+# Conversion at the storage edge ------------------------------------------------------------------
+def plain(value: Any) -> Any:
+    """A DynamoDB value as plain JSON-ready Python (Decimal → int/float, sets → sorted lists)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(plain(v) for v in value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    return value
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An item without its key and TTL attributes, as plain Python."""
+    return {k: plain(v) for k, v in item.items() if k not in KEY_ATTRIBUTES and k != TTL_ATTRIBUTE}
+
+
+# Cursors ------------------------------------------------------------------------------------------
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def encode_cursor(key: Mapping[str, str], scope: str, secret: bytes) -> str:
+    """An opaque, URL-safe cursor for ``key`` valid only for the listing named by ``scope``."""
+    payload = _b64(json.dumps(dict(key), separators=(",", ":"), sort_keys=True).encode())
+    return f"{payload}.{_sign(payload, scope, secret)}"
+
+
+def decode_cursor(cursor: str, scope: str, secret: bytes, attributes: Iterable[str]) -> dict:
+    """The key inside ``cursor``; ``Invalid`` if it was tampered with or belongs elsewhere."""
+    bad = Invalid("cursor: invalid cursor", [{"field": "cursor", "reason": "invalid"}])
+    if not cursor or len(cursor) > _MAX_CURSOR_LENGTH or cursor.count(".") != 1:
+        raise bad
+    payload, signature = cursor.split(".")
+    if not hmac.compare_digest(signature.encode(), _sign(payload, scope, secret).encode()):
+        raise bad
+    try:
+        key = json.loads(_unb64(payload))
+    except (binascii.Error, ValueError) as exc:
+        raise bad from exc
+    if (
+        not isinstance(key, dict)
+        or set(key) != set(attributes)
+        or not all(isinstance(v, str) for v in key.values())
+    ):
+        raise bad
+    return key
+
+
+def _sign(payload: str, scope: str, secret: bytes) -> str:
+    mac = hmac.new(secret, f"{scope}\n{payload}".encode(), hashlib.sha256).digest()
+    return _b64(mac[:18])
+
+
+@cache
+def cursor_secret() -> bytes:
+    """The HMAC key of cursors: from the settings, or fetched once from Secrets Manager."""
+    settings = get_settings()
+    if settings.cursor_secret:
+        return settings.cursor_secret.get_secret_value().encode()
+    answer = aws.client("secretsmanager").get_secret_value(SecretId=settings.cursor_secret_arn)
+    return answer["SecretString"].encode()
+
+
+# Pages --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Page(Generic[M]):
+    """One page of a list and the cursor of the next one (None when there is no more)."""
+
+    items: list[Any]
+    next_cursor: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        items = [
+            i.model_dump(mode="json", by_alias=True) if isinstance(i, BaseModel) else i
+            for i in self.items
+        ]
+        return {"items": items, "nextCursor": self.next_cursor}
+
+
+def check_limit(limit: int) -> int:
+    """Page sizes are 1..100; out of range is a 400 (never clamped)."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise Invalid(
+            f"limit: must be between 1 and {MAX_PAGE}",
+            [{"field": "limit", "reason": "out_of_range"}],
+        )
+    return limit
+
+
+# Transactions -------------------------------------------------------------------------------------
+@dataclass
+class TxOp:
+    """One operation of a TransactWriteItems call, with the error its failed condition means."""
+
+    kind: str  # Put | Update | Delete | ConditionCheck
+    params: dict[str, Any]
+    on_condition_failure: EchomateError | None = None
+
+
+def tx_put(
+    item: Mapping[str, Any],
+    condition: str | None = None,
+    *,
+    values: Mapping[str, Any] | None = None,
+    names: Mapping[str, str] | None = None,
+    on_fail: EchomateError | None = None,
+) -> TxOp:
+    """Put ``item``; ``condition`` e.g. ``attribute_not_exists(PK)``."""
+    return TxOp(
+        "Put",
+        _params(
+            Item=dict(item),
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ExpressionAttributeNames=names,
+        ),
+        on_fail,
+    )
+
+
+def tx_update(
+    key: Mapping[str, str],
+    update: str,
+    condition: str | None = None,
+    *,
+    values: Mapping[str, Any] | None = None,
+    names: Mapping[str, str] | None = None,
+    on_fail: EchomateError | None = None,
+) -> TxOp:
+    """Update the item at ``key`` (counters move here, in the same transaction)."""
+    return TxOp(
+        "Update",
+        _params(
+            Key=dict(key),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ExpressionAttributeNames=names,
+        ),
+        on_fail,
+    )
+
+
+def tx_delete(
+    key: Mapping[str, str],
+    condition: str | None = None,
+    *,
+    values: Mapping[str, Any] | None = None,
+    names: Mapping[str, str] | None = None,
+    on_fail: EchomateError | None = None,
+) -> TxOp:
+    """Delete the item at ``key``."""
+    return TxOp(
+        "Delete",
+        _params(
+            Key=dict(key),
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ExpressionAttributeNames=names,
+        ),
+        on_fail,
+    )
+
+
+def tx_check(
+    key: Mapping[str, str],
+    condition: str,
+    *,
+    values: Mapping[str, Any] | None = None,
+    names: Mapping[str, str] | None = None,
+    on_fail: EchomateError | None = None,
+) -> TxOp:
+    """Require ``condition`` on another item without writing it."""
+    return TxOp(
+        "ConditionCheck",
+        _params(
+            Key=dict(key),
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ExpressionAttributeNames=names,
+        ),
+        on_fail,
+    )
+
+
+def _params(**params: Any) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}
+
+
+# The store ----------------------------------------------------------------------------------------
+class Store:
+    """Access to the single table. Takes the boto3 Table and client so tests can pass others."""
+
+    def __init__(self, table: Any, client: Any, secret: bytes) -> None:
+        self._table = table
+        self._client = client
+        self._secret = secret
+
+    @property
+    def table_name(self) -> str:
+        return self._table.name
+
+    def get(
+        self, pk: str, sk: str, model: type[M] | None = None, *, consistent: bool = False
+    ) -> Any:
+        """The item at (pk, sk) as ``model`` (or a plain dict), None if absent."""
+        answer = self._call(self._table.get_item, Key={PK: pk, SK: sk}, ConsistentRead=consistent)
+        item = answer.get("Item")
+        return None if item is None else _as(item, model)
+
+    def put(
+        self,
+        item: Mapping[str, Any],
+        *,
+        condition: str | None = None,
+        on_fail: EchomateError | None = None,
+    ) -> None:
+        """Write ``item``; a failed ``condition`` raises ``on_fail`` (default: Conflict)."""
+        params: dict[str, Any] = {"Item": dict(item)}
+        if condition:
+            params["ConditionExpression"] = condition
+        try:
+            self._call(self._table.put_item, **params)
+        except _ConditionFailed as exc:
+            raise (on_fail or Conflict("already exists")) from exc
+
+    def delete(self, pk: str, sk: str) -> None:
+        """Remove the item at (pk, sk); absent is fine (deletes are idempotent)."""
+        self._call(self._table.delete_item, Key={PK: pk, SK: sk})
+
+    def query_page(
+        self,
+        partition: str,
+        *,
+        index: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        sk_prefix: str | None = None,
+        newest_first: bool = True,
+        model: type[M] | None = None,
+    ) -> Page:
+        """One page of the items of ``partition`` (on the table or a GSI), by sort key.
+
+        Asks for one item more than the page to know whether another page exists, so the
+        last page has no cursor (an exactly full page on AWS would otherwise return one).
+        """
+        from boto3.dynamodb.conditions import Key
+
+        check_limit(limit)
+        pk_name, sk_name = INDEX_KEYS[index]
+        condition = Key(pk_name).eq(partition)
+        if sk_prefix:
+            condition &= Key(sk_name).begins_with(sk_prefix)
+        scope = f"{self.table_name}|{index}|{partition}|{sk_prefix}|{newest_first}"
+        cursor_attributes = sorted({PK, SK, pk_name, sk_name})
+        params: dict[str, Any] = {
+            "KeyConditionExpression": condition,
+            "ScanIndexForward": not newest_first,
+            "Limit": limit + 1,
+        }
+        if index:
+            params["IndexName"] = index
+        if cursor is not None:
+            start = decode_cursor(cursor, scope, self._secret, cursor_attributes)
+            if start[pk_name] != partition:
+                raise Invalid("cursor: invalid cursor", [{"field": "cursor", "reason": "invalid"}])
+            params["ExclusiveStartKey"] = start
+        items: list[dict[str, Any]] = []
+        while len(items) <= limit:
+            answer = self._call(self._table.query, **params)
+            items.extend(answer.get("Items", []))
+            if "LastEvaluatedKey" not in answer:
+                break
+            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+            params["Limit"] = limit + 1 - len(items)
+        next_cursor = None
+        if len(items) > limit:
+            items = items[:limit]
+            last = items[-1]
+            next_cursor = encode_cursor(
+                {a: last[a] for a in cursor_attributes}, scope, self._secret
+            )
+        return Page([_as(i, model) for i in items], next_cursor)
+
+    def batch_get(
+        self, keys: Sequence[tuple[str, str]], model: type[M] | None = None
+    ) -> dict[tuple[str, str], Any]:
+        """Items by key (up to 100), retrying unprocessed keys; absent keys are left out."""
+        found: dict[tuple[str, str], Any] = {}
+        pending = [{PK: pk, SK: sk} for pk, sk in dict.fromkeys(keys)]
+        resource = self._table.meta.client
+        attempt = 0
+        while pending:
+            answer = self._call(
+                resource.batch_get_item, RequestItems={self.table_name: {"Keys": pending[:100]}}
+            )
+            for item in answer.get("Responses", {}).get(self.table_name, []):
+                found[(item[PK], item[SK])] = _as(item, model)
+            unprocessed = answer.get("UnprocessedKeys", {}).get(self.table_name, {})
+            pending = unprocessed.get("Keys", []) + pending[100:]
+            if unprocessed:
+                attempt += 1
+                time.sleep(min(1.0, 0.05 * 2**attempt) * random.random())  # noqa: S311
+        return found
+
+    def transact_write(self, ops: Sequence[TxOp]) -> None:
+        """All of ``ops`` or none. A failed condition raises that op's ``on_fail`` error.
+
+        A transaction conflicting with another one in flight is retried with jitter.
+        """
+        from boto3.dynamodb.types import TypeSerializer
+        from botocore.exceptions import ClientError
+
+        if not 1 <= len(ops) <= 100:
+            raise ValueError("a transaction holds 1 to 100 operations")
+        serializer = TypeSerializer()
+        items = [{op.kind: _serialize(op.params, self.table_name, serializer)} for op in ops]
+        for attempt in range(_TRANSACTION_ATTEMPTS):
+            try:
+                self._client.transact_write_items(TransactItems=items)
+                return
+            except ClientError as exc:
+                code = exc.response["Error"]["Code"]
+                if code == "TransactionCanceledException":
+                    reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                    for op, reason in zip(ops, reasons, strict=False):
+                        if reason == "ConditionalCheckFailed":
+                            raise (op.on_condition_failure or Conflict("conflict")) from exc
+                    if "TransactionConflict" in reasons and attempt + 1 < _TRANSACTION_ATTEMPTS:
+                        time.sleep(0.02 * 2**attempt * (1 + random.random()))  # noqa: S311
+                        continue
+                    if "ThrottlingError" in reasons:
+                        raise RateLimited("the table is busy; retry shortly", 1) from exc
+                    raise Conflict("concurrent update; retry the request") from exc
+                _raise_throttled(exc)
+                raise
+
+    def _call(self, method: Any, **params: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        try:
+            return method(**params)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise _ConditionFailed() from exc
+            _raise_throttled(exc)
+            raise
+
+
+class _ConditionFailed(Exception):
+    pass
+
+
+_THROTTLED = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+}
+
+
+def _raise_throttled(exc: Any) -> None:
+    if exc.response["Error"]["Code"] in _THROTTLED:
+        raise RateLimited("the table is busy; retry shortly", 1) from exc
+
+
+def _serialize(params: Mapping[str, Any], table_name: str, serializer: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"TableName": table_name}
+    for name, value in params.items():
+        if name in ("Item", "Key", "ExpressionAttributeValues"):
+            out[name] = {k: serializer.serialize(v) for k, v in value.items()}
+        else:
+            out[name] = value
+    return out
+
+
+def _as(item: Mapping[str, Any], model: type[M] | None) -> Any:
+    data = from_item(item)
+    return model.model_validate(data) if model else data
+
+
+@cache
+def get_store() -> Store:
+    """The store of the stage's table, created on first use."""
+    return Store(aws.table(), aws.client("dynamodb"), cursor_secret())
+
+
+def reset() -> None:
+    """Forget the cached store (tests switch between moto instances)."""
+    get_store.cache_clear()
+    cursor_secret.cache_clear()

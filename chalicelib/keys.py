@@ -1,0 +1,137 @@
+"""Every DynamoDB key format of the single table, as small pure functions.
+
+The table has PK/SK and three overloaded GSIs (GSI1PK/GSI1SK ... GSI3PK/GSI3SK). Ids are ULIDs
+(time-sortable), so an SK built from an id sorts by creation time. ``docs/data-model.md`` lists
+which request uses which key. No other module writes a key string.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+PK, SK = "PK", "SK"
+GSI1, GSI2, GSI3 = "GSI1", "GSI2", "GSI3"
+#: attribute names of each index's (partition, sort) key; None is the table itself
+INDEX_KEYS: dict[str | None, tuple[str, str]] = {
+    None: (PK, SK),
+    GSI1: ("GSI1PK", "GSI1SK"),
+    GSI2: ("GSI2PK", "GSI2SK"),
+    GSI3: ("GSI3PK", "GSI3SK"),
+}
+KEY_ATTRIBUTES = frozenset(name for pair in INDEX_KEYS.values() for name in pair)
+TTL_ATTRIBUTE = "ttl"
+
+PROFILE_SK = "PROFILE"
+HANDLE_SK = "HANDLE"
+MEDIA_SK = "MEDIA"
+POST_SK = "POST"
+COUNTER_SK = "COUNTER"
+
+
+def _part(value: str) -> str:
+    """One component of a key: non-empty and free of the separator."""
+    if not value or "#" in value:
+        raise ValueError(f"invalid key component: {value!r}")
+    return value
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form used for handles and search keys."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# Users ------------------------------------------------------------------------------------------
+def user_pk(user_id: str) -> str:
+    """Partition of everything a user owns directly (profile, follow edges out)."""
+    return f"USER#{_part(user_id)}"
+
+
+def handle_pk(handle: str) -> str:
+    """Reservation of a handle; case-insensitive, so ``Ana`` and ``ana`` collide."""
+    return f"HANDLE#{_part(fold(handle))}"
+
+
+def search_pk(term: str) -> str:
+    """GSI1 partition of the search items, one per first folded character of a term."""
+    return f"SEARCH#{_part(fold(term)[:1])}"
+
+
+def search_sk(term: str, user_id: str) -> str:
+    """GSI1 sort key of a search item: queried with ``begins_with`` on the folded prefix."""
+    return f"{_part(fold(term))}#{_part(user_id)}"
+
+
+# Follow graph -----------------------------------------------------------------------------------
+def follow_sk(followee_id: str) -> str:
+    """SK of the edge item under ``user_pk(follower)``: one item per edge, checked on write."""
+    return f"FOLLOWS#{_part(followee_id)}"
+
+
+def followers_pk(user_id: str) -> str:
+    """GSI1 partition listing a user's followers (edges point at them), newest first."""
+    return f"FOLLOWERS#{_part(user_id)}"
+
+
+def following_pk(user_id: str) -> str:
+    """GSI2 partition listing whom a user follows, newest first."""
+    return f"FOLLOWING#{_part(user_id)}"
+
+
+# Media and posts ---------------------------------------------------------------------------------
+def media_pk(media_id: str) -> str:
+    return f"MEDIA#{_part(media_id)}"
+
+
+def post_pk(post_id: str) -> str:
+    """Partition of a post with its likes and comments."""
+    return f"POST#{_part(post_id)}"
+
+
+def user_posts_pk(user_id: str) -> str:
+    """GSI1 partition of a user's posts (sort key: the post id, a ULID)."""
+    return f"POSTS#{_part(user_id)}"
+
+
+def like_sk(user_id: str) -> str:
+    return f"LIKE#{_part(user_id)}"
+
+
+def comment_sk(comment_id: str) -> str:
+    return f"COMMENT#{_part(comment_id)}"
+
+
+def timeline_pk(user_id: str) -> str:
+    """A user's home-feed partition (post references fanned out on write)."""
+    return f"FEED#{_part(user_id)}"
+
+
+def hashtag_pk(tag: str) -> str:
+    return f"TAG#{_part(fold(tag))}"
+
+
+def explore_pk(bucket: str) -> str:
+    """GSI2 partition of recent public posts, one per time bucket (e.g. an hour)."""
+    return f"EXPLORE#{_part(bucket)}"
+
+
+# Activity, moderation, limits ---------------------------------------------------------------------
+def activity_pk(user_id: str) -> str:
+    return f"ACTIVITY#{_part(user_id)}"
+
+
+def report_sk(reporter_id: str) -> str:
+    """SK of a report under ``post_pk``: one report per user per post."""
+    return f"REPORT#{_part(reporter_id)}"
+
+
+REPORTS_PK = "REPORTS"  # GSI1 partition of every report, newest first (low volume)
+
+
+def rate_limit_pk(scope: str, subject: str) -> str:
+    """A fixed-window counter; the SK is the window start, the item expires by TTL."""
+    return f"RATE#{_part(scope)}#{_part(subject)}"
+
+
+def idempotency_pk(user_id: str, operation: str, key: str) -> str:
+    return f"IDEMPOTENCY#{_part(user_id)}#{_part(operation)}#{_part(key)}"

@@ -1,0 +1,138 @@
+"""The OpenAPI 3.1 document, generated from the route table and the pydantic models.
+
+``app.py`` describes each route once (``RouteSpec``) when it registers it; this module turns the
+list into the document served at ``/openapi.json``. Pure: no I/O, unit-tested.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from chalicelib.models import ErrorOut
+
+_ERRORS = {
+    "400": "invalid input",
+    "401": "missing, invalid or expired token",
+    "403": "not allowed",
+    "404": "not found",
+    "409": "conflict",
+    "413": "too large",
+    "415": "unsupported media type",
+    "422": "well-formed but refused",
+    "429": "rate limited (see Retry-After)",
+    "503": "a dependency is unavailable; retry",
+}
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """What the document says of one route; also what app.py enforces for it."""
+
+    path: str
+    method: str
+    summary: str
+    public: bool = False
+    groups: tuple[str, ...] = ()
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    headers: tuple[str, ...] = field(default=())  # request headers it reads (If-Match, ...)
+
+
+def build_document(routes: Iterable[RouteSpec], *, title: str, version: str) -> dict[str, Any]:
+    """An OpenAPI 3.1 document describing ``routes``."""
+    from pydantic.json_schema import models_json_schema  # only when the document is asked for
+
+    routes = list(routes)
+    inputs = [(r.body, "validation") for r in routes if r.body is not None]
+    outputs = [(r.response, "serialization") for r in routes if r.response is not None]
+    _, defs = models_json_schema(
+        list(dict.fromkeys([*inputs, *outputs, (ErrorOut, "serialization")])),
+        by_alias=True,
+        ref_template="#/components/schemas/{model}",
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for spec in routes:
+        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {
+                "cognito": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "A Cognito ID token (a `Bearer ` prefix is accepted).",
+                }
+            },
+        },
+    }
+
+
+def _operation(spec: RouteSpec) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": spec.summary,
+        "operationId": f"{spec.method.lower()}{_camel_path(spec.path)}",
+        "security": [] if spec.public else [{"cognito": []}],
+    }
+    if spec.groups:
+        operation["x-required-groups"] = list(spec.groups)
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", spec.path)
+    ]
+    if spec.query is not None:
+        schema = spec.query.model_json_schema(by_alias=True)
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            parameters.append(
+                {"name": name, "in": "query", "required": name in required, "schema": prop}
+            )
+    parameters += [
+        {"name": h, "in": "header", "required": False, "schema": {"type": "string"}}
+        for h in spec.headers
+    ]
+    if parameters:
+        operation["parameters"] = parameters
+    if spec.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(spec.body)}},
+        }
+    ok: dict[str, Any] = {"description": "success"}
+    if spec.response is not None:
+        ok["content"] = {"application/json": {"schema": _ref(spec.response)}}
+    responses: dict[str, Any] = {str(spec.status): ok}
+    codes = set(spec.errors)
+    if spec.body is not None or spec.query is not None:
+        codes.add(400)
+    if not spec.public:
+        codes.add(401)
+    if spec.groups:
+        codes.add(403)
+    for code in sorted(codes):
+        responses[str(code)] = {
+            "description": _ERRORS.get(str(code), "error"),
+            "content": {"application/json": {"schema": _ref(ErrorOut)}},
+        }
+    operation["responses"] = responses
+    return operation
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _camel_path(path: str) -> str:
+    words = re.findall(r"[A-Za-z0-9]+", path.replace("{", "By/"))
+    return "".join(w[:1].upper() + w[1:] for w in words)

@@ -1,0 +1,142 @@
+"""`python -m devstack` (what `make dev` runs): the whole backend on 127.0.0.1, no AWS account.
+
+Starts a moto server (MOTO_PORT, default 5000), provisions infra/template.yaml on it, starts the
+event pump, and serves the API with `chalice local --stage local` (PORT, default 8000). Prints one
+line with the API URL when it answers, and stops everything on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def stage_environment(stage: str) -> dict[str, str]:
+    """The environment variables .chalice/config.json gives ``stage`` (as chalice applies them)."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    env = dict(config.get("environment_variables", {}))
+    env.update(config["stages"][stage].get("environment_variables", {}))
+    return env
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", 5000)))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+    parser.add_argument(
+        "--state-dir",
+        default=os.environ.get("DEVSTACK_DIR", ".devstack"),
+        help="where the generated outputs file is written",
+    )
+    parser.add_argument(
+        "--no-reload", action="store_true", help="don't restart the API when the code changes"
+    )
+    args = parser.parse_args()
+
+    moto_url = f"http://127.0.0.1:{args.moto_port}"
+    from devstack.provision import S3_EVENTS_QUEUE, clients, local_environment, provision
+
+    # Every AWS call of this process and its children goes to moto with dummy credentials.
+    os.environ.update(local_environment(moto_url))
+    os.environ["MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP"] = "true"  # real TOTP codes
+
+    from devstack.motoserver import MotoServer, wait_until
+
+    moto = MotoServer(args.moto_port).start()
+    chalice_local: subprocess.Popen | None = None
+    pump = None
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        started = time.monotonic()
+        settings = provision(moto_url)
+        state_dir = (ROOT / args.state_dir).resolve()
+        state_dir.mkdir(parents=True, exist_ok=True)
+        outputs_file = state_dir / "outputs.json"
+        outputs_file.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+        os.environ["STACK_OUTPUTS_FILE"] = str(outputs_file)
+        os.environ.update(settings)  # and over anything a shell exported under these names
+        print(
+            f"provisioned infra/template.yaml on {moto_url} in "
+            f"{time.monotonic() - started:.1f}s; settings in {outputs_file}",
+            flush=True,
+        )
+
+        pump = _start_pump(clients(moto_url), S3_EVENTS_QUEUE)
+        command = [
+            str(Path(sys.executable).with_name("chalice")),
+            "local",
+            "--stage",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+        ]
+        if args.no_reload:
+            command.append("--no-autoreload")
+        chalice_local = subprocess.Popen(
+            command, cwd=ROOT, env=os.environ.copy(), start_new_session=True
+        )
+        api = f"http://127.0.0.1:{args.port}"
+        wait_until(
+            lambda: _healthy(api) or chalice_local.poll() is not None,
+            60,
+            f"the API did not answer on {api} within 60 s",
+        )
+        if chalice_local.poll() is not None:
+            raise SystemExit(f"chalice local exited with {chalice_local.returncode}")
+        print(f"Echomate API ready at {api} (moto {moto_url}; Ctrl-C stops)", flush=True)
+        return chalice_local.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if chalice_local is not None and chalice_local.poll() is None:
+            os.killpg(chalice_local.pid, signal.SIGTERM)
+            try:
+                chalice_local.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(chalice_local.pid, signal.SIGKILL)
+        if pump is not None:
+            pump.stop()
+        moto.stop()
+        print("embedded stack stopped", flush=True)
+
+
+def _start_pump(make_client, queue_name: str):
+    """Import the app as `chalice local` does (stage variables applied) and pump its events."""
+    from devstack.pump import EventPump
+
+    os.environ.update(stage_environment("local"))
+    sys.path.insert(0, str(ROOT))
+    import app as application
+
+    pump = EventPump(application.app, make_client, queue_name).setup().start()
+    for line in pump.describe():
+        print(f"event pump: {line}", flush=True)
+    return pump
+
+
+def _healthy(api: str) -> bool:
+    try:
+        with urlopen(f"{api}/health", timeout=1) as answer:  # noqa: S310 (loopback only)
+            return answer.status == 200
+    except (URLError, OSError):
+        return False
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Settings for every tier, and a guard: no test may open a connection beyond 127.0.0.1."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+
+import pytest
+
+# Applied before anything imports the app: chalice.test.Client would apply a stage's variables
+# only during each call, and the authorizer wiring is decided at import.
+TEST_ENV = {
+    "ECHOMATE_STAGE": "test",
+    "ECHOMATE_DEBUG": "false",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "TABLE_NAME": "echomate-test",
+    "MEDIA_BUCKET": "echomate-test-media",
+    "COGNITO_USER_POOL_ID": "set-by-the-cognito-fixture",
+    "COGNITO_APP_CLIENT_ID": "set-by-the-cognito-fixture",
+    "COGNITO_ISSUER": "set-by-the-cognito-fixture",
+    "VERIFY_TOKENS_IN_APP": "true",
+    "CURSOR_SECRET": "test-cursor-secret-0123456789",
+}
+for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "STACK_OUTPUTS_FILE", "AWS_REGION"):
+    os.environ.pop(_name, None)
+os.environ.update(TEST_ENV)
+
+_real_connect = socket.socket.connect
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback(host: object) -> bool:
+    if host in ("localhost", None):
+        return True
+    try:
+        return ipaddress.ip_address(str(host)).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_connect(self: socket.socket, address: object) -> object:
+    inet = self.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple)
+    if inet and not _loopback(address[0]):
+        raise ConnectionRefusedError(f"tests may only reach 127.0.0.1, not {address[0]}")
+    return _real_connect(self, address)
+
+
+def _guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+    if not _loopback(host):
+        raise socket.gaierror(f"tests may only reach 127.0.0.1, not {host}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _only_loopback():
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.getaddrinfo = _guarded_getaddrinfo  # type: ignore[assignment]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+    socket.getaddrinfo = _real_getaddrinfo
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    """Every test starts from the test settings, with nothing cached from the one before."""
+    from chalicelib import aws, config, db
+    from chalicelib.auth import signing_keys
+
+    yield
+    os.environ.update(TEST_ENV)
+    config.get_settings.cache_clear()
+    aws.reset()
+    db.reset()
+    signing_keys.cache_clear()
+
+
+@pytest.fixture
+def moto_aws():
+    """moto in-process, with the single table created from infra/template.yaml."""
+    import boto3
+    from moto import mock_aws
+
+    from tests.support import create_table
+
+    with mock_aws():
+        create_table(boto3.client("dynamodb"), TEST_ENV["TABLE_NAME"])
+        boto3.client("s3").create_bucket(Bucket=TEST_ENV["MEDIA_BUCKET"])
+        yield
+
+
+@pytest.fixture
+def store(moto_aws):
+    """The app's table access object, on moto."""
+    from chalicelib.db import get_store
+
+    return get_store()

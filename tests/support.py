@@ -1,0 +1,127 @@
+"""Helpers shared by the test tiers: AWS resources from infra/template.yaml, and tokens."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+from devstack import template
+from devstack.provision import ACCOUNT_ID, REGION, create_cognito
+
+_TABLE_PARAMS = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "BillingMode",
+    "StreamSpecification",
+)
+
+
+def create_table(dynamodb: Any, name: str) -> None:
+    """The single table, with the key schema and indexes of infra/template.yaml."""
+    properties = template.load()["Resources"]["Table"]["Properties"]
+    params = {k: properties[k] for k in _TABLE_PARAMS}
+    params["StreamSpecification"] = {"StreamEnabled": True, **params["StreamSpecification"]}
+    dynamodb.create_table(TableName=name, **params)
+
+
+def create_user_pool(idp: Any, stage: str = "test") -> dict[str, str]:
+    """The pool, app client and groups of infra/template.yaml; returns their ids."""
+    resources = template.load()["Resources"]
+    refs = {"Stage": stage, "AWS::AccountId": ACCOUNT_ID, "AWS::Region": REGION}
+    return create_cognito(idp, resources, refs, {"IsProd": False})
+
+
+def sign_up(
+    idp: Any,
+    client_id: str,
+    email: str,
+    password: str = "Correct-Horse-9",
+    username: str | None = None,
+    groups: tuple[str, ...] = (),
+    pool_id: str | None = None,
+) -> dict[str, str]:
+    """A confirmed user, signed in: their tokens."""
+    idp.sign_up(
+        ClientId=client_id,
+        Username=email,
+        Password=password,
+        UserAttributes=[{"Name": "email", "Value": email}],
+    )
+    pool_id = pool_id or _pool_of(idp, client_id)
+    idp.admin_confirm_sign_up(UserPoolId=pool_id, Username=email)
+    if username:  # set by the backend, never by the client (see the app client's attributes)
+        idp.admin_update_user_attributes(
+            UserPoolId=pool_id,
+            Username=email,
+            UserAttributes=[{"Name": "preferred_username", "Value": username}],
+        )
+    for group in groups:
+        idp.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
+    answer = idp.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )
+    return answer["AuthenticationResult"]
+
+
+def _pool_of(idp: Any, client_id: str) -> str:
+    for pool in idp.list_user_pools(MaxResults=60)["UserPools"]:
+        clients = idp.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)
+        if any(c["ClientId"] == client_id for c in clients["UserPoolClients"]):
+            return pool["Id"]
+    raise LookupError(client_id)
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    """The unverified payload of a JWT."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unsigned_token(claims: dict[str, Any]) -> str:
+    """An ``alg: none`` token carrying ``claims``."""
+    header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    return f"{header}.{_b64(json.dumps(claims).encode())}."
+
+
+def moto_private_key() -> Any:
+    """moto's bundled Cognito signing key (kid ``dummy``), to forge otherwise-valid tokens."""
+    import jwt
+    from moto.utilities.utils import load_resource
+
+    jwk = load_resource("cognitoidp/resources/jwks-private.json")
+    return jwt.PyJWK.from_dict(jwk).key
+
+
+def signed_token(
+    claims: dict[str, Any], key: Any | None = None, kid: str = "dummy", algorithm: str = "RS256"
+) -> str:
+    """A token signed with ``key`` (moto's own by default)."""
+    import jwt
+
+    return jwt.encode(
+        claims,
+        key if key is not None else moto_private_key(),
+        algorithm=algorithm,
+        headers={"kid": kid},
+    )
+
+
+def tampered(token: str, **changes: Any) -> str:
+    """``token`` with its payload changed and the original signature kept."""
+    header, _, signature = token.split(".")
+    claims = claims_of(token) | changes
+    return f"{header}.{_b64(json.dumps(claims).encode())}.{signature}"
+
+
+def expired_claims(claims: dict[str, Any]) -> dict[str, Any]:
+    now = int(time.time())
+    return claims | {"iat": now - 7200, "exp": now - 3600, "auth_time": now - 7200}

@@ -1,0 +1,56 @@
+import pytest
+
+from chalicelib import keys
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        (keys.user_pk("01J"), "USER#01J"),
+        (keys.handle_pk("Ana"), "HANDLE#ana"),
+        (keys.handle_pk("ANA"), keys.handle_pk("ana")),
+        (keys.search_pk("Élodie"), "SEARCH#e"),
+        (keys.search_sk("Élodie", "u1"), "elodie#u1"),
+        (keys.follow_sk("u2"), "FOLLOWS#u2"),
+        (keys.followers_pk("u2"), "FOLLOWERS#u2"),
+        (keys.following_pk("u1"), "FOLLOWING#u1"),
+        (keys.media_pk("m1"), "MEDIA#m1"),
+        (keys.post_pk("p1"), "POST#p1"),
+        (keys.user_posts_pk("u1"), "POSTS#u1"),
+        (keys.like_sk("u1"), "LIKE#u1"),
+        (keys.comment_sk("c1"), "COMMENT#c1"),
+        (keys.timeline_pk("u1"), "FEED#u1"),
+        (keys.hashtag_pk("SunSet"), "TAG#sunset"),
+        (keys.explore_pk("2026112409"), "EXPLORE#2026112409"),
+        (keys.activity_pk("u1"), "ACTIVITY#u1"),
+        (keys.report_sk("u1"), "REPORT#u1"),
+        (keys.rate_limit_pk("login", "1.2.3.4"), "RATE#login#1.2.3.4"),
+        (keys.idempotency_pk("u1", "create_post", "k1"), "IDEMPOTENCY#u1#create_post#k1"),
+    ],
+)
+def test_keys_format(key, expected):
+    assert key == expected
+
+
+@pytest.mark.parametrize("bad", ["", "a#b", "#"])
+def test_keys_refuse_empty_or_separator(bad):
+    with pytest.raises(ValueError):
+        keys.user_pk(bad)
+
+
+def test_fold_ignores_case_and_accents():
+    assert keys.fold("ÉlodieÇA") == "elodieca"
+    assert keys.fold("straße") == "strasse"
+
+
+def test_index_keys_name_every_key_attribute():
+    assert keys.KEY_ATTRIBUTES == {
+        "PK",
+        "SK",
+        "GSI1PK",
+        "GSI1SK",
+        "GSI2PK",
+        "GSI2SK",
+        "GSI3PK",
+        "GSI3SK",
+    }
