@@ -19,7 +19,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 dev: $(STAMP) ## the API on http://127.0.0.1:8000 (PORT=...), moto on 127.0.0.1:5000 (MOTO_PORT=...)
 	$(BIN)/python -m devstack
 
-test: lint cfn-lint pytest package ## everything CI runs
+test: lint cfn-lint package pytest ## everything CI runs (pytest last: its summary closes the log)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -55,12 +55,12 @@ def wired(stack):
 
     make = clients(server.url)
     pump = EventPump(app, make, S3_EVENTS_QUEUE, poll_interval=0.05).setup().start()
-    yield make, settings, seen
+    yield make, settings, seen, pump
     pump.stop()
 
 
 def test_s3_uploads_reach_the_handler_decoded_and_filtered(wired):
-    make, settings, seen = wired
+    make, settings, seen, _ = wired
     s3 = make("s3")
     started = time.monotonic()
     s3.put_object(Bucket=settings["MEDIA_BUCKET"], Key="uploads/u1/a photo.jpg", Body=b"x")
@@ -73,14 +73,14 @@ def test_s3_uploads_reach_the_handler_decoded_and_filtered(wired):
 
 
 def test_failed_s3_delivery_is_retried(wired):
-    make, settings, seen = wired
+    make, settings, seen, _ = wired
     make("s3").put_object(Bucket=settings["MEDIA_BUCKET"], Key="uploads/u1/flaky.jpg", Body=b"x")
     assert _wait_for(lambda: any(k.endswith("flaky.jpg") for _, k in seen["s3"]), 8.0)
     assert seen["failures"] == 1
 
 
 def test_stream_records_reach_the_handler(wired):
-    make, settings, seen = wired
+    make, settings, seen, _ = wired
     dynamodb = make("dynamodb")
     started = time.monotonic()
     dynamodb.put_item(
@@ -100,7 +100,7 @@ def test_stream_records_reach_the_handler(wired):
 
 def test_a_cancelled_transaction_does_not_blind_the_pump(wired):
     # moto restores a copy of the table (and its stream shard) when a transaction is cancelled
-    make, settings, seen = wired
+    make, settings, seen, _ = wired
     dynamodb = make("dynamodb")
     item = {"PK": {"S": "PUMP#2"}, "SK": {"S": "A"}}
     put = {
@@ -119,3 +119,10 @@ def test_a_cancelled_transaction_does_not_blind_the_pump(wired):
     assert _wait_for(
         lambda: any(img and img.get("PK") == {"S": "PUMP#3"} for _, img in seen["stream"]), 3.0
     )
+
+
+def test_scheduled_handlers_are_wired_and_can_be_fired(wired):
+    _, _, seen, pump = wired
+    assert "schedule rate(1 minute) -> every_minute" in pump.describe()
+    pump.run_schedule("every_minute")
+    assert seen["schedule"] == 1
