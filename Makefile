@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export AWS_EC2_METADATA_DISABLED := true
 LOCAL_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
-.PHONY: dev test lint cfn-lint pytest package bench clean
+.PHONY: dev grant test lint cfn-lint pytest package bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -18,6 +18,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 dev: $(STAMP) ## the API on http://127.0.0.1:8000 (PORT=...), moto on 127.0.0.1:5000 (MOTO_PORT=...)
 	$(BIN)/python -m devstack
+
+grant: $(STAMP) ## make grant USER=<username> GROUP=<admins|moderators> (on the running `make dev`)
+	@$(if $(and $(filter command line,$(origin USER)),$(GROUP)),,\
+	  echo "usage: make grant USER=<username> GROUP=<admins|moderators>" >&2; exit 2;) \
+	$(BIN)/python -m devstack.grant "$(USER)" "$(GROUP)"
 
 test: lint cfn-lint package pytest ## everything CI runs (pytest last: its summary closes the log)
 

@@ -10,15 +10,16 @@ imports Pillow at import time.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
-from chalicelib import __version__, auth, openapi
+from chalicelib import __version__, auth, identity, models, openapi, users
 from chalicelib.config import SettingsError, get_settings, startup_value
 from chalicelib.db import Page
 from chalicelib.errors import (
@@ -89,8 +90,9 @@ def route(
 ) -> Callable:
     """Register a view. Private unless ``public``; ``groups`` restricts it to those groups.
 
-    The view receives ``caller`` (an ``auth.Identity``) when private, ``body`` and ``query``
-    (validated models) when the route declares them, and the path parameters.
+    The view receives ``caller`` (an ``identity.Identity``) when private, ``body`` and ``query``
+    (validated models) when the route declares them, the path parameters, and, if it asks for
+    them by name, ``client_ip`` and ``headers``.
     """
     spec = RouteSpec(
         path=path,
@@ -107,9 +109,11 @@ def route(
     )
 
     def register(view: Callable) -> Callable:
+        wants = set(inspect.signature(view).parameters)
+
         @functools.wraps(view)
         def handler(**params: str) -> Response:
-            return _handle(spec, view, params)
+            return _handle(spec, view, wants, params)
 
         app.route(path, methods=[method], authorizer=None if public else AUTHORIZER)(handler)
         ROUTES.append(spec)
@@ -118,20 +122,24 @@ def route(
     return register
 
 
-def _handle(spec: RouteSpec, view: Callable, params: dict[str, str]) -> Response:
+def _handle(spec: RouteSpec, view: Callable, wants: set[str], params: dict[str, str]) -> Response:
     request = app.current_request
     try:
         get_settings()  # fail fast, with every bad setting named, before touching anything
         kwargs: dict[str, Any] = dict(params)
         if not spec.public:
             claims = (request.context.get("authorizer") or {}).get("claims")
-            caller = auth.identify(request.headers, claims)
+            caller = identity.identify(request.headers, claims)
             caller.require_group(*spec.groups)
             kwargs["caller"] = caller
         if spec.body is not None:
             kwargs["body"] = _validated(spec.body, _json_body(request.raw_body), "body")
         if spec.query is not None:
             kwargs["query"] = _validated(spec.query, dict(request.query_params or {}), "query")
+        if "client_ip" in wants:
+            kwargs["client_ip"] = (request.context.get("identity") or {}).get("sourceIp", "")
+        if "headers" in wants:
+            kwargs["headers"] = request.headers
         return _respond(view(**kwargs), spec.status)
     except EchomateError as exc:
         return error_response(exc)
@@ -173,6 +181,8 @@ def _validated(model: type[BaseModel], data: Any, where: str) -> BaseModel:
 def _respond(result: Any, status: int) -> Response:
     if result is None:
         return Response(body="", status_code=204 if status == 200 else status)
+    if isinstance(result, RootModel):
+        result = result.root
     if isinstance(result, ApiModel):
         result = result.to_json()
     elif isinstance(result, Page):
@@ -206,7 +216,7 @@ def _envelope(
     )
 
 
-# Health and docs ----------------------------------------------------------------------------------
+# Health and docs ---------------------------------------------------------------------------------
 @route("/health", public=True, response=HealthOut, summary="Liveness and version")
 def get_health() -> HealthOut:
     return HealthOut(status="ok", version=__version__)
@@ -222,11 +232,203 @@ def _openapi_document() -> dict:
     return openapi.build_document(ROUTES, title="Echomate API", version=__version__)
 
 
-# Auth ---------------------------------------------------------------------------------------------
+# Auth --------------------------------------------------------------------------------------------
 @route(
     "/auth/session",
     response=SessionOut,
     summary="The caller as the ID token shows them (extension: a cheap token check)",
 )
-def get_session(caller: auth.Identity) -> SessionOut:
+def get_session(caller: identity.Identity) -> SessionOut:
     return caller.session()
+
+
+@route(
+    "/auth/signup",
+    "POST",
+    public=True,
+    body=models.SignupIn,
+    response=models.SignupOut,
+    status=201,
+    errors=(409, 429),
+    summary="Create an account (unconfirmed)",
+)
+def sign_up(body: models.SignupIn, client_ip: str) -> models.SignupOut:
+    return auth.sign_up(body, client_ip)
+
+
+@route(
+    "/auth/confirm",
+    "POST",
+    public=True,
+    body=models.ConfirmIn,
+    response=models.ConfirmOut,
+    errors=(429,),
+    summary="Confirm the account with the e-mailed code",
+)
+def confirm_sign_up(body: models.ConfirmIn, client_ip: str) -> models.ConfirmOut:
+    auth.confirm(body, client_ip)
+    return models.ConfirmOut()
+
+
+@route(
+    "/auth/resend-code",
+    "POST",
+    public=True,
+    body=models.EmailIn,
+    response=models.AcceptedOut,
+    status=202,
+    errors=(429,),
+    summary="Send a new confirmation code (always accepted)",
+)
+def resend_code(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
+    auth.resend_code(body.email, client_ip)
+    return models.AcceptedOut()
+
+
+@route(
+    "/auth/login",
+    "POST",
+    public=True,
+    body=models.LoginIn,
+    response=models.LoginOut,
+    errors=(403, 429),
+    summary="Sign in: tokens, or the TOTP challenge",
+)
+def log_in(body: models.LoginIn, client_ip: str) -> models.LoginOut:
+    return auth.log_in(body, client_ip)
+
+
+@route(
+    "/auth/mfa/challenge",
+    "POST",
+    public=True,
+    body=models.MfaChallengeIn,
+    response=models.TokensOut,
+    errors=(429,),
+    summary="Answer the TOTP challenge",
+)
+def answer_mfa_challenge(body: models.MfaChallengeIn, client_ip: str) -> models.TokensOut:
+    return auth.answer_mfa(body, client_ip)
+
+
+@route(
+    "/auth/refresh",
+    "POST",
+    public=True,
+    body=models.RefreshIn,
+    response=models.TokensOut,
+    summary="New ID and access tokens (no new refresh token)",
+)
+def refresh_tokens(body: models.RefreshIn) -> models.TokensOut:
+    return auth.refresh(body.refresh_token)
+
+
+@route(
+    "/auth/forgot-password",
+    "POST",
+    public=True,
+    body=models.EmailIn,
+    response=models.AcceptedOut,
+    status=202,
+    errors=(429,),
+    summary="E-mail a reset code (always accepted)",
+)
+def forgot_password(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
+    auth.forgot_password(body.email, client_ip)
+    return models.AcceptedOut()
+
+
+@route(
+    "/auth/reset-password",
+    "POST",
+    public=True,
+    body=models.ResetPasswordIn,
+    response=models.PasswordChangedOut,
+    errors=(429,),
+    summary="Set a new password with the reset code",
+)
+def reset_password(body: models.ResetPasswordIn, client_ip: str) -> models.PasswordChangedOut:
+    auth.reset_password(body, client_ip)
+    return models.PasswordChangedOut()
+
+
+@route(
+    "/auth/change-password",
+    "POST",
+    body=models.ChangePasswordIn,
+    response=models.PasswordChangedOut,
+    errors=(403,),
+    summary="Change the password",
+)
+def change_password(
+    caller: identity.Identity, body: models.ChangePasswordIn
+) -> models.PasswordChangedOut:
+    auth.change_password(caller, body)
+    return models.PasswordChangedOut()
+
+
+@route(
+    "/auth/logout",
+    "POST",
+    body=models.AccessTokenIn,
+    status=204,
+    errors=(403,),
+    summary="Sign out of every device",
+)
+def log_out(caller: identity.Identity, body: models.AccessTokenIn) -> None:
+    auth.log_out(caller, body.access_token)
+
+
+@route(
+    "/auth/mfa/setup",
+    "POST",
+    body=models.AccessTokenIn,
+    response=models.MfaSetupOut,
+    errors=(403,),
+    summary="Start TOTP MFA: a secret and an otpauth:// URI",
+)
+def set_up_mfa(caller: identity.Identity, body: models.AccessTokenIn) -> models.MfaSetupOut:
+    return auth.set_up_mfa(caller, body.access_token)
+
+
+@route(
+    "/auth/mfa/verify",
+    "POST",
+    body=models.MfaVerifyIn,
+    response=models.MfaStatusOut,
+    errors=(403, 429),
+    summary="Check a TOTP code and turn MFA on",
+)
+def verify_mfa(caller: identity.Identity, body: models.MfaVerifyIn) -> models.MfaStatusOut:
+    return auth.verify_mfa(caller, body.access_token, body.code)
+
+
+@route(
+    "/auth/mfa",
+    "DELETE",
+    body=models.AccessTokenIn,
+    status=204,
+    errors=(403,),
+    summary="Turn TOTP MFA off",
+)
+def disable_mfa(caller: identity.Identity, body: models.AccessTokenIn) -> None:
+    auth.disable_mfa(caller, body.access_token)
+
+
+# Users -------------------------------------------------------------------------------------------
+@route("/me", response=models.MeOut, errors=(404,), summary="The caller's own profile")
+def get_me(caller: identity.Identity) -> models.MeOut:
+    return users.me(caller.user_id)
+
+
+# Moderation --------------------------------------------------------------------------------------
+@route(
+    "/admin/users/{username}/disable",
+    "POST",
+    groups=(identity.ADMINS,),
+    response=models.DisabledOut,
+    errors=(404,),
+    summary="Disable an account: no more sign-in or refresh",
+)
+def disable_user(caller: identity.Identity, username: str) -> models.DisabledOut:
+    return auth.disable_user(caller, username)

@@ -1,173 +1,416 @@
-"""Who is calling: identity from a verified Cognito ID token.
+"""Accounts on the Cognito user pool: sign-up, sign-in, tokens, passwords, TOTP MFA, disabling.
 
-In the cloud, API Gateway's Cognito authorizer has verified the token before the function runs,
-and the claims arrive in the request context. Where nothing in front of the app verifies tokens
-(``chalice local``, ``chalice.test.Client``), ``VERIFY_TOKENS_IN_APP`` is on and the token is
-verified here against the pool's JWKS: RS256 signature, issuer, audience (the app client), expiry
-and ``token_use`` = ``id``. Either way the caller is an ``Identity``.
+Every Cognito error is mapped to a domain error (``cognito_error``); none reaches the client as a
+500. Wrong password and unknown account answer the same 401, and forgot-password and resend-code
+always answer 202, so the API never tells whether an account exists. Abuse limits (``ratelimit``)
+are counted per address and per account before Cognito is asked.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cache
+import base64
+import json
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
-from chalicelib.config import get_settings
-from chalicelib.errors import Forbidden, Unauthorized, Unavailable
-from chalicelib.models import SessionOut, iso_timestamp
+from chalicelib import aws, ratelimit, users
+from chalicelib.config import PASSWORD_POLICY, PasswordPolicy, get_settings
+from chalicelib.errors import (
+    Conflict,
+    EchomateError,
+    Forbidden,
+    Invalid,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+)
+from chalicelib.identity import Identity
+from chalicelib.models import (
+    ChallengeOut,
+    ChangePasswordIn,
+    ConfirmIn,
+    DisabledOut,
+    LoginIn,
+    LoginOut,
+    MfaChallengeIn,
+    MfaSetupOut,
+    MfaStatusOut,
+    ResetPasswordIn,
+    SignupIn,
+    SignupOut,
+    TokensOut,
+)
 
-ADMINS, MODERATORS = "admins", "moderators"
-_LEEWAY_SECONDS = 5
+log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Identity:
-    """The caller, from the claims of their ID token."""
-
-    user_id: str
-    username: str | None
-    email: str | None
-    groups: frozenset[str]
-    expires_at: int
-
-    @classmethod
-    def from_claims(cls, claims: Mapping[str, Any]) -> Identity:
-        try:
-            user_id = str(claims["sub"])
-            expires_at = int(claims["exp"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise Unauthorized("invalid token") from exc
-        return cls(
-            user_id=user_id,
-            username=claims.get("preferred_username"),
-            email=claims.get("email"),
-            groups=_groups(claims.get("cognito:groups")),
-            expires_at=expires_at,
-        )
-
-    def require_group(self, *groups: str) -> None:
-        """Forbidden unless the caller is in one of ``groups``."""
-        if groups and self.groups.isdisjoint(groups):
-            raise Forbidden(f"requires membership of one of: {', '.join(sorted(groups))}")
-
-    def session(self) -> SessionOut:
-        return SessionOut(
-            user_id=self.user_id,
-            username=self.username,
-            email=self.email,
-            groups=sorted(self.groups),
-            expires_at=iso_timestamp(self.expires_at),
-        )
+TOTP_ISSUER = "Echomate"
+_BAD_CREDENTIALS = "incorrect email or password"
 
 
-def _groups(value: Any) -> frozenset[str]:
-    # A verified token carries a JSON list; API Gateway hands the authorizer's claims to the
-    # function as strings, e.g. "[admins moderators]" or "admins,moderators".
-    if not value:
-        return frozenset()
-    if isinstance(value, str):
-        value = value.strip("[]").replace(",", " ").split()
-    return frozenset(str(g) for g in value)
+# Cognito errors ----------------------------------------------------------------------------------
+def _field(field: str, reason: str) -> list[dict[str, str]]:
+    return [{"field": field, "reason": reason}]
 
 
-def bearer_token(headers: Mapping[str, str]) -> str:
-    """The token of an ``Authorization`` header (``Bearer `` prefix optional)."""
-    parts = (headers.get("authorization") or "").split(None, 1)
-    if parts and parts[0].lower() == "bearer":
-        parts = parts[1:]
-    value = parts[0].strip() if parts else ""
-    if not value:
-        raise Unauthorized("missing Authorization header")
-    return value
+_ERRORS: dict[str, Callable[[str], EchomateError]] = {
+    "UsernameExistsException": lambda m: Conflict(
+        "email: already registered", _field("email", "taken")
+    ),
+    "AliasExistsException": lambda m: Conflict(
+        "email: already registered", _field("email", "taken")
+    ),
+    "InvalidPasswordException": lambda m: Invalid(
+        f"password: {m or 'does not meet the password policy'}", _field("password", "policy")
+    ),
+    "CodeMismatchException": lambda m: Invalid("code: incorrect code", _field("code", "mismatch")),
+    "ExpiredCodeException": lambda m: Invalid(
+        "code: expired or invalid; request a new one", _field("code", "expired")
+    ),
+    "EnableSoftwareTokenMFAException": lambda m: Invalid(
+        "code: incorrect code", _field("code", "mismatch")
+    ),
+    "SoftwareTokenMFANotFoundException": lambda m: Invalid(
+        "mfa: set up TOTP first (POST /auth/mfa/setup)", _field("mfa", "not_set_up")
+    ),
+    "UserNotConfirmedException": lambda m: Forbidden(
+        "account not confirmed: confirm it with the e-mailed code",
+        [{"reason": "user_not_confirmed"}],
+    ),
+    "PasswordResetRequiredException": lambda m: Forbidden(
+        "password reset required: use forgot-password", [{"reason": "password_reset_required"}]
+    ),
+    "NotAuthorizedException": lambda m: Unauthorized(_BAD_CREDENTIALS),
+    "UserNotFoundException": lambda m: Unauthorized(_BAD_CREDENTIALS),
+    "TooManyRequestsException": lambda m: RateLimited("too many requests; retry later", 30),
+    "LimitExceededException": lambda m: RateLimited("too many attempts; retry later", 60),
+    "TooManyFailedAttemptsException": lambda m: RateLimited("too many failed attempts", 300),
+    "InvalidParameterException": lambda m: Invalid(f"invalid request: {m}".rstrip(": ")),
+}
 
 
-def identify(headers: Mapping[str, str], authorizer_claims: Mapping[str, Any] | None) -> Identity:
-    """The caller of a private route; Unauthorized when there is no valid ID token."""
-    if get_settings().verify_tokens:
-        return Identity.from_claims(verify_id_token(bearer_token(headers)))
-    if not authorizer_claims:
-        # A private route without the Cognito authorizer in front: refuse, never trust.
-        raise Unauthorized("missing Authorization header")
-    return Identity.from_claims(authorizer_claims)
+def cognito_error(code: str, message: str = "") -> EchomateError:
+    """The domain error for a Cognito error code. Unknown codes are the service's problem
+    (misconfiguration, Lambda triggers, outages): 503, never a 500."""
+    make = _ERRORS.get(code)
+    if make is None:
+        log.error("unexpected Cognito error %s: %s", code, message)
+        return Unavailable("the sign-in service is unavailable; retry later")
+    return make(message)
 
 
-def verify_id_token(token: str) -> dict[str, Any]:
-    """The claims of a Cognito ID token, verified against the pool's JWKS."""
-    import jwt
+def _cognito(operation: str, overrides: Mapping[str, EchomateError] | None = None, **params):
+    """Call ``operation`` on the user pool's API, mapping every failure to a domain error."""
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    settings = get_settings()
     try:
-        header = jwt.get_unverified_header(token)
-        key = signing_keys().key_for(header.get("kid"))
-        claims = jwt.decode(
-            token,
-            key=key,
-            algorithms=["RS256"],
-            audience=settings.app_client_id,
-            issuer=settings.cognito_issuer,
-            leeway=_LEEWAY_SECONDS,
-            options={"require": ["exp", "iat", "iss", "aud", "sub", "token_use"]},
+        return getattr(aws.client("cognito-idp"), operation)(**params)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code, message = error.get("Code", ""), error.get("Message", "")
+        if overrides and code in overrides:
+            raise overrides[code] from exc
+        raise cognito_error(code, message) from exc
+    except BotoCoreError as exc:
+        log.exception("Cognito unreachable")
+        raise Unavailable("the sign-in service is unavailable; retry later") from exc
+
+
+# Passwords ---------------------------------------------------------------------------------------
+def password_problems(password: str, policy: PasswordPolicy = PASSWORD_POLICY) -> list[str]:
+    """The rules of ``policy`` that ``password`` breaks, in words (empty when it is fine)."""
+    problems = []
+    if len(password) < policy.minimum_length:
+        problems.append(f"at least {policy.minimum_length} characters")
+    if policy.require_lowercase and not any(c.islower() for c in password):
+        problems.append("a lower-case letter")
+    if policy.require_uppercase and not any(c.isupper() for c in password):
+        problems.append("an upper-case letter")
+    if policy.require_numbers and not any(c.isdigit() for c in password):
+        problems.append("a digit")
+    if policy.require_symbols and all(c.isalnum() or c.isspace() for c in password):
+        problems.append("a symbol")
+    return problems
+
+
+def _check_password(password: str, field: str) -> None:
+    problems = password_problems(password)
+    if problems:
+        raise Invalid(
+            f"{field}: must contain {', '.join(problems)}",
+            [{"field": field, "reason": "policy", "rule": p} for p in problems],
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("token expired") from exc
-    except jwt.PyJWTError as exc:
-        raise Unauthorized("invalid token") from exc
-    if claims.get("token_use") != "id":
-        raise Unauthorized("invalid token: an ID token is required")
-    return claims
 
 
-class SigningKeys:
-    """The pool's public keys by ``kid``, fetched once and again when an unknown kid shows up
-    (Cognito rotates keys), at most once a minute."""
+# Flows -------------------------------------------------------------------------------------------
+def sign_up(body: SignupIn, client_ip: str) -> SignupOut:
+    """A new, unconfirmed account with its handle and profile; 409 if email or handle is taken.
 
-    _REFRESH_INTERVAL = 60.0
-
-    def __init__(self, url: str) -> None:
-        self._url = url
-        self._keys: dict[str, Any] = {}
-        self._fetched_at = float("-inf")
-        self._lock = threading.Lock()
-
-    def key_for(self, kid: str | None) -> Any:
-        import time
-
-        import jwt
-
-        if not kid:
-            raise jwt.InvalidTokenError("no kid")
-        with self._lock:
-            stale = time.monotonic() - self._fetched_at > self._REFRESH_INTERVAL
-            if kid not in self._keys and stale:
-                self._keys = self._fetch()
-                self._fetched_at = time.monotonic()
-            try:
-                return self._keys[kid]
-            except KeyError:
-                raise jwt.InvalidTokenError("unknown kid") from None
-
-    def _fetch(self) -> dict[str, Any]:
-        import jwt
-
-        try:
-            data = jwt.PyJWKClient(self._url, cache_jwk_set=False).fetch_data()
-        except jwt.PyJWKClientError as exc:
-            raise Unavailable("cannot fetch the signing keys right now") from exc
-        return self.parse(data)
-
-    @staticmethod
-    def parse(jwks: dict[str, Any]) -> dict[str, Any]:
-        """RSA public keys by kid, from a JWKS document."""
-        import jwt
-
-        keys = jwt.PyJWKSet.from_dict(jwks).keys
-        return {k.key_id: k.key for k in keys if k.key_id and k.key_type == "RSA"}
+    The handle is reserved first; if anything after that fails, what was made is undone, so
+    neither the table nor the pool keeps an orphan.
+    """
+    _check_password(body.password, "password")
+    ratelimit.hit("signup_ip", client_ip)
+    settings = get_settings()
+    reservation = users.reserve_handle(body.username)
+    try:
+        answer = _cognito(
+            "sign_up",
+            ClientId=settings.app_client_id,
+            Username=body.email,
+            Password=body.password,
+            UserAttributes=[
+                {"Name": "email", "Value": body.email},
+                {"Name": "name", "Value": body.name},
+            ],
+        )
+    except Exception:
+        users.release_handle(body.username, reservation)
+        raise
+    user_id = answer["UserSub"]
+    try:
+        # The handle travels in the ID token; clients may not write it, so the backend does.
+        _cognito(
+            "admin_update_user_attributes",
+            UserPoolId=settings.user_pool_id,
+            Username=body.email,
+            UserAttributes=[{"Name": "preferred_username", "Value": body.username}],
+        )
+        users.create_profile(user_id, body.username, body.email, body.name, reservation)
+    except Exception:
+        _undo_sign_up(body.email, body.username, reservation)
+        raise
+    return SignupOut(user_id=user_id, username=body.username, confirmed=answer["UserConfirmed"])
 
 
-@cache
-def signing_keys() -> SigningKeys:
-    """The cached key set of the stage's user pool."""
-    return SigningKeys(get_settings().jwks_location)
+def _undo_sign_up(email: str, handle: str, reservation: str) -> None:
+    try:
+        _cognito("admin_delete_user", UserPoolId=get_settings().user_pool_id, Username=email)
+    finally:
+        users.release_handle(handle, reservation)
+
+
+def confirm(body: ConfirmIn, client_ip: str) -> None:
+    """Confirm the account with the e-mailed code (idempotent once confirmed)."""
+    ratelimit.hit("code_ip", client_ip)
+    ratelimit.hit("code_account", body.email)
+    bad_code = Invalid("code: incorrect code", _field("code", "mismatch"))
+    try:
+        _cognito(
+            "confirm_sign_up",
+            {"UserNotFoundException": bad_code},
+            ClientId=get_settings().app_client_id,
+            Username=body.email,
+            ConfirmationCode=body.code,
+        )
+    except Unauthorized as exc:  # NotAuthorized: already confirmed
+        log.info("confirm on an account that cannot be confirmed: %s", exc.message)
+
+
+def resend_code(email: str, client_ip: str) -> None:
+    """Send a new confirmation code. Always accepted: the answer reveals no account."""
+    ratelimit.hit("code_ip", client_ip)
+    settings = get_settings()
+    if settings.stage in ("local", "test"):
+        # No e-mail leaves the embedded stack and moto takes any code (its resend is a 500):
+        # the cloud's visible effect, a new code, has nothing to do here.
+        log.info("local stage: no confirmation code is sent; any code confirms")
+        return
+    try:
+        _cognito("resend_confirmation_code", ClientId=settings.app_client_id, Username=email)
+    except (Unauthorized, Invalid):  # unknown or already-confirmed account
+        return
+
+
+def log_in(body: LoginIn, client_ip: str) -> LoginOut:
+    """Tokens for email + password, or the TOTP challenge when MFA is on."""
+    ratelimit.hit("login_ip", client_ip)
+    ratelimit.hit("login_account", body.email)
+    answer = _cognito(
+        "initiate_auth",
+        ClientId=get_settings().app_client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": body.email, "PASSWORD": body.password},
+    )
+    return LoginOut(_tokens_or_challenge(answer))
+
+
+def answer_mfa(body: MfaChallengeIn, client_ip: str) -> TokensOut:
+    """Tokens for the right TOTP code; 401 for a wrong one or an expired session."""
+    ratelimit.hit("mfa_ip", client_ip)
+    ratelimit.hit("mfa_account", body.email)
+    wrong = Unauthorized("incorrect code or expired session; sign in again")
+    answer = _cognito(
+        "respond_to_auth_challenge",
+        {"CodeMismatchException": wrong, "ExpiredCodeException": wrong},
+        ClientId=get_settings().app_client_id,
+        ChallengeName="SOFTWARE_TOKEN_MFA",
+        Session=body.session,
+        ChallengeResponses={"USERNAME": body.email, "SOFTWARE_TOKEN_MFA_CODE": body.code},
+    )
+    result = _tokens_or_challenge(answer)
+    if not isinstance(result, TokensOut):
+        raise Unauthorized("incorrect code or expired session; sign in again")
+    return result
+
+
+def refresh(refresh_token: str) -> TokensOut:
+    """New ID and access tokens (no new refresh token). Refused once the account is disabled
+    (Cognito would keep refreshing for a disabled user on moto: the app checks)."""
+    revoked = Unauthorized("refresh token invalid, expired or revoked; sign in again")
+    answer = _cognito(
+        "initiate_auth",
+        {"NotAuthorizedException": revoked, "UserNotFoundException": revoked},
+        ClientId=get_settings().app_client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": refresh_token},
+    )
+    tokens = _tokens_or_challenge(answer)
+    if not isinstance(tokens, TokensOut):
+        raise revoked
+    # The token comes straight from Cognito over TLS: reading its subject needs no verification.
+    profile = users.find_profile(_unverified_claims(tokens.id_token).get("sub", ""))
+    if profile is None or profile.disabled:
+        raise Unauthorized("account disabled")
+    return tokens
+
+
+def forgot_password(email: str, client_ip: str) -> None:
+    """Send a reset code if the account exists. Always accepted (no account enumeration)."""
+    ratelimit.hit("forgot_ip", client_ip)
+    ratelimit.hit("forgot_account", email)
+    try:
+        _cognito("forgot_password", ClientId=get_settings().app_client_id, Username=email)
+    except (Unauthorized, Invalid, Forbidden):  # unknown, unverified or unconfirmed account
+        return
+
+
+def reset_password(body: ResetPasswordIn, client_ip: str) -> None:
+    """Set a new password with the e-mailed reset code."""
+    _check_password(body.new_password, "newPassword")
+    ratelimit.hit("code_ip", client_ip)
+    ratelimit.hit("code_account", body.email)
+    bad_code = Invalid("code: incorrect or expired code", _field("code", "mismatch"))
+    _cognito(
+        "confirm_forgot_password",
+        {
+            "UserNotFoundException": bad_code,
+            "NotAuthorizedException": bad_code,
+            "ResourceNotFoundException": bad_code,
+        },
+        ClientId=get_settings().app_client_id,
+        Username=body.email,
+        ConfirmationCode=body.code,
+        Password=body.new_password,
+    )
+
+
+def change_password(caller: Identity, body: ChangePasswordIn) -> None:
+    """Change the caller's password (their access token and current password)."""
+    _own_access_token(caller, body.access_token)
+    _check_password(body.new_password, "newPassword")
+    _cognito(
+        "change_password",
+        {
+            "NotAuthorizedException": Invalid(
+                "oldPassword: incorrect password", _field("oldPassword", "incorrect")
+            )
+        },
+        PreviousPassword=body.old_password,
+        ProposedPassword=body.new_password,
+        AccessToken=body.access_token,
+    )
+
+
+def log_out(caller: Identity, access_token: str) -> None:
+    """Sign the caller out of every device: every refresh token stops working."""
+    _own_access_token(caller, access_token)
+    _cognito("global_sign_out", AccessToken=access_token)
+
+
+def set_up_mfa(caller: Identity, access_token: str) -> MfaSetupOut:
+    """A new TOTP secret for an authenticator app (MFA is on once verified)."""
+    _own_access_token(caller, access_token)
+    secret = _cognito("associate_software_token", AccessToken=access_token)["SecretCode"]
+    label = quote(f"{TOTP_ISSUER}:{caller.email or caller.user_id}")
+    uri = f"otpauth://totp/{label}?secret={secret}&issuer={TOTP_ISSUER}&digits=6&period=30"
+    return MfaSetupOut(secret=secret, otpauth_uri=uri)
+
+
+def verify_mfa(caller: Identity, access_token: str, code: str) -> MfaStatusOut:
+    """Check a code from the authenticator, then turn TOTP MFA on for sign-in."""
+    _own_access_token(caller, access_token)
+    ratelimit.hit("mfa_account", caller.user_id)
+    wrong = Invalid("code: incorrect code", _field("code", "mismatch"))
+    answer = _cognito(
+        "verify_software_token",
+        {"CodeMismatchException": wrong, "EnableSoftwareTokenMFAException": wrong},
+        AccessToken=access_token,
+        UserCode=code,
+        FriendlyDeviceName="authenticator",
+    )
+    if answer.get("Status") != "SUCCESS":
+        raise wrong
+    _mfa_preference(access_token, enabled=True)
+    return MfaStatusOut(mfa_enabled=True)
+
+
+def disable_mfa(caller: Identity, access_token: str) -> None:
+    """Turn TOTP MFA off (idempotent)."""
+    _own_access_token(caller, access_token)
+    _mfa_preference(access_token, enabled=False)
+
+
+def disable_user(caller: Identity, handle: str) -> DisabledOut:
+    """An admin disables an account: no more sign-in or refresh, every session signed out."""
+    profile = users.profile_by_handle(handle)
+    if profile.user_id == caller.user_id:
+        raise Invalid("username: you cannot disable your own account")
+    pool = get_settings().user_pool_id
+    _cognito("admin_disable_user", UserPoolId=pool, Username=profile.email)
+    _cognito("admin_user_global_sign_out", UserPoolId=pool, Username=profile.email)
+    users.mark_disabled(profile, caller.user_id)
+    return DisabledOut(user_id=profile.user_id, username=profile.username, disabled=True)
+
+
+# Helpers -----------------------------------------------------------------------------------------
+def _mfa_preference(access_token: str, *, enabled: bool) -> None:
+    _cognito(
+        "set_user_mfa_preference",
+        SoftwareTokenMfaSettings={"Enabled": enabled, "PreferredMfa": enabled},
+        AccessToken=access_token,
+    )
+
+
+def _tokens_or_challenge(answer: Mapping[str, Any]) -> TokensOut | ChallengeOut:
+    if answer.get("ChallengeName") == "SOFTWARE_TOKEN_MFA":
+        return ChallengeOut(challenge="SOFTWARE_TOKEN_MFA", session=answer["Session"])
+    result = answer.get("AuthenticationResult")
+    if not result:
+        raise Forbidden(
+            f"sign-in needs a step this API does not offer ({answer.get('ChallengeName')})",
+            [{"reason": "unsupported_challenge"}],
+        )
+    return TokensOut(
+        id_token=result["IdToken"],
+        access_token=result["AccessToken"],
+        refresh_token=result.get("RefreshToken"),
+        expires_in=result["ExpiresIn"],
+    )
+
+
+def _own_access_token(caller: Identity, access_token: str) -> None:
+    # Cognito verifies the access token itself; this makes sure it is the caller's own.
+    subject = _unverified_claims(access_token).get("sub")
+    if subject != caller.user_id:
+        raise Forbidden("accessToken: not the caller's token", _field("accessToken", "mismatch"))
+
+
+def _unverified_claims(token: str) -> dict[str, Any]:
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError) as exc:
+        raise Invalid("accessToken: not a token", _field("accessToken", "malformed")) from exc
+    return claims if isinstance(claims, dict) else {}

@@ -14,16 +14,54 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import cache
 from ipaddress import ip_address
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Json,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 
 from chalicelib import __version__
 
 Stage = Literal["local", "dev", "prod", "test"]
+
+#: Abuse limits (production values), "hits/seconds" per fixed window. A stage overrides any of
+#: them with RATE_LIMITS, a JSON object of the same shape (the local stage is generous, tests
+#: are strict). Mastodon allows 5 sign-ups per 30 minutes per address; so do we.
+DEFAULT_RATE_LIMITS: dict[str, str] = {
+    "signup_ip": "5/1800",
+    "login_ip": "60/300",
+    "login_account": "10/900",
+    "mfa_ip": "60/300",
+    "mfa_account": "10/300",
+    "code_ip": "30/900",  # confirmation and reset codes
+    "code_account": "10/900",
+    "forgot_ip": "10/3600",
+    "forgot_account": "5/3600",
+}
+
+
+class PasswordPolicy(BaseModel):
+    """The user pool's password policy (infra/template.yaml; a test keeps the two equal),
+    checked before Cognito so a 400 can name the rule that was broken."""
+
+    minimum_length: int = 10
+    require_lowercase: bool = True
+    require_uppercase: bool = True
+    require_numbers: bool = True
+    require_symbols: bool = False
+
+
+PASSWORD_POLICY = PasswordPolicy()
 
 
 class SettingsError(RuntimeError):
@@ -83,6 +121,7 @@ class Settings(BaseModel):
     cursor_secret: SecretStr | None = Field(None, alias="CURSOR_SECRET")
     cursor_secret_arn: str | None = Field(None, alias="CURSOR_SECRET_ARN")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
+    rate_limit_overrides: Json[dict[str, str]] = Field(default_factory=dict, alias="RATE_LIMITS")
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -90,6 +129,11 @@ class Settings(BaseModel):
             raise ValueError("COGNITO_ISSUER is required when VERIFY_TOKENS_IN_APP is true")
         if not (self.cursor_secret or self.cursor_secret_arn):
             raise ValueError("one of CURSOR_SECRET or CURSOR_SECRET_ARN is required")
+        for name, value in self.rate_limit_overrides.items():
+            if name not in DEFAULT_RATE_LIMITS:
+                raise ValueError(f"RATE_LIMITS: unknown limit {name!r}")
+            if not re.fullmatch(r"[1-9]\d*/[1-9]\d*", value):
+                raise ValueError(f"RATE_LIMITS: {name} must look like 'hits/seconds'")
         if self.cursor_secret and len(self.cursor_secret.get_secret_value()) < 16:
             raise ValueError("CURSOR_SECRET must be at least 16 characters")
         if self.stage in ("local", "test"):
@@ -103,6 +147,11 @@ class Settings(BaseModel):
         elif self.debug:
             raise ValueError("ECHOMATE_DEBUG may only be true on the local stages")
         return self
+
+    def rate_limit(self, name: str) -> tuple[int, int]:
+        """(hits, window seconds) of the abuse limit ``name``."""
+        hits, seconds = self.rate_limit_overrides.get(name, DEFAULT_RATE_LIMITS[name]).split("/")
+        return int(hits), int(seconds)
 
     @property
     def jwks_location(self) -> str:

@@ -56,7 +56,7 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: plain(v) for k, v in item.items() if k not in KEY_ATTRIBUTES and k != TTL_ATTRIBUTE}
 
 
-# Cursors ------------------------------------------------------------------------------------------
+# Cursors -----------------------------------------------------------------------------------------
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -107,7 +107,7 @@ def cursor_secret() -> bytes:
     return answer["SecretString"].encode()
 
 
-# Pages --------------------------------------------------------------------------------------------
+# Pages -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Page(Generic[M]):
     """One page of a list and the cursor of the next one (None when there is no more)."""
@@ -133,7 +133,7 @@ def check_limit(limit: int) -> int:
     return limit
 
 
-# Transactions -------------------------------------------------------------------------------------
+# Transactions ------------------------------------------------------------------------------------
 @dataclass
 class TxOp:
     """One operation of a TransactWriteItems call, with the error its failed condition means."""
@@ -233,7 +233,7 @@ def _params(**params: Any) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
 
 
-# The store ----------------------------------------------------------------------------------------
+# The store ---------------------------------------------------------------------------------------
 class Store:
     """Access to the single table. Takes the boto3 Table and client so tests can pass others."""
 
@@ -259,20 +259,73 @@ class Store:
         item: Mapping[str, Any],
         *,
         condition: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
         on_fail: EchomateError | None = None,
     ) -> None:
         """Write ``item``; a failed ``condition`` raises ``on_fail`` (default: Conflict)."""
-        params: dict[str, Any] = {"Item": dict(item)}
-        if condition:
-            params["ConditionExpression"] = condition
+        params = _params(
+            Item=dict(item),
+            ConditionExpression=condition,
+            ExpressionAttributeValues=dict(values) if values else None,
+            ExpressionAttributeNames=dict(names) if names else None,
+        )
         try:
             self._call(self._table.put_item, **params)
         except _ConditionFailed as exc:
             raise (on_fail or Conflict("already exists")) from exc
 
-    def delete(self, pk: str, sk: str) -> None:
-        """Remove the item at (pk, sk); absent is fine (deletes are idempotent)."""
-        self._call(self._table.delete_item, Key={PK: pk, SK: sk})
+    def update(
+        self,
+        pk: str,
+        sk: str,
+        expression: str,
+        *,
+        condition: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
+        on_fail: EchomateError | None = None,
+    ) -> dict[str, Any]:
+        """Apply ``expression`` to the item at (pk, sk); returns the item as it is after.
+
+        A failed ``condition`` raises ``on_fail`` (default: Conflict).
+        """
+        params = _params(
+            Key={PK: pk, SK: sk},
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=dict(values) if values else None,
+            ExpressionAttributeNames=dict(names) if names else None,
+            ReturnValues="ALL_NEW",
+        )
+        try:
+            answer = self._call(self._table.update_item, **params)
+        except _ConditionFailed as exc:
+            raise (on_fail or Conflict("conflict")) from exc
+        return from_item(answer.get("Attributes", {}))
+
+    def delete(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        condition: str | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Remove the item at (pk, sk); absent is fine (deletes are idempotent).
+
+        With ``condition``, only if it holds: False when it did not (nothing deleted).
+        """
+        params = _params(
+            Key={PK: pk, SK: sk},
+            ConditionExpression=condition,
+            ExpressionAttributeValues=dict(values) if values else None,
+        )
+        try:
+            self._call(self._table.delete_item, **params)
+        except _ConditionFailed:
+            return False
+        return True
 
     def query_page(
         self,

@@ -41,7 +41,7 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-# Users ------------------------------------------------------------------------------------------
+# Users -------------------------------------------------------------------------------------------
 def user_pk(user_id: str) -> str:
     """Partition of everything a user owns directly (profile, follow edges out)."""
     return f"USER#{_part(user_id)}"
@@ -62,7 +62,7 @@ def search_sk(term: str, user_id: str) -> str:
     return f"{_part(fold(term))}#{_part(user_id)}"
 
 
-# Follow graph -----------------------------------------------------------------------------------
+# Follow graph ------------------------------------------------------------------------------------
 def follow_sk(followee_id: str) -> str:
     """SK of the edge item under ``user_pk(follower)``: one item per edge, checked on write."""
     return f"FOLLOWS#{_part(followee_id)}"
@@ -115,7 +115,7 @@ def explore_pk(bucket: str) -> str:
     return f"EXPLORE#{_part(bucket)}"
 
 
-# Activity, moderation, limits ---------------------------------------------------------------------
+# Activity, moderation, limits --------------------------------------------------------------------
 def activity_pk(user_id: str) -> str:
     return f"ACTIVITY#{_part(user_id)}"
 
@@ -129,9 +129,15 @@ REPORTS_PK = "REPORTS"  # GSI1 partition of every report, newest first (low volu
 
 
 def rate_limit_pk(scope: str, subject: str) -> str:
-    """A fixed-window counter; the SK is the window start, the item expires by TTL."""
+    """A fixed-window counter of ``subject`` (a digest: no address or e-mail is stored);
+    the SK is ``rate_window_sk``, and the item expires by TTL."""
     return f"RATE#{_part(scope)}#{_part(subject)}"
 
 
 def idempotency_pk(user_id: str, operation: str, key: str) -> str:
     return f"IDEMPOTENCY#{_part(user_id)}#{_part(operation)}#{_part(key)}"
+
+
+def rate_window_sk(window_start: int) -> str:
+    """SK of one fixed window of a rate-limit counter (epoch seconds of its start)."""
+    return f"WINDOW#{window_start}"

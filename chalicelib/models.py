@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 from pydantic.alias_generators import to_camel
+
+# Field types shared by requests ------------------------------------------------------------------
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    ),
+]
+#: a handle: 3-30 letters, digits, ``_`` or ``.``; unique case-insensitively
+Handle = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.]{3,30}$")]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+TotpCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{6}$")]
+Token = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8192)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 
 
 def iso_timestamp(moment: datetime | float) -> str:
@@ -46,3 +61,153 @@ class SessionOut(ApiModel):
     email: str | None
     groups: list[str]
     expires_at: str
+
+
+# Auth --------------------------------------------------------------------------------------------
+class SignupIn(ApiModel):
+    email: Email
+    password: Password
+    username: Handle
+    name: DisplayName
+
+
+class SignupOut(ApiModel):
+    user_id: str
+    username: str
+    confirmed: bool
+
+
+class ConfirmIn(ApiModel):
+    email: Email
+    code: Code
+
+
+class ConfirmOut(ApiModel):
+    confirmed: Literal[True] = True
+
+
+class EmailIn(ApiModel):
+    email: Email
+
+
+class AcceptedOut(ApiModel):
+    """A request taken; the answer does not depend on whether the account exists."""
+
+    accepted: Literal[True] = True
+
+
+class LoginIn(ApiModel):
+    email: Email
+    password: Password
+
+
+class TokensOut(ApiModel):
+    id_token: str
+    access_token: str
+    refresh_token: str | None = Field(None, description="absent on refresh")
+    expires_in: int
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class ChallengeOut(ApiModel):
+    challenge: Literal["SOFTWARE_TOKEN_MFA"]
+    session: str
+
+
+class LoginOut(RootModel[TokensOut | ChallengeOut]):
+    """Tokens, or the MFA challenge to answer at /auth/mfa/challenge."""
+
+
+class MfaChallengeIn(ApiModel):
+    email: Email
+    session: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    code: TotpCode
+
+
+class RefreshIn(ApiModel):
+    refresh_token: Token
+
+
+class ResetPasswordIn(ApiModel):
+    email: Email
+    code: Code
+    new_password: Password
+
+
+class ChangePasswordIn(ApiModel):
+    access_token: Token
+    old_password: Password
+    new_password: Password
+
+
+class AccessTokenIn(ApiModel):
+    access_token: Token
+
+
+class MfaSetupOut(ApiModel):
+    secret: str
+    otpauth_uri: str
+
+
+class MfaVerifyIn(ApiModel):
+    access_token: Token
+    code: TotpCode
+
+
+class MfaStatusOut(ApiModel):
+    mfa_enabled: bool
+
+
+class PasswordChangedOut(ApiModel):
+    password_changed: Literal[True] = True
+
+
+class DisabledOut(ApiModel):
+    user_id: str
+    username: str
+    disabled: bool
+
+
+# Users -------------------------------------------------------------------------------------------
+class MeOut(ApiModel):
+    """The caller's own profile (private view: e-mail and settings included)."""
+
+    user_id: str
+    username: str
+    email: str
+    name: str
+    profile: dict[str, Any]
+    settings: dict[str, Any]
+    avatar: str | None
+    version: int
+    follower_count: int
+    following_count: int
+    post_count: int
+    created_at: str
+
+
+# Storage entries ---------------------------------------------------------------------------------
+class Profile(BaseModel):
+    """A user's profile item as stored (attribute names are the API's camelCase)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    user_id: str
+    username: str
+    email: str
+    name: str
+    profile: dict[str, Any] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    avatar: str | None = None
+    version: int = 1
+    follower_count: int = 0
+    following_count: int = 0
+    post_count: int = 0
+    created_at: str
+    disabled: bool = False
+
+    def me(self) -> MeOut:
+        """The private view of this profile."""
+        return MeOut.model_validate(self.model_dump(include=set(MeOut.model_fields)))

@@ -25,6 +25,11 @@ TEST_ENV = {
     "COGNITO_ISSUER": "set-by-the-cognito-fixture",
     "VERIFY_TOKENS_IN_APP": "true",
     "CURSOR_SECRET": "test-cursor-secret-0123456789",
+    # generous, so tests of other things never trip them; rate-limit tests set low ones
+    "RATE_LIMITS": '{"signup_ip": "1000/60", "login_ip": "1000/60", "login_account": "1000/60",'
+    ' "code_ip": "1000/60", "code_account": "1000/60", "forgot_ip": "1000/60",'
+    ' "forgot_account": "1000/60", "mfa_ip": "1000/60", "mfa_account": "1000/60"}',
+    "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",
 }
 for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "STACK_OUTPUTS_FILE", "AWS_REGION"):
     os.environ.pop(_name, None)
@@ -69,7 +74,7 @@ def _only_loopback():
 def _fresh_settings():
     """Every test starts from the test settings, with nothing cached from the one before."""
     from chalicelib import aws, config, db
-    from chalicelib.auth import signing_keys
+    from chalicelib.identity import signing_keys
 
     yield
     os.environ.update(TEST_ENV)

@@ -125,3 +125,14 @@ def tampered(token: str, **changes: Any) -> str:
 def expired_claims(claims: dict[str, Any]) -> dict[str, Any]:
     now = int(time.time())
     return claims | {"iat": now - 7200, "exp": now - 3600, "auth_time": now - 7200}
+
+
+def totp(secret: str) -> Any:
+    """An authenticator for ``secret``. moto's fixed secret is 60 bits (Cognito's are 256), below
+    pyotp's 112-bit floor, so that floor is lowered for tests only."""
+    import pyotp
+
+    class _Totp(pyotp.TOTP):
+        min_secret_length_bits = 32
+
+    return _Totp(secret)

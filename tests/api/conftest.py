@@ -5,7 +5,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import config
-from chalicelib.auth import SigningKeys
+from chalicelib.identity import SigningKeys
 from tests import support
 
 

@@ -1,0 +1,37 @@
+"""Abuse limits: fixed-window counters in the table, so they hold across Lambda instances.
+
+Each limit (``config.DEFAULT_RATE_LIMITS``, overridable per stage) allows N hits per window of S
+seconds per subject (an address, an account). One conditional UpdateItem per hit: the counter
+moves only while under the limit, and expires by TTL after its window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from chalicelib import db, keys
+from chalicelib.config import get_settings
+from chalicelib.errors import RateLimited
+
+
+def hit(name: str, subject: str, *, now: float | None = None) -> None:
+    """Count one attempt of ``subject`` against limit ``name``; RateLimited when over it."""
+    limit, seconds = get_settings().rate_limit(name)
+    now = time.time() if now is None else now
+    window = int(now // seconds * seconds)
+    retry_after = max(1, int(window + seconds - now + 0.999))
+    db.get_store().update(
+        keys.rate_limit_pk(name, _digest(subject)),
+        keys.rate_window_sk(window),
+        "ADD hits :one SET #ttl = :expires",
+        condition="attribute_not_exists(hits) OR hits < :limit",
+        values={":one": 1, ":limit": limit, ":expires": window + seconds + 60},
+        names={"#ttl": keys.TTL_ATTRIBUTE},
+        on_fail=RateLimited(f"too many attempts; retry in {retry_after} s", retry_after),
+    )
+
+
+def _digest(subject: str) -> str:
+    # No address or e-mail lands in the table, and no '#' breaks the key.
+    return hashlib.sha256(keys.fold(subject).encode()).hexdigest()[:32]
