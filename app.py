@@ -19,7 +19,7 @@ from typing import Any
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
 from pydantic import BaseModel, RootModel, ValidationError
 
-from chalicelib import __version__, auth, identity, models, openapi, users
+from chalicelib import __version__, auth, db, identity, jobs, models, openapi, users
 from chalicelib.config import SettingsError, get_settings, startup_value
 from chalicelib.db import Page
 from chalicelib.errors import (
@@ -87,6 +87,7 @@ def route(
     status: int = 200,
     errors: tuple[int, ...] = (),
     headers: tuple[str, ...] = (),
+    content_types: tuple[str, ...] = ("application/json",),
 ) -> Callable:
     """Register a view. Private unless ``public``; ``groups`` restricts it to those groups.
 
@@ -115,7 +116,12 @@ def route(
         def handler(**params: str) -> Response:
             return _handle(spec, view, wants, params)
 
-        app.route(path, methods=[method], authorizer=None if public else AUTHORIZER)(handler)
+        app.route(
+            path,
+            methods=[method],
+            authorizer=None if public else AUTHORIZER,
+            content_types=list(content_types),
+        )(handler)
         ROUTES.append(spec)
         return handler
 
@@ -131,7 +137,8 @@ def _handle(spec: RouteSpec, view: Callable, wants: set[str], params: dict[str, 
             claims = (request.context.get("authorizer") or {}).get("claims")
             caller = identity.identify(request.headers, claims)
             caller.require_group(*spec.groups)
-            kwargs["caller"] = caller
+            if "caller" in wants:
+                kwargs["caller"] = caller
         if spec.body is not None:
             kwargs["body"] = _validated(spec.body, _json_body(request.raw_body), "body")
         if spec.query is not None:
@@ -179,6 +186,8 @@ def _validated(model: type[BaseModel], data: Any, where: str) -> BaseModel:
 
 
 def _respond(result: Any, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
     if result is None:
         return Response(body="", status_code=204 if status == 200 else status)
     if isinstance(result, RootModel):
@@ -216,7 +225,7 @@ def _envelope(
     )
 
 
-# Health and docs ---------------------------------------------------------------------------------
+# Health and docs -------------------------------------------------------------------------------
 @route("/health", public=True, response=HealthOut, summary="Liveness and version")
 def get_health() -> HealthOut:
     return HealthOut(status="ok", version=__version__)
@@ -232,7 +241,7 @@ def _openapi_document() -> dict:
     return openapi.build_document(ROUTES, title="Echomate API", version=__version__)
 
 
-# Auth --------------------------------------------------------------------------------------------
+# Auth ------------------------------------------------------------------------------------------
 @route(
     "/auth/session",
     response=SessionOut,
@@ -415,13 +424,126 @@ def disable_mfa(caller: identity.Identity, body: models.AccessTokenIn) -> None:
     auth.disable_mfa(caller, body.access_token)
 
 
-# Users -------------------------------------------------------------------------------------------
+# Users -----------------------------------------------------------------------------------------
 @route("/me", response=models.MeOut, errors=(404,), summary="The caller's own profile")
 def get_me(caller: identity.Identity) -> models.MeOut:
     return users.me(caller.user_id)
 
 
-# Moderation --------------------------------------------------------------------------------------
+@route(
+    "/me",
+    "PATCH",
+    body=models.MePatch,
+    response=models.MeOut,
+    errors=(409, 413),
+    headers=("If-Match",),
+    content_types=("application/json", "application/merge-patch+json"),
+    summary="JSON merge patch (RFC 7396) of name, profile, settings (and avatar)",
+)
+def update_me(caller: identity.Identity, body: models.MePatch, headers: dict) -> models.MeOut:
+    return users.update_me(caller.user_id, body, _if_match(headers))
+
+
+@route(
+    "/me",
+    "DELETE",
+    response=models.DeletionOut,
+    status=202,
+    summary="Delete the account and everything it owns (in the background)",
+)
+def delete_me(caller: identity.Identity) -> models.DeletionOut:
+    return jobs.start_account_deletion(caller.user_id)
+
+
+@route(
+    "/me/export",
+    response=models.ExportOut,
+    status=202,
+    summary="Export the caller's data: a job, then a link to a JSON archive",
+)
+def export_me(caller: identity.Identity) -> Response:
+    job = jobs.request_export(caller.user_id)
+    return _respond(job, 200 if job.status == "ready" else 202)
+
+
+@route(
+    "/users",
+    query=models.SearchQuery,
+    response=models.UserPage,
+    summary="Search users by handle or name prefix (case- and accent-insensitive)",
+)
+def search_users(query: models.SearchQuery) -> db.Page:
+    return users.search(query.q, query.limit, query.cursor)
+
+
+@route(
+    "/users/{username}",
+    response=models.PublicProfileOut,
+    errors=(404,),
+    summary="A user's public profile",
+)
+def get_user(caller: identity.Identity, username: str) -> models.PublicProfileOut:
+    return users.public_profile(caller.user_id, username)
+
+
+@route(
+    "/users/{username}/follow",
+    "PUT",
+    response=models.FollowOut,
+    errors=(404,),
+    summary="Follow a user (idempotent)",
+)
+def follow_user(caller: identity.Identity, username: str) -> models.FollowOut:
+    return users.follow(caller.user_id, username)
+
+
+@route(
+    "/users/{username}/follow",
+    "DELETE",
+    response=models.FollowOut,
+    errors=(404,),
+    summary="Unfollow a user (idempotent)",
+)
+def unfollow_user(caller: identity.Identity, username: str) -> models.FollowOut:
+    return users.unfollow(caller.user_id, username)
+
+
+@route(
+    "/users/{username}/followers",
+    query=models.PageQuery,
+    response=models.UserPage,
+    errors=(404,),
+    summary="Who follows a user, newest first",
+)
+def list_followers(username: str, query: models.PageQuery) -> db.Page:
+    return users.followers(username, query.limit, query.cursor)
+
+
+@route(
+    "/users/{username}/following",
+    query=models.PageQuery,
+    response=models.UserPage,
+    errors=(404,),
+    summary="Whom a user follows, newest first",
+)
+def list_following(username: str, query: models.PageQuery) -> db.Page:
+    return users.following(username, query.limit, query.cursor)
+
+
+def _if_match(headers: dict) -> int | None:
+    value = (headers.get("if-match") or "").strip()
+    if not value:
+        return None
+    value = value.removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise Invalid(
+            "If-Match: must be a profile version (an integer)",
+            [{"field": "If-Match", "reason": "type"}],
+        )
+    return int(value)
+
+
+# Moderation ------------------------------------------------------------------------------------
 @route(
     "/admin/users/{username}/disable",
     "POST",
@@ -432,3 +554,23 @@ def get_me(caller: identity.Identity) -> models.MeOut:
 )
 def disable_user(caller: identity.Identity, username: str) -> models.DisabledOut:
     return auth.disable_user(caller, username)
+
+
+# Background work -------------------------------------------------------------------------------
+@app.on_dynamodb_record(
+    stream_arn=startup_value(
+        "TABLE_STREAM_ARN", "arn:aws:dynamodb:us-east-1:0:table/unset/stream/0"
+    ),
+    batch_size=50,
+    starting_position="TRIM_HORIZON",
+)
+def handle_table_changes(event) -> None:
+    """Stream records of the table: run the background jobs they carry."""
+    remaining = event.context.get_remaining_time_in_millis() / 1000 if event.context else 60
+    jobs.handle_stream_records(event, seconds=max(1.0, remaining - 10))
+
+
+@app.schedule("rate(15 minutes)")
+def sweep_jobs(event) -> None:
+    """Restart background jobs whose run died (they stay pending)."""
+    jobs.sweep_stale_jobs()

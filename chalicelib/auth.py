@@ -49,7 +49,7 @@ TOTP_ISSUER = "Echomate"
 _BAD_CREDENTIALS = "incorrect email or password"
 
 
-# Cognito errors ----------------------------------------------------------------------------------
+# Cognito errors --------------------------------------------------------------------------------
 def _field(field: str, reason: str) -> list[dict[str, str]]:
     return [{"field": field, "reason": reason}]
 
@@ -117,7 +117,7 @@ def _cognito(operation: str, overrides: Mapping[str, EchomateError] | None = Non
         raise Unavailable("the sign-in service is unavailable; retry later") from exc
 
 
-# Passwords ---------------------------------------------------------------------------------------
+# Passwords -------------------------------------------------------------------------------------
 def password_problems(password: str, policy: PasswordPolicy = PASSWORD_POLICY) -> list[str]:
     """The rules of ``policy`` that ``password`` breaks, in words (empty when it is fine)."""
     problems = []
@@ -143,7 +143,7 @@ def _check_password(password: str, field: str) -> None:
         )
 
 
-# Flows -------------------------------------------------------------------------------------------
+# Flows -----------------------------------------------------------------------------------------
 def sign_up(body: SignupIn, client_ip: str) -> SignupOut:
     """A new, unconfirmed account with its handle and profile; 409 if email or handle is taken.
 
@@ -374,7 +374,7 @@ def disable_user(caller: Identity, handle: str) -> DisabledOut:
     return DisabledOut(user_id=profile.user_id, username=profile.username, disabled=True)
 
 
-# Helpers -----------------------------------------------------------------------------------------
+# Helpers ---------------------------------------------------------------------------------------
 def _mfa_preference(access_token: str, *, enabled: bool) -> None:
     _cognito(
         "set_user_mfa_preference",

@@ -35,7 +35,7 @@ _MAX_CURSOR_LENGTH = 2048
 _TRANSACTION_ATTEMPTS = 4
 
 
-# Conversion at the storage edge ------------------------------------------------------------------
+# Conversion at the storage edge ----------------------------------------------------------------
 def plain(value: Any) -> Any:
     """A DynamoDB value as plain JSON-ready Python (Decimal → int/float, sets → sorted lists)."""
     if isinstance(value, Decimal):
@@ -51,12 +51,23 @@ def plain(value: Any) -> Any:
     return value
 
 
+def to_dynamo(value: Any) -> Any:
+    """Plain Python as boto3 takes it: floats become Decimals (boto3 refuses floats)."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Mapping):
+        return {k: to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_dynamo(v) for v in value]
+    return value
+
+
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """An item without its key and TTL attributes, as plain Python."""
     return {k: plain(v) for k, v in item.items() if k not in KEY_ATTRIBUTES and k != TTL_ATTRIBUTE}
 
 
-# Cursors -----------------------------------------------------------------------------------------
+# Cursors ---------------------------------------------------------------------------------------
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -107,7 +118,7 @@ def cursor_secret() -> bytes:
     return answer["SecretString"].encode()
 
 
-# Pages -------------------------------------------------------------------------------------------
+# Pages -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Page(Generic[M]):
     """One page of a list and the cursor of the next one (None when there is no more)."""
@@ -133,7 +144,7 @@ def check_limit(limit: int) -> int:
     return limit
 
 
-# Transactions ------------------------------------------------------------------------------------
+# Transactions ----------------------------------------------------------------------------------
 @dataclass
 class TxOp:
     """One operation of a TransactWriteItems call, with the error its failed condition means."""
@@ -233,7 +244,7 @@ def _params(**params: Any) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
 
 
-# The store ---------------------------------------------------------------------------------------
+# The store -------------------------------------------------------------------------------------
 class Store:
     """Access to the single table. Takes the boto3 Table and client so tests can pass others."""
 
@@ -265,9 +276,9 @@ class Store:
     ) -> None:
         """Write ``item``; a failed ``condition`` raises ``on_fail`` (default: Conflict)."""
         params = _params(
-            Item=dict(item),
+            Item=to_dynamo(item),
             ConditionExpression=condition,
-            ExpressionAttributeValues=dict(values) if values else None,
+            ExpressionAttributeValues=to_dynamo(values) if values else None,
             ExpressionAttributeNames=dict(names) if names else None,
         )
         try:
@@ -294,7 +305,7 @@ class Store:
             Key={PK: pk, SK: sk},
             UpdateExpression=expression,
             ConditionExpression=condition,
-            ExpressionAttributeValues=dict(values) if values else None,
+            ExpressionAttributeValues=to_dynamo(values) if values else None,
             ExpressionAttributeNames=dict(names) if names else None,
             ReturnValues="ALL_NEW",
         )
@@ -466,7 +477,7 @@ def _serialize(params: Mapping[str, Any], table_name: str, serializer: Any) -> d
     out: dict[str, Any] = {"TableName": table_name}
     for name, value in params.items():
         if name in ("Item", "Key", "ExpressionAttributeValues"):
-            out[name] = {k: serializer.serialize(v) for k, v in value.items()}
+            out[name] = {k: serializer.serialize(to_dynamo(v)) for k, v in value.items()}
         else:
             out[name] = value
     return out

@@ -41,7 +41,7 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-# Users -------------------------------------------------------------------------------------------
+# Users -----------------------------------------------------------------------------------------
 def user_pk(user_id: str) -> str:
     """Partition of everything a user owns directly (profile, follow edges out)."""
     return f"USER#{_part(user_id)}"
@@ -52,9 +52,12 @@ def handle_pk(handle: str) -> str:
     return f"HANDLE#{_part(fold(handle))}"
 
 
+SEARCH_PREFIX_LENGTH = 2  # a search needs this many characters: they pick the partition
+
+
 def search_pk(term: str) -> str:
-    """GSI1 partition of the search items, one per first folded character of a term."""
-    return f"SEARCH#{_part(fold(term)[:1])}"
+    """GSI1 partition of the search items: the first two folded characters of a term."""
+    return f"SEARCH#{_part(fold(term)[:SEARCH_PREFIX_LENGTH])}"
 
 
 def search_sk(term: str, user_id: str) -> str:
@@ -62,10 +65,26 @@ def search_sk(term: str, user_id: str) -> str:
     return f"{_part(fold(term))}#{_part(user_id)}"
 
 
-# Follow graph ------------------------------------------------------------------------------------
+def search_item_sk(term: str) -> str:
+    """SK of a user's search item for one term, under ``user_pk``."""
+    return f"SEARCH#{_part(fold(term))}"
+
+
+SEARCH_ITEM_PREFIX = "SEARCH#"
+
+
+# Follow graph ----------------------------------------------------------------------------------
 def follow_sk(followee_id: str) -> str:
     """SK of the edge item under ``user_pk(follower)``: one item per edge, checked on write."""
     return f"FOLLOWS#{_part(followee_id)}"
+
+
+FOLLOW_PREFIX = "FOLLOWS#"
+
+
+def edge_sk(edge_id: str, other_id: str) -> str:
+    """GSI sort key of a follow edge in a followers/following list: time-sortable edge id."""
+    return f"{_part(edge_id)}#{_part(other_id)}"
 
 
 def followers_pk(user_id: str) -> str:
@@ -78,7 +97,7 @@ def following_pk(user_id: str) -> str:
     return f"FOLLOWING#{_part(user_id)}"
 
 
-# Media and posts ---------------------------------------------------------------------------------
+# Media and posts -------------------------------------------------------------------------------
 def media_pk(media_id: str) -> str:
     return f"MEDIA#{_part(media_id)}"
 
@@ -115,7 +134,7 @@ def explore_pk(bucket: str) -> str:
     return f"EXPLORE#{_part(bucket)}"
 
 
-# Activity, moderation, limits --------------------------------------------------------------------
+# Activity, moderation, limits ------------------------------------------------------------------
 def activity_pk(user_id: str) -> str:
     return f"ACTIVITY#{_part(user_id)}"
 
@@ -141,3 +160,18 @@ def idempotency_pk(user_id: str, operation: str, key: str) -> str:
 def rate_window_sk(window_start: int) -> str:
     """SK of one fixed window of a rate-limit counter (epoch seconds of its start)."""
     return f"WINDOW#{window_start}"
+
+
+# Background jobs -------------------------------------------------------------------------------
+JOB_SK = "JOB"
+PENDING_JOBS_PK = "JOBS#pending"  # GSI1 partition of unfinished jobs, oldest first
+
+
+def job_pk(job_id: str) -> str:
+    """A background job (account deletion, data export); its stream events drive it."""
+    return f"JOB#{_part(job_id)}"
+
+
+def user_jobs_pk(user_id: str) -> str:
+    """GSI2 partition of a user's jobs, newest first."""
+    return f"JOBS#{_part(user_id)}"

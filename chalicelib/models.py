@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 from pydantic.alias_generators import to_camel
 
-# Field types shared by requests ------------------------------------------------------------------
+# Field types shared by requests -----------------------------------------------------------------
 Email = Annotated[
     str,
     StringConstraints(
@@ -63,7 +63,7 @@ class SessionOut(ApiModel):
     expires_at: str
 
 
-# Auth --------------------------------------------------------------------------------------------
+# Auth ------------------------------------------------------------------------------------------
 class SignupIn(ApiModel):
     email: Email
     password: Password
@@ -170,7 +170,7 @@ class DisabledOut(ApiModel):
     disabled: bool
 
 
-# Users -------------------------------------------------------------------------------------------
+# Users -----------------------------------------------------------------------------------------
 class MeOut(ApiModel):
     """The caller's own profile (private view: e-mail and settings included)."""
 
@@ -188,7 +188,79 @@ class MeOut(ApiModel):
     created_at: str
 
 
-# Storage entries ---------------------------------------------------------------------------------
+class PublicProfileOut(ApiModel):
+    """Anyone's profile as others see it: never e-mail or settings."""
+
+    user_id: str
+    username: str
+    name: str
+    profile: dict[str, Any]
+    avatar: str | None
+    follower_count: int
+    following_count: int
+    post_count: int
+    is_following: bool
+    created_at: str
+
+
+class UserSummary(ApiModel):
+    """A user in a list (search results, followers, likers)."""
+
+    user_id: str
+    username: str
+    name: str
+    avatar: str | None
+
+
+class UserPage(ApiModel):
+    items: list[UserSummary]
+    next_cursor: str | None
+
+
+class FollowOut(ApiModel):
+    following: bool
+    follower_count: int
+
+
+class MePatch(ApiModel):
+    """A JSON merge patch (RFC 7396) of the caller's profile. ``avatar`` (an extension) is the
+    id of a ready avatar upload of the caller's, or null to remove it."""
+
+    name: DisplayName | None = None
+    profile: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = None
+    avatar: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
+class PageQuery(ApiModel):
+    """``?limit=&cursor=`` of every list."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    limit: int = Field(20, ge=1, le=100)
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
+
+
+class SearchQuery(PageQuery):
+    q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=30)]
+
+
+class ExportOut(ApiModel):
+    """A data-export job; ``url`` (presigned, short-lived) once it is ready."""
+
+    job_id: str
+    status: Literal["pending", "ready", "failed"]
+    created_at: str
+    url: str | None = None
+    expires_in: int | None = None
+
+
+class DeletionOut(ApiModel):
+    user_id: str
+    status: Literal["deleting"]
+
+
+# Storage entries -------------------------------------------------------------------------------
 class Profile(BaseModel):
     """A user's profile item as stored (attribute names are the API's camelCase)."""
 
@@ -207,7 +279,29 @@ class Profile(BaseModel):
     post_count: int = 0
     created_at: str
     disabled: bool = False
+    deleted_at: str | None = None
 
     def me(self) -> MeOut:
         """The private view of this profile."""
         return MeOut.model_validate(self.model_dump(include=set(MeOut.model_fields)))
+
+    def public(self, *, is_following: bool) -> PublicProfileOut:
+        """The view others get."""
+        fields = self.model_dump(include=set(PublicProfileOut.model_fields) - {"is_following"})
+        return PublicProfileOut(**fields, is_following=is_following)
+
+    def summary(self) -> UserSummary:
+        return UserSummary(
+            user_id=self.user_id, username=self.username, name=self.name, avatar=self.avatar
+        )
+
+
+class Media(BaseModel):
+    """A media item as stored (the media pipeline owns its lifecycle)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    media_id: str
+    owner_id: str
+    purpose: Literal["post", "avatar"]
+    status: Literal["pending", "ready", "rejected"]

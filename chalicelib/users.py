@@ -1,9 +1,9 @@
-"""Users: handles, profiles, and account state.
+"""Users: handles, profiles, search, the follow graph, and account deletion.
 
 A handle is reserved in the table before the Cognito account exists (a conditional write, so two
 racing sign-ups can't both get it), then bound to the new user in the same transaction that
-creates the profile. A reservation whose sign-up died halfway expires by TTL, and can be taken
-over after ``STALE_RESERVATION_SECONDS``: no orphan holds a handle for good.
+creates the profile and its search entries. A reservation whose sign-up died halfway expires by
+TTL, and can be taken over after ``STALE_RESERVATION_SECONDS``: no orphan holds a handle for good.
 """
 
 from __future__ import annotations
@@ -11,19 +11,40 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import UTC, datetime
+from typing import Any
 
-from chalicelib import db, keys
-from chalicelib.errors import Conflict, NotFound
-from chalicelib.models import MeOut, Profile, iso_timestamp
+from chalicelib import db, documents, keys
+from chalicelib.errors import Conflict, Invalid, NotFound
+from chalicelib.ids import new_id
+from chalicelib.models import (
+    FollowOut,
+    Media,
+    MeOut,
+    MePatch,
+    Profile,
+    PublicProfileOut,
+    UserSummary,
+    iso_timestamp,
+)
 
 STALE_RESERVATION_SECONDS = 15 * 60
 _RESERVATION_TTL_SECONDS = 24 * 3600
+_MAX_NAME_TERMS = 3
+_PATCH_ATTEMPTS = 3
+
+
+def _now() -> str:
+    return iso_timestamp(datetime.now(UTC))
 
 
 def _taken(handle: str) -> Conflict:
     return Conflict(f"username: {handle} is taken", [{"field": "username", "reason": "taken"}])
 
 
+_USER_NOT_FOUND = "user not found"
+
+
+# Handles and sign-up ---------------------------------------------------------------------------
 def reserve_handle(handle: str, *, now: float | None = None) -> str:
     """Hold ``handle`` for a sign-up in progress; returns the reservation id. 409 if taken."""
     now = time.time() if now is None else now
@@ -63,15 +84,29 @@ def release_handle(handle: str, reservation: str) -> None:
     )
 
 
+def search_terms(handle: str, name: str) -> set[str]:
+    """What a user is found by: the handle, the name, and the name from its 2nd/3rd word."""
+    words = keys.fold(name).split()
+    terms = {keys.fold(handle)} | {
+        " ".join(words[i:]) for i in range(min(len(words), _MAX_NAME_TERMS))
+    }
+    return {t[:100].strip() for t in terms if len(t.strip()) >= 1 and "#" not in t}
+
+
+def _search_item(user_id: str, term: str) -> dict[str, Any]:
+    return {
+        keys.PK: keys.user_pk(user_id),
+        keys.SK: keys.search_item_sk(term),
+        "GSI1PK": keys.search_pk(term),
+        "GSI1SK": keys.search_sk(term, user_id),
+        "userId": user_id,
+        "term": term,
+    }
+
+
 def create_profile(user_id: str, handle: str, email: str, name: str, reservation: str) -> Profile:
-    """The new user's profile, and the handle bound to them, in one transaction."""
-    profile = Profile(
-        user_id=user_id,
-        username=handle,
-        email=email,
-        name=name,
-        created_at=iso_timestamp(datetime.now(UTC)),
-    )
+    """The new user's profile, search entries and handle binding, in one transaction."""
+    profile = Profile(user_id=user_id, username=handle, email=email, name=name, created_at=_now())
     item = {
         keys.PK: keys.user_pk(user_id),
         keys.SK: keys.PROFILE_SK,
@@ -88,17 +123,24 @@ def create_profile(user_id: str, handle: str, email: str, name: str, reservation
                 names={"#status": "status", "#ttl": keys.TTL_ATTRIBUTE},
                 on_fail=_taken(handle),
             ),
+            *(db.tx_put(_search_item(user_id, t)) for t in sorted(search_terms(handle, name))),
         ]
     )
     return profile
 
 
+# Reading ---------------------------------------------------------------------------------------
 def get_profile(user_id: str) -> Profile:
-    """The profile of ``user_id``; NotFound if there is none."""
-    profile = db.get_store().get(keys.user_pk(user_id), keys.PROFILE_SK, Profile)
-    if profile is None:
-        raise NotFound("user not found")
+    """The live profile of ``user_id``; NotFound if there is none or it is being deleted."""
+    profile = find_profile(user_id)
+    if profile is None or profile.deleted_at:
+        raise NotFound(_USER_NOT_FOUND)
     return profile
+
+
+def find_profile(user_id: str) -> Profile | None:
+    """The profile item of ``user_id`` as stored, or None."""
+    return db.get_store().get(keys.user_pk(user_id), keys.PROFILE_SK, Profile)
 
 
 def me(user_id: str) -> MeOut:
@@ -106,21 +148,291 @@ def me(user_id: str) -> MeOut:
     return get_profile(user_id).me()
 
 
-def find_profile(user_id: str) -> Profile | None:
-    """The profile of ``user_id``, or None."""
-    return db.get_store().get(keys.user_pk(user_id), keys.PROFILE_SK, Profile)
+def user_id_for(handle: str) -> str:
+    """The id of the active user holding ``handle`` (any case): one GetItem."""
+    if not keys.fold(handle) or "#" in handle:
+        raise NotFound(_USER_NOT_FOUND)
+    reservation = db.get_store().get(keys.handle_pk(handle), keys.HANDLE_SK)
+    if not reservation or reservation.get("status") != "active":
+        raise NotFound(_USER_NOT_FOUND)
+    return reservation["userId"]
 
 
 def profile_by_handle(handle: str) -> Profile:
-    """The profile holding ``handle`` (any case); NotFound if no active user has it."""
-    if not keys.fold(handle) or "#" in handle:
-        raise NotFound("user not found")
-    reservation = db.get_store().get(keys.handle_pk(handle), keys.HANDLE_SK)
-    if not reservation or reservation.get("status") != "active":
-        raise NotFound("user not found")
-    return get_profile(reservation["userId"])
+    """The live profile holding ``handle``; NotFound otherwise."""
+    return _visible(get_profile(user_id_for(handle)))
 
 
+def _visible(profile: Profile | None) -> Profile:
+    if profile is None or profile.deleted_at or profile.disabled:
+        raise NotFound(_USER_NOT_FOUND)
+    return profile
+
+
+def public_profile(caller_id: str, handle: str) -> PublicProfileOut:
+    """Anyone's public profile, with whether the caller follows them: two requests (the handle,
+    then one BatchGetItem of the profile and the caller's follow edge)."""
+    user_id = user_id_for(handle)
+    profile_key = (keys.user_pk(user_id), keys.PROFILE_SK)
+    edge_key = (keys.user_pk(caller_id), keys.follow_sk(user_id))
+    found = db.get_store().batch_get([profile_key, edge_key])
+    item = found.get(profile_key)
+    profile = _visible(Profile.model_validate(item) if item else None)
+    return profile.public(is_following=edge_key in found)
+
+
+def summaries(user_ids: list[str]) -> list[UserSummary]:
+    """Profile summaries of ``user_ids`` in that order (one BatchGetItem), skipping users who
+    are gone or hidden."""
+    if not user_ids:
+        return []
+    found = db.get_store().batch_get(
+        [(keys.user_pk(u), keys.PROFILE_SK) for u in user_ids], Profile
+    )
+    out = []
+    for user_id in dict.fromkeys(user_ids):
+        profile = found.get((keys.user_pk(user_id), keys.PROFILE_SK))
+        if profile and not profile.deleted_at and not profile.disabled:
+            out.append(profile.summary())
+    return out
+
+
+def search(q: str, limit: int, cursor: str | None) -> db.Page:
+    """Users whose handle or name (or a later word of it) starts with ``q``, any case or
+    accent: one Query on the search index, one BatchGetItem of profiles."""
+    term = keys.fold(q).strip()
+    if len(term) < keys.SEARCH_PREFIX_LENGTH or "#" in term:
+        raise Invalid(
+            f"q: at least {keys.SEARCH_PREFIX_LENGTH} letters or digits",
+            [{"field": "q", "reason": "too_short"}],
+        )
+    page = db.get_store().query_page(
+        keys.search_pk(term),
+        index=keys.GSI1,
+        sk_prefix=term,
+        limit=limit,
+        cursor=cursor,
+        newest_first=False,
+    )
+    return db.Page(summaries([i["userId"] for i in page.items]), page.next_cursor)
+
+
+# Updating --------------------------------------------------------------------------------------
+def update_me(user_id: str, patch: MePatch, expected_version: int | None) -> MeOut:
+    """Apply a JSON merge patch to the caller's profile as one conditional write of the changed
+    paths (a transaction when the name, and so the search entries, change).
+
+    The write is conditioned on the version it was planned from: with ``If-Match`` a stale
+    version is a 409; without it, a concurrent change is retried on the new version.
+    """
+    given = patch.model_fields_set
+    if "name" in given and patch.name is None:
+        raise Invalid("name: cannot be removed", [{"field": "name", "reason": "required"}])
+    for part in ("profile", "settings"):
+        if part in given and getattr(patch, part) is not None:
+            documents.check_patch(getattr(patch, part), part)
+    if "avatar" in given and patch.avatar is not None:
+        _check_avatar(user_id, patch.avatar)
+    for _ in range(_PATCH_ATTEMPTS):
+        current = get_profile(user_id)
+        if expected_version is not None and current.version != expected_version:
+            raise _stale(current.version)
+        try:
+            return _apply(current, patch, given)
+        except Conflict:
+            if expected_version is not None:
+                raise _stale(None) from None
+    raise Conflict("the profile is changing too often; retry")
+
+
+def _stale(version: int | None) -> Conflict:
+    return Conflict(
+        "If-Match: the profile has changed since that version",
+        [{"field": "If-Match", "reason": "stale", "currentVersion": version}],
+    )
+
+
+def _apply(current: Profile, patch: MePatch, given: set[str]) -> MeOut:
+    plan = documents.UpdatePlan()
+    state = current.model_dump(by_alias=True)
+    for part in ("profile", "settings"):
+        if part not in given:
+            continue
+        value = getattr(patch, part)
+        if value is None:  # null replaces the whole document with an empty one
+            if state[part]:
+                plan.sets.append(((part,), {}))
+            state[part] = {}
+        else:
+            documents.plan_update(state, {part: value}, (), plan)
+            state[part] = documents.merge_patch(state[part], value)
+    documents.check_document(state["profile"], state["settings"])
+    if "name" in given and patch.name != current.name:
+        plan.sets.append((("name",), patch.name))
+        state["name"] = patch.name
+    if "avatar" in given and patch.avatar != current.avatar:
+        if patch.avatar is None:
+            plan.removes.append(("avatar",))
+        else:
+            plan.sets.append((("avatar",), patch.avatar))
+        state["avatar"] = patch.avatar
+    if not plan:
+        return current.me()
+    sets, removes, names, values = documents.update_expression(plan)
+    sets += ["#version = #version + :one", "updatedAt = :now"]
+    names["#version"] = "version"
+    values.update({":one": 1, ":now": _now(), ":expected": current.version})
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    condition = "#version = :expected AND attribute_not_exists(deletedAt)"
+    key = {keys.PK: keys.user_pk(current.user_id), keys.SK: keys.PROFILE_SK}
+    store = db.get_store()
+    if state["name"] == current.name:
+        store.update(
+            key[keys.PK], key[keys.SK], expression, condition=condition, values=values, names=names
+        )
+    else:
+        old = search_terms(current.username, current.name)
+        new = search_terms(current.username, state["name"])
+        store.transact_write(
+            [
+                db.tx_update(key, expression, condition, values=values, names=names),
+                *(
+                    db.tx_delete({keys.PK: key[keys.PK], keys.SK: keys.search_item_sk(t)})
+                    for t in sorted(old - new)
+                ),
+                *(db.tx_put(_search_item(current.user_id, t)) for t in sorted(new - old)),
+            ]
+        )
+    state["version"] = current.version + 1
+    return Profile.model_validate(state).me()
+
+
+def _check_avatar(user_id: str, media_id: str) -> None:
+    refused = Invalid(
+        "avatar: not one of your ready avatar uploads",
+        [{"field": "avatar", "reason": "not_usable"}],
+    )
+    if "#" in media_id:
+        raise refused
+    media = db.get_store().get(keys.media_pk(media_id), keys.MEDIA_SK, Media)
+    if (
+        media is None
+        or media.owner_id != user_id
+        or media.purpose != "avatar"
+        or media.status != "ready"
+    ):
+        raise refused
+
+
+# Follow graph ----------------------------------------------------------------------------------
+def follow(caller_id: str, handle: str) -> FollowOut:
+    """Follow ``handle`` (idempotent): the edge and both counters in one transaction."""
+    target = profile_by_handle(handle)
+    if target.user_id == caller_id:
+        raise Invalid(
+            "username: you cannot follow yourself", [{"field": "username", "reason": "self"}]
+        )
+    edge_id = new_id()
+    already = Conflict("already following")
+    edge = {
+        keys.PK: keys.user_pk(caller_id),
+        keys.SK: keys.follow_sk(target.user_id),
+        "GSI1PK": keys.followers_pk(target.user_id),
+        "GSI1SK": keys.edge_sk(edge_id, caller_id),
+        "GSI2PK": keys.following_pk(caller_id),
+        "GSI2SK": keys.edge_sk(edge_id, target.user_id),
+        "followerId": caller_id,
+        "followeeId": target.user_id,
+        "createdAt": _now(),
+    }
+    live = "attribute_exists(PK) AND attribute_not_exists(deletedAt)"
+    try:
+        db.get_store().transact_write(
+            [
+                db.tx_put(edge, "attribute_not_exists(PK)", on_fail=already),
+                _counter(target.user_id, "followerCount", 1, live, NotFound(_USER_NOT_FOUND)),
+                _counter(caller_id, "followingCount", 1, live, NotFound("your profile is gone")),
+            ]
+        )
+    except Conflict as exc:
+        if exc is not already:
+            raise
+        return FollowOut(following=True, follower_count=target.follower_count)
+    return FollowOut(following=True, follower_count=target.follower_count + 1)
+
+
+def unfollow(caller_id: str, handle: str) -> FollowOut:
+    """Stop following ``handle`` (idempotent): the edge and both counters in one transaction."""
+    target = profile_by_handle(handle)
+    if target.user_id == caller_id:
+        raise Invalid(
+            "username: you cannot follow yourself", [{"field": "username", "reason": "self"}]
+        )
+    absent = NotFound("not following")
+    try:
+        db.get_store().transact_write(remove_edge(caller_id, target.user_id, on_absent=absent))
+    except NotFound as exc:
+        if exc is not absent:
+            raise
+        return FollowOut(following=False, follower_count=target.follower_count)
+    return FollowOut(following=False, follower_count=max(0, target.follower_count - 1))
+
+
+def remove_edge(
+    follower_id: str,
+    followee_id: str,
+    *,
+    on_absent: Exception,
+    counters: tuple[bool, bool] = (True, True),
+) -> list[db.TxOp]:
+    """The transaction that deletes an edge and moves the counters of whichever side is
+    still there (``counters``: followee's, follower's)."""
+    ops = [
+        db.tx_delete(
+            {keys.PK: keys.user_pk(follower_id), keys.SK: keys.follow_sk(followee_id)},
+            "attribute_exists(PK)",
+            on_fail=on_absent,
+        )
+    ]
+    if counters[0]:
+        ops.append(_counter(followee_id, "followerCount", -1, "attribute_exists(PK)"))
+    if counters[1]:
+        ops.append(_counter(follower_id, "followingCount", -1, "attribute_exists(PK)"))
+    return ops
+
+
+def _counter(
+    user_id: str, attribute: str, delta: int, condition: str, on_fail: Exception | None = None
+) -> db.TxOp:
+    return db.tx_update(
+        {keys.PK: keys.user_pk(user_id), keys.SK: keys.PROFILE_SK},
+        "ADD #counter :delta",
+        condition,
+        values={":delta": delta},
+        names={"#counter": attribute},
+        on_fail=on_fail,
+    )
+
+
+def followers(handle: str, limit: int, cursor: str | None) -> db.Page:
+    """Who follows ``handle``, newest first: one Query, one BatchGetItem."""
+    user_id = user_id_for(handle)
+    page = db.get_store().query_page(
+        keys.followers_pk(user_id), index=keys.GSI1, limit=limit, cursor=cursor
+    )
+    return db.Page(summaries([e["followerId"] for e in page.items]), page.next_cursor)
+
+
+def following(handle: str, limit: int, cursor: str | None) -> db.Page:
+    """Whom ``handle`` follows, newest first: one Query, one BatchGetItem."""
+    user_id = user_id_for(handle)
+    page = db.get_store().query_page(
+        keys.following_pk(user_id), index=keys.GSI2, limit=limit, cursor=cursor
+    )
+    return db.Page(summaries([e["followeeId"] for e in page.items]), page.next_cursor)
+
+
+# Moderation ------------------------------------------------------------------------------------
 def mark_disabled(profile: Profile, by_user_id: str) -> None:
     """Record that ``profile`` was disabled, by whom and when (idempotent)."""
     db.get_store().update(
@@ -128,6 +440,6 @@ def mark_disabled(profile: Profile, by_user_id: str) -> None:
         keys.PROFILE_SK,
         "SET disabled = :yes, disabledAt = :at, disabledBy = :by",
         condition="attribute_exists(PK)",
-        values={":yes": True, ":at": iso_timestamp(datetime.now(UTC)), ":by": by_user_id},
-        on_fail=NotFound("user not found"),
+        values={":yes": True, ":at": _now(), ":by": by_user_id},
+        on_fail=NotFound(_USER_NOT_FOUND),
     )

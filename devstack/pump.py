@@ -63,7 +63,7 @@ class EventPump:
         self._thread: threading.Thread | None = None
         self.delivered = 0
 
-    # Wiring -----------------------------------------------------------------------------------
+    # Wiring -------------------------------------------------------------------------------------
     def setup(self) -> EventPump:
         """Point every bucket with S3 handlers at the queue (as `chalice deploy` would at the
         function). moto accepts only lower-case filter rule names."""
@@ -106,7 +106,7 @@ class EventPump:
             + [f"schedule {_expression(c.schedule_expression)} -> {c.name}" for c in self.schedules]
         )
 
-    # Running ----------------------------------------------------------------------------------
+    # Running ------------------------------------------------------------------------------------
     def start(self) -> EventPump:
         self._thread = threading.Thread(target=self._loop, name="event-pump", daemon=True)
         self._thread.start()

@@ -104,3 +104,45 @@ def store(moto_aws):
     from chalicelib.db import get_store
 
     return get_store()
+
+
+@pytest.fixture
+def dynamodb_calls(moto_aws):
+    """The DynamoDB operations the app sends, in order (a botocore event hook)."""
+    from chalicelib import aws, db
+
+    calls: list[str] = []
+    aws.reset()
+    db.reset()
+    aws._session().events.register(
+        "before-call.dynamodb", lambda model, **_: calls.append(model.name)
+    )
+    return calls
+
+
+@pytest.fixture
+def cognito(monkeypatch):
+    """The template's user pool on moto, wired into the settings; tokens verify against moto's
+    published key (fetched over HTTP on the embedded stack, read from moto's files here)."""
+    import boto3
+    from moto.utilities.utils import load_resource
+
+    from chalicelib import config
+    from chalicelib.identity import SigningKeys
+    from tests import support
+
+    idp = boto3.client("cognito-idp")
+    ids = support.create_user_pool(idp)
+    issuer = f"https://cognito-idp.us-east-1.amazonaws.com/{ids['UserPoolId']}"
+    monkeypatch.setitem(os.environ, "COGNITO_USER_POOL_ID", ids["UserPoolId"])
+    monkeypatch.setitem(os.environ, "COGNITO_APP_CLIENT_ID", ids["UserPoolClientId"])
+    monkeypatch.setitem(os.environ, "COGNITO_ISSUER", issuer)
+    config.get_settings.cache_clear()
+    jwks = load_resource("cognitoidp/resources/jwks-public.json")
+    monkeypatch.setattr(SigningKeys, "_fetch", lambda self: SigningKeys.parse(jwks))
+    return {
+        "idp": idp,
+        "pool_id": ids["UserPoolId"],
+        "client_id": ids["UserPoolClientId"],
+        "issuer": issuer,
+    }

@@ -56,7 +56,7 @@ def set_limits(monkeypatch, **limits):
     config.get_settings.cache_clear()
 
 
-# Sign-up -----------------------------------------------------------------------------------------
+# Sign-up ---------------------------------------------------------------------------------------
 def test_sign_up_creates_account_handle_and_profile(client, cognito):
     response = sign_up(client, email="Ana@Example.com", username="Ana.B")
     assert response.status_code == 201
@@ -143,7 +143,7 @@ def test_failed_cognito_sign_up_releases_the_handle(client, cognito, monkeypatch
     assert pool_users(cognito) == []  # the half-made Cognito user was deleted
 
 
-# Confirm, login ----------------------------------------------------------------------------------
+# Confirm, login --------------------------------------------------------------------------------
 def test_unconfirmed_login_is_403_saying_so(client, cognito):
     sign_up(client)
     response = log_in(client)
@@ -184,7 +184,7 @@ def test_resend_code_is_always_accepted(client, cognito):
     assert known.json_body == unknown.json_body
 
 
-# Tokens ------------------------------------------------------------------------------------------
+# Tokens ----------------------------------------------------------------------------------------
 def test_refresh_gives_new_tokens_but_no_refresh_token(client, cognito):
     tokens = confirmed_user(client)
     response = post(client, "/auth/refresh", {"refreshToken": tokens["refreshToken"]})
@@ -206,7 +206,7 @@ def test_garbage_refresh_token_is_401(client, cognito):
     assert post(client, "/auth/refresh", {"refreshToken": "garbage"}).status_code == 401
 
 
-# Passwords ---------------------------------------------------------------------------------------
+# Passwords -------------------------------------------------------------------------------------
 def test_forgot_password_answers_the_same_for_unknown_accounts(client, cognito):
     confirmed_user(client)
     known = post(client, "/auth/forgot-password", {"email": "ana@example.com"})
@@ -279,7 +279,7 @@ def test_access_token_of_another_user_is_403(client, cognito):
     assert log_in(client, "bob@example.com").status_code == 200  # bob untouched
 
 
-# MFA ---------------------------------------------------------------------------------------------
+# MFA -------------------------------------------------------------------------------------------
 def test_totp_mfa_round_trip(client, cognito):
     tokens = confirmed_user(client)
     auth_header = tokens["idToken"]
@@ -326,7 +326,7 @@ def test_malformed_totp_code_is_400(client, cognito, code):
     assert response.json_body["Message"].startswith("code:")
 
 
-# Admins ------------------------------------------------------------------------------------------
+# Admins ----------------------------------------------------------------------------------------
 def test_admin_disables_an_account(client, cognito):
     victim = confirmed_user(client, "bob@example.com", "bob")
     confirmed_user(client, "root@example.com", "root")
@@ -358,7 +358,7 @@ def test_non_admin_cannot_disable(client, cognito):
     assert log_in(client, "bob@example.com").status_code == 200
 
 
-# Abuse limits and throttling ---------------------------------------------------------------------
+# Abuse limits and throttling -------------------------------------------------------------------
 def test_sign_ups_per_address_are_limited(client, cognito, monkeypatch):
     set_limits(monkeypatch, signup_ip="2/1800")
     assert sign_up(client, "a1@example.com", "a1_user").status_code == 201

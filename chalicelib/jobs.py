@@ -1,0 +1,375 @@
+"""Background jobs: account deletion and data export, driven by the table's stream.
+
+A job is an item (``JOB#<id>``). Writing it, or touching it, puts a record on the stream, and
+the stream handler runs the job for as long as the invocation allows. Each step works in small
+pages and is idempotent, so a job killed halfway simply continues on the next run: a job that
+runs out of time touches its item (``nudges``), which triggers the next run; a scheduled sweep
+touches jobs left pending for a while (a crashed run), so nothing is left half-done.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib import aws, db, keys, users
+from chalicelib.config import get_settings
+from chalicelib.errors import EchomateError, NotFound
+from chalicelib.ids import new_id
+from chalicelib.models import DeletionOut, ExportOut, iso_timestamp
+
+log = logging.getLogger(__name__)
+
+DELETE_ACCOUNT, EXPORT = "delete_account", "export"
+_PAGE = 25
+_DONE_TTL_SECONDS = 30 * 24 * 3600
+_EXPORT_REUSE_SECONDS = 24 * 3600
+_EXPORT_URL_SECONDS = 3600
+_STALE_SECONDS = 15 * 60
+
+
+class OutOfTime(Exception):
+    """The invocation's budget is spent; the job continues on its next run."""
+
+
+class Budget:
+    """How much work a run may still do (time, and for tests a number of operations)."""
+
+    def __init__(self, seconds: float, max_operations: int | None = None) -> None:
+        self._deadline = time.monotonic() + seconds
+        self._left = max_operations
+
+    def spend(self) -> None:
+        if time.monotonic() > self._deadline or self._left == 0:
+            raise OutOfTime
+        if self._left is not None:
+            self._left -= 1
+
+
+def _now() -> str:
+    return iso_timestamp(datetime.now(UTC))
+
+
+# Starting jobs ---------------------------------------------------------------------------------
+def _job_item(job_id: str, kind: str, user_id: str, **extra: Any) -> dict[str, Any]:
+    created = _now()
+    return {
+        keys.PK: keys.job_pk(job_id),
+        keys.SK: keys.JOB_SK,
+        "GSI1PK": keys.PENDING_JOBS_PK,
+        "GSI1SK": job_id,
+        "GSI2PK": keys.user_jobs_pk(user_id),
+        "GSI2SK": job_id,
+        "jobId": job_id,
+        "kind": kind,
+        "userId": user_id,
+        "status": "pending",
+        "createdAt": created,
+        "nudges": 0,
+        **extra,
+    }
+
+
+def start_account_deletion(user_id: str) -> DeletionOut:
+    """Delete the caller's account: the Cognito user goes now (no more sign-in), everything
+    else in the background. Idempotent: a second call finds the deletion under way."""
+    profile = users.find_profile(user_id)
+    if profile is None:
+        raise NotFound("user not found")
+    if not profile.deleted_at:
+        job_id = new_id()
+        try:
+            db.get_store().transact_write(
+                [
+                    db.tx_update(
+                        {keys.PK: keys.user_pk(user_id), keys.SK: keys.PROFILE_SK},
+                        "SET deletedAt = :now, deletionJob = :job",
+                        "attribute_exists(PK) AND attribute_not_exists(deletedAt)",
+                        values={":now": _now(), ":job": job_id},
+                    ),
+                    db.tx_update(
+                        {keys.PK: keys.handle_pk(profile.username), keys.SK: keys.HANDLE_SK},
+                        "SET #status = :deleting",
+                        "userId = :user",
+                        values={":deleting": "deleting", ":user": user_id},
+                        names={"#status": "status"},
+                    ),
+                    db.tx_put(
+                        _job_item(
+                            job_id,
+                            DELETE_ACCOUNT,
+                            user_id,
+                            email=profile.email,
+                            handle=profile.username,
+                        )
+                    ),
+                ]
+            )
+        except EchomateError:
+            log.info("account deletion of %s already under way", user_id)
+    _delete_cognito_user(profile.email)
+    return DeletionOut(user_id=user_id, status="deleting")
+
+
+def request_export(user_id: str) -> ExportOut:
+    """The caller's latest export if it is recent (pending or ready), else a new one."""
+    store = db.get_store()
+    users.get_profile(user_id)
+    latest = store.query_page(keys.user_jobs_pk(user_id), index=keys.GSI2, limit=10)
+    for job in latest.items:
+        recent = time.time() - _epoch(job["createdAt"]) < _EXPORT_REUSE_SECONDS
+        if job["kind"] == EXPORT and job["status"] in ("pending", "ready") and recent:
+            return _export_view(job)
+    job = _job_item(new_id(), EXPORT, user_id)
+    store.put(job, condition="attribute_not_exists(PK)")
+    return _export_view(db.from_item(job))
+
+
+def _export_view(job: Mapping[str, Any]) -> ExportOut:
+    view = ExportOut(job_id=job["jobId"], status=job["status"], created_at=job["createdAt"])
+    if job["status"] == "ready":
+        view.url = aws.client("s3").generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": get_settings().media_bucket,
+                "Key": job["objectKey"],
+                "ResponseContentDisposition": "attachment; filename=echomate-export.json",
+            },
+            ExpiresIn=_EXPORT_URL_SECONDS,
+        )
+        view.expires_in = _EXPORT_URL_SECONDS
+    return view
+
+
+def _epoch(timestamp: str) -> float:
+    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+
+
+# Running jobs ----------------------------------------------------------------------------------
+def handle_stream_records(records: Iterable[Any], seconds: float) -> None:
+    """Run the pending jobs that appear on the stream (inserted, or touched to continue)."""
+    for record in records:
+        image = record.new_image or {}
+        pk = image.get(keys.PK, {}).get("S", "")
+        if not pk.startswith("JOB#") or image.get("status", {}).get("S") != "pending":
+            continue
+        run_job(image["jobId"]["S"], Budget(seconds))
+
+
+def run_job(job_id: str, budget: Budget) -> bool:
+    """Advance job ``job_id``; True when it is finished. Out of time, it touches its item so
+    the stream brings it back."""
+    store = db.get_store()
+    job = store.get(keys.job_pk(job_id), keys.JOB_SK, consistent=True)
+    if job is None or job["status"] != "pending":
+        return True
+    steps: dict[str, Callable[[dict[str, Any], Budget], dict[str, Any]]] = {
+        DELETE_ACCOUNT: _delete_account,
+        EXPORT: _export,
+    }
+    try:
+        result = steps[job["kind"]](job, budget)
+    except OutOfTime:
+        store.update(
+            keys.job_pk(job_id),
+            keys.JOB_SK,
+            "ADD nudges :one SET updatedAt = :now",
+            values={":one": 1, ":now": _now()},
+        )
+        return False
+    if job["kind"] == DELETE_ACCOUNT:
+        # Nothing of the user may remain, not even the record of the deletion (e-mail, id).
+        store.delete(keys.job_pk(job_id), keys.JOB_SK)
+        log.info("account deletion job %s finished", job_id)
+        return True
+    sets = ["#status = :done", "finishedAt = :now", "#ttl = :ttl"]
+    sets += [f"{name} = :{name}" for name in result]
+    store.update(
+        keys.job_pk(job_id),
+        keys.JOB_SK,
+        "SET " + ", ".join(sets) + " REMOVE GSI1PK, GSI1SK",
+        values={
+            ":done": "ready",
+            ":now": _now(),
+            ":ttl": int(time.time()) + _DONE_TTL_SECONDS,
+            **{f":{name}": value for name, value in result.items()},
+        },
+        names={"#status": "status", "#ttl": keys.TTL_ATTRIBUTE},
+    )
+    return True
+
+
+def sweep_stale_jobs(limit: int = 50) -> int:
+    """Touch jobs pending for a while (their run crashed) so the stream runs them again."""
+    store = db.get_store()
+    cutoff = new_id(time.time() - _STALE_SECONDS)
+    page = store.query_page(keys.PENDING_JOBS_PK, index=keys.GSI1, limit=limit, newest_first=False)
+    touched = 0
+    for job in page.items:
+        if job["jobId"] >= cutoff:
+            break
+        store.update(
+            keys.job_pk(job["jobId"]),
+            keys.JOB_SK,
+            "ADD nudges :one SET updatedAt = :now",
+            values={":one": 1, ":now": _now()},
+        )
+        touched += 1
+    return touched
+
+
+# Account deletion ------------------------------------------------------------------------------
+def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
+    user_id = job["userId"]
+    budget.spend()
+    _delete_cognito_user(job["email"])
+    store = db.get_store()
+    # Edges out: the followee loses a follower. Edges in: the follower follows one fewer.
+    _drain(
+        lambda: store.query_page(keys.following_pk(user_id), index=keys.GSI2, limit=_PAGE),
+        lambda edge: _drop_edge(user_id, edge["followeeId"], followee_side=True),
+        budget,
+    )
+    _drain(
+        lambda: store.query_page(keys.followers_pk(user_id), index=keys.GSI1, limit=_PAGE),
+        lambda edge: _drop_edge(edge["followerId"], user_id, followee_side=False),
+        budget,
+    )
+    # Everything else under the user's partition (search entries, ...), the profile last.
+    _drain(
+        lambda: store.query_page(
+            keys.user_pk(user_id),
+            limit=_PAGE,
+            newest_first=False,
+            sk_prefix=keys.SEARCH_ITEM_PREFIX,
+        ),
+        lambda item: store.delete(keys.user_pk(user_id), keys.search_item_sk(item["term"])),
+        budget,
+    )
+    budget.spend()
+    store.delete(
+        keys.handle_pk(job["handle"]),
+        keys.HANDLE_SK,
+        condition="userId = :user",
+        values={":user": user_id},
+    )
+    # The user's other jobs and exported archives.
+    _drain(
+        lambda: store.query_page(keys.user_jobs_pk(user_id), index=keys.GSI2, limit=_PAGE),
+        lambda other: _forget_job(other, keep=job["jobId"]),
+        budget,
+    )
+    _delete_objects(f"exports/{user_id}/", budget)
+    budget.spend()
+    store.delete(keys.user_pk(user_id), keys.PROFILE_SK)
+    return {}
+
+
+def _forget_job(job: dict[str, Any], *, keep: str) -> bool:
+    if job["jobId"] == keep:
+        return False
+    db.get_store().delete(keys.job_pk(job["jobId"]), keys.JOB_SK)
+    return True
+
+
+def _delete_objects(prefix: str, budget: Budget) -> None:
+    s3 = aws.client("s3")
+    bucket = get_settings().media_bucket
+    while True:
+        budget.spend()
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1000)
+        objects = [{"Key": o["Key"]} for o in listed.get("Contents", [])]
+        if not objects:
+            return
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+
+
+def _drop_edge(follower_id: str, followee_id: str, *, followee_side: bool) -> None:
+    # The deleted user's own counter no longer matters; the other side's must stay exact.
+    store = db.get_store()
+    gone = NotFound("edge already removed")
+    try:
+        store.transact_write(
+            users.remove_edge(
+                follower_id,
+                followee_id,
+                on_absent=gone,
+                counters=(followee_side, not followee_side),
+            )
+        )
+    except NotFound:
+        return  # removed by an earlier run
+    except EchomateError:
+        # the other side's profile is gone too (deleted meanwhile): just drop the edge
+        store.delete(keys.user_pk(follower_id), keys.follow_sk(followee_id))
+
+
+def _drain(
+    fetch: Callable[[], db.Page], act: Callable[[dict[str, Any]], bool | None], budget: Budget
+) -> None:
+    """Act on pages of items until none is left (or only items ``act`` keeps: it said False)."""
+    while True:
+        budget.spend()
+        page = fetch()
+        acted = False
+        for item in page.items:
+            budget.spend()
+            acted = act(item) is not False or acted
+        if not acted:
+            return
+
+
+def _delete_cognito_user(email: str) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        aws.client("cognito-idp").admin_delete_user(
+            UserPoolId=get_settings().user_pool_id, Username=email
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "UserNotFoundException":
+            raise
+
+
+# Export ----------------------------------------------------------------------------------------
+def _export(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
+    user_id = job["userId"]
+    profile = users.find_profile(user_id)
+    archive: dict[str, Any] = {
+        "exportedAt": _now(),
+        "profile": profile.me().to_json() if profile else None,
+        "following": _collect(keys.following_pk(user_id), keys.GSI2, budget),
+        "followers": _collect(keys.followers_pk(user_id), keys.GSI1, budget),
+    }
+    key = f"exports/{user_id}/{job['jobId']}.json"
+    budget.spend()
+    aws.client("s3").put_object(
+        Bucket=get_settings().media_bucket,
+        Key=key,
+        ContentType="application/json",
+        Body=json.dumps(archive, ensure_ascii=False, indent=1).encode(),
+    )
+    return {"objectKey": key}
+
+
+def _collect(partition: str, index: str, budget: Budget) -> list[dict[str, Any]]:
+    rows, cursor = [], None
+    store = db.get_store()
+    while True:
+        budget.spend()
+        page = store.query_page(partition, index=index, limit=100, cursor=cursor)
+        rows += [
+            {
+                "followerId": e["followerId"],
+                "followeeId": e["followeeId"],
+                "createdAt": e["createdAt"],
+            }
+            for e in page.items
+        ]
+        if page.next_cursor is None:
+            return rows
+        cursor = page.next_cursor

@@ -1,0 +1,164 @@
+"""The user routes over chalice.test.Client: shapes, status codes, headers."""
+
+import json
+
+import pytest
+
+from tests.api.test_auth import confirmed_user
+
+
+@pytest.fixture
+def ana(client, cognito):
+    return confirmed_user(client)["idToken"]
+
+
+@pytest.fixture
+def bob(client, cognito):
+    return confirmed_user(client, "bob@example.com", "Bob")["idToken"]
+
+
+def call(client, method, path, token, body=None, headers=None):
+    all_headers = {"Authorization": token, "Content-Type": "application/json", **(headers or {})}
+    data = json.dumps(body) if body is not None else ""
+    return client.http.request(method, path, headers=all_headers, body=data)
+
+
+def test_me_and_public_profile_views(client, ana, bob):
+    me = call(client, "GET", "/me", ana).json_body
+    assert set(me) == {
+        "userId",
+        "username",
+        "email",
+        "name",
+        "profile",
+        "settings",
+        "avatar",
+        "version",
+        "followerCount",
+        "followingCount",
+        "postCount",
+        "createdAt",
+    }
+    public = call(client, "GET", "/users/ana", bob)
+    assert public.status_code == 200
+    assert set(public.json_body) == {
+        "userId",
+        "username",
+        "name",
+        "profile",
+        "avatar",
+        "followerCount",
+        "followingCount",
+        "postCount",
+        "isFollowing",
+        "createdAt",
+    }
+    assert call(client, "GET", "/users/nobody", bob).status_code == 404
+
+
+def test_patch_me_with_merge_patch_and_if_match(client, ana):
+    headers = {"Content-Type": "application/merge-patch+json"}
+    first = call(
+        client,
+        "PATCH",
+        "/me",
+        ana,
+        {"profile": {"bio": "hi", "links": []}},
+        headers | {"If-Match": '"1"'},
+    )
+    assert first.status_code == 200
+    assert first.json_body["profile"] == {"bio": "hi", "links": []}
+    assert first.json_body["version"] == 2
+    stale = call(client, "PATCH", "/me", ana, {"name": "X"}, headers | {"If-Match": "1"})
+    assert stale.status_code == 409
+    assert stale.json_body["Details"][0]["reason"] == "stale"
+    bad = call(client, "PATCH", "/me", ana, {"name": "X"}, {"If-Match": "abc"})
+    assert bad.status_code == 400 and bad.json_body["Message"].startswith("If-Match")
+    assert call(client, "GET", "/me", ana).json_body["name"] == "Ana"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"profile": {"website": "javascript:x"}}, 400, "profile.website"),
+        ({"email": "new@example.com"}, 400, "email"),
+        ({"username": "other"}, 400, "username"),
+        ({"profile": {f"k{i}": "x" * 1000 for i in range(17)}}, 413, "profile"),
+        ({"profile": "not an object"}, 400, "profile"),
+    ],
+)
+def test_patch_me_refuses_bad_input_and_changes_nothing(client, ana, body, status, field):
+    response = call(client, "PATCH", "/me", ana, body)
+    assert response.status_code == status
+    assert response.json_body["Message"].startswith(f"{field}")
+    assert call(client, "GET", "/me", ana).json_body["version"] == 1
+
+
+def test_follow_routes(client, ana, bob):
+    followed = call(client, "PUT", "/users/bob/follow", ana)
+    assert followed.status_code == 200
+    assert followed.json_body == {"following": True, "followerCount": 1}
+    assert call(client, "PUT", "/users/BOB/follow", ana).json_body["followerCount"] == 1
+    assert call(client, "GET", "/users/bob", ana).json_body["isFollowing"] is True
+    followers = call(client, "GET", "/users/bob/followers", bob).json_body
+    assert [u["username"] for u in followers["items"]] == ["ana"]
+    assert followers["nextCursor"] is None
+    assert (
+        call(client, "GET", "/users/ana/following", bob).json_body["items"][0]["username"] == "Bob"
+    )
+    assert call(client, "PUT", "/users/ana/follow", ana).status_code == 400
+    assert call(client, "PUT", "/users/ghost/follow", ana).status_code == 404
+    unfollowed = call(client, "DELETE", "/users/bob/follow", ana)
+    assert unfollowed.json_body == {"following": False, "followerCount": 0}
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("?q=a", "q"),
+        ("", "q"),
+        ("?q=ana&limit=0", "limit"),
+        ("?q=ana&limit=101", "limit"),
+        ("?q=ana&limit=x", "limit"),
+        ("?q=ana&cursor=tampered", "cursor"),
+    ],
+)
+def test_list_parameters_are_validated(client, ana, query, field):
+    response = call(client, "GET", f"/users{query}", ana)
+    assert response.status_code == 400
+    assert response.json_body["Message"].startswith(field)
+
+
+def test_search_route(client, ana, bob):
+    response = call(client, "GET", "/users?q=BO&limit=5", ana)
+    assert response.status_code == 200
+    assert response.json_body == {
+        "items": [
+            {
+                "userId": response.json_body["items"][0]["userId"],
+                "username": "Bob",
+                "name": "Ana",
+                "avatar": None,
+            }
+        ],
+        "nextCursor": None,
+    }
+
+
+def test_delete_me_is_202_and_the_account_is_gone(client, ana, bob):
+    response = call(client, "DELETE", "/me", ana)
+    assert response.status_code == 202 and response.json_body["status"] == "deleting"
+    assert call(client, "GET", "/me", ana).status_code == 404
+    assert call(client, "GET", "/users/ana", bob).status_code == 404
+    login = client.http.post(
+        "/auth/login",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"email": "ana@example.com", "password": "Correct-Horse-9"}),
+    )
+    assert login.status_code == 401
+
+
+def test_export_starts_a_job(client, ana):
+    response = call(client, "GET", "/me/export", ana)
+    assert response.status_code == 202
+    assert response.json_body["status"] == "pending" and response.json_body["jobId"]
