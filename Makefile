@@ -36,9 +36,9 @@ cfn-lint: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
-package: $(STAMP) ## the prod deployment package, built as `chalice deploy` would build it
+package: $(STAMP) ## the prod package as `chalice deploy` builds it (terraform format: SAM refuses S3 events)
 	rm -rf build/package
-	$(LOCAL_AWS) $(BIN)/chalice package --stage prod build/package
+	$(LOCAL_AWS) $(BIN)/chalice package --pkg-format terraform --stage prod build/package
 	@ls -l build/package
 
 bench: $(STAMP)

@@ -19,7 +19,7 @@ from typing import Any
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
 from pydantic import BaseModel, RootModel, ValidationError
 
-from chalicelib import __version__, auth, db, identity, jobs, models, openapi, users
+from chalicelib import __version__, auth, db, identity, jobs, media, models, openapi, users
 from chalicelib.config import SettingsError, get_settings, startup_value
 from chalicelib.db import Page
 from chalicelib.errors import (
@@ -543,6 +543,41 @@ def _if_match(headers: dict) -> int | None:
     return int(value)
 
 
+# Media -----------------------------------------------------------------------------------------
+@route(
+    "/media",
+    "POST",
+    body=models.MediaRequestIn,
+    response=models.MediaUploadOut,
+    status=201,
+    errors=(409, 413, 415),
+    summary="Ask for an upload: a presigned POST for one image",
+)
+def request_upload(caller: identity.Identity, body: models.MediaRequestIn) -> models.MediaUploadOut:
+    return media.request_upload(caller.user_id, body)
+
+
+@route(
+    "/media/{mediaId}",
+    response=models.MediaOut,
+    errors=(404,),
+    summary="A media item: status, size, blurhash and rendition URLs",
+)
+def get_media(caller: identity.Identity, mediaId: str) -> models.MediaOut:
+    return media.view(caller.user_id, mediaId)
+
+
+@route(
+    "/media/{mediaId}",
+    "DELETE",
+    status=204,
+    errors=(403, 404, 409),
+    summary="Delete a media item and its objects (owner only)",
+)
+def delete_media(caller: identity.Identity, mediaId: str) -> None:
+    media.delete(caller.user_id, mediaId)
+
+
 # Moderation ------------------------------------------------------------------------------------
 @route(
     "/admin/users/{username}/disable",
@@ -574,3 +609,19 @@ def handle_table_changes(event) -> None:
 def sweep_jobs(event) -> None:
     """Restart background jobs whose run died (they stay pending)."""
     jobs.sweep_stale_jobs()
+
+
+@app.on_s3_event(
+    bucket=startup_value("MEDIA_BUCKET", "unset-media-bucket"),
+    prefix="uploads/",
+    events=["s3:ObjectCreated:*"],
+)
+def handle_upload(event) -> None:
+    """An upload landed: validate it and make its renditions (Pillow is imported here only)."""
+    media.process_upload(event.bucket, event.key)
+
+
+@app.schedule("rate(1 hour)")
+def clean_up_media(event) -> None:
+    """Remove uploads never finished and media never attached, after a day."""
+    media.cleanup()

@@ -122,6 +122,15 @@ class Settings(BaseModel):
     cursor_secret_arn: str | None = Field(None, alias="CURSOR_SECRET_ARN")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
     rate_limit_overrides: Json[dict[str, str]] = Field(default_factory=dict, alias="RATE_LIMITS")
+    media_max_bytes_post: int = Field(20 * 1024 * 1024, alias="MEDIA_MAX_BYTES_POST", gt=0)
+    media_max_bytes_avatar: int = Field(5 * 1024 * 1024, alias="MEDIA_MAX_BYTES_AVATAR", gt=0)
+    media_max_pending: int = Field(20, alias="MEDIA_MAX_PENDING", gt=0)
+    media_max_pixels: int = Field(40_000_000, alias="MEDIA_MAX_PIXELS", gt=0)
+    media_upload_seconds: int = Field(600, alias="MEDIA_UPLOAD_SECONDS", gt=0)
+    media_url_seconds: int = Field(3600, alias="MEDIA_URL_SECONDS", gt=0)
+    media_cleanup_after_seconds: int = Field(24 * 3600, alias="MEDIA_CLEANUP_AFTER_SECONDS")
+    # A CloudFront domain serving media/ (infra: EnableCdn); without it, presigned GETs.
+    media_cdn_domain: str | None = Field(None, alias="MEDIA_CDN_DOMAIN")
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

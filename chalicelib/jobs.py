@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import aws, db, keys, users
+from chalicelib import aws, db, keys, media, users
 from chalicelib.config import get_settings
 from chalicelib.errors import EchomateError, NotFound
 from chalicelib.ids import new_id
-from chalicelib.models import DeletionOut, ExportOut, iso_timestamp
+from chalicelib.models import DeletionOut, ExportOut, Media, iso_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +257,14 @@ def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
         condition="userId = :user",
         values={":user": user_id},
     )
+    # Their media: objects and items.
+    _drain(
+        lambda: store.query_page(
+            keys.user_media_pk(user_id), index=keys.GSI1, limit=_PAGE, model=Media
+        ),
+        media.purge,
+        budget,
+    )
     # The user's other jobs and exported archives.
     _drain(
         lambda: store.query_page(keys.user_jobs_pk(user_id), index=keys.GSI2, limit=_PAGE),
@@ -342,8 +350,9 @@ def _export(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
     archive: dict[str, Any] = {
         "exportedAt": _now(),
         "profile": profile.me().to_json() if profile else None,
-        "following": _collect(keys.following_pk(user_id), keys.GSI2, budget),
-        "followers": _collect(keys.followers_pk(user_id), keys.GSI1, budget),
+        "following": _collect(keys.following_pk(user_id), keys.GSI2, budget, _edge_row),
+        "followers": _collect(keys.followers_pk(user_id), keys.GSI1, budget, _edge_row),
+        "media": _collect(keys.user_media_pk(user_id), keys.GSI1, budget, _media_row, Media),
     }
     key = f"exports/{user_id}/{job['jobId']}.json"
     budget.spend()
@@ -356,20 +365,34 @@ def _export(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
     return {"objectKey": key}
 
 
-def _collect(partition: str, index: str, budget: Budget) -> list[dict[str, Any]]:
+def _collect(
+    partition: str,
+    index: str,
+    budget: Budget,
+    row: Callable[[Any], dict[str, Any]],
+    model: type | None = None,
+) -> list[dict[str, Any]]:
+    """Every item of a partition, each turned into an archive row."""
     rows, cursor = [], None
     store = db.get_store()
     while True:
         budget.spend()
-        page = store.query_page(partition, index=index, limit=100, cursor=cursor)
-        rows += [
-            {
-                "followerId": e["followerId"],
-                "followeeId": e["followeeId"],
-                "createdAt": e["createdAt"],
-            }
-            for e in page.items
-        ]
+        page = store.query_page(partition, index=index, limit=100, cursor=cursor, model=model)
+        rows += [row(item) for item in page.items]
         if page.next_cursor is None:
             return rows
         cursor = page.next_cursor
+
+
+def _edge_row(edge: dict[str, Any]) -> dict[str, Any]:
+    return {k: edge[k] for k in ("followerId", "followeeId", "createdAt")}
+
+
+def _media_row(item: Media) -> dict[str, Any]:
+    return {
+        "mediaId": item.media_id,
+        "status": item.status,
+        "purpose": item.purpose,
+        "createdAt": item.created_at,
+        "objects": sorted(r["key"] for r in (item.renditions or {}).values()),
+    }

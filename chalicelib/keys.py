@@ -99,7 +99,19 @@ def following_pk(user_id: str) -> str:
 
 # Media and posts -------------------------------------------------------------------------------
 def media_pk(media_id: str) -> str:
+    """A media item (an upload and its renditions)."""
     return f"MEDIA#{_part(media_id)}"
+
+
+def user_media_pk(user_id: str) -> str:
+    """GSI1 partition of a user's media, newest first (deletion, export, pending quota)."""
+    return f"MEDIA_OF#{_part(user_id)}"
+
+
+def media_state_pk(state: str) -> str:
+    """GSI3 partition of media waiting for cleanup: ``pending`` uploads, ``unattached`` ones
+    (ready but used by no post or avatar); sort key: the media id, oldest first."""
+    return f"MEDIA_STATE#{_part(state)}"
 
 
 def post_pk(post_id: str) -> str:

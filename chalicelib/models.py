@@ -260,6 +260,47 @@ class DeletionOut(ApiModel):
     status: Literal["deleting"]
 
 
+# Media -----------------------------------------------------------------------------------------
+MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
+
+
+class MediaRequestIn(ApiModel):
+    content_type: Annotated[
+        str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=100)
+    ]
+    content_length: int = Field(gt=0)
+    purpose: Literal["post", "avatar"]
+
+
+class UploadForm(ApiModel):
+    """A presigned POST: send ``fields`` and then the file as multipart/form-data to ``url``."""
+
+    url: str
+    fields: dict[str, str]
+
+
+class MediaUploadOut(ApiModel):
+    media_id: str
+    upload: UploadForm
+    expires_in: int
+
+
+class Renditions(ApiModel):
+    thumb: str
+    small: str
+    large: str
+
+
+class MediaOut(ApiModel):
+    media_id: str
+    status: Literal["pending", "ready", "rejected"]
+    width: int | None = None
+    height: int | None = None
+    blurhash: str | None = None
+    renditions: Renditions | None = None
+    reject_reason: str | None = None
+
+
 # Storage entries -------------------------------------------------------------------------------
 class Profile(BaseModel):
     """A user's profile item as stored (attribute names are the API's camelCase)."""
@@ -305,3 +346,13 @@ class Media(BaseModel):
     owner_id: str
     purpose: Literal["post", "avatar"]
     status: Literal["pending", "ready", "rejected"]
+    content_type: str | None = None
+    declared_length: int | None = None
+    upload_key: str | None = None
+    created_at: str | None = None
+    width: int | None = None
+    height: int | None = None
+    blurhash: str | None = None
+    renditions: dict[str, dict[str, Any]] | None = None
+    reject_reason: str | None = None
+    attached_to: str | None = None

@@ -13,12 +13,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import db, documents, keys
+from chalicelib import db, documents, keys, media
 from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.ids import new_id
 from chalicelib.models import (
     FollowOut,
-    Media,
     MeOut,
     MePatch,
     Profile,
@@ -232,7 +231,7 @@ def update_me(user_id: str, patch: MePatch, expected_version: int | None) -> MeO
         if part in given and getattr(patch, part) is not None:
             documents.check_patch(getattr(patch, part), part)
     if "avatar" in given and patch.avatar is not None:
-        _check_avatar(user_id, patch.avatar)
+        media.check_attachable(user_id, patch.avatar, "avatar")
     for _ in range(_PATCH_ATTEMPTS):
         current = get_profile(user_id)
         if expected_version is not None and current.version != expected_version:
@@ -286,42 +285,31 @@ def _apply(current: Profile, patch: MePatch, given: set[str]) -> MeOut:
     condition = "#version = :expected AND attribute_not_exists(deletedAt)"
     key = {keys.PK: keys.user_pk(current.user_id), keys.SK: keys.PROFILE_SK}
     store = db.get_store()
-    if state["name"] == current.name:
+    if state["name"] == current.name and state["avatar"] == current.avatar:
         store.update(
             key[keys.PK], key[keys.SK], expression, condition=condition, values=values, names=names
         )
     else:
+        # The search entries follow the name, and the avatar's media is marked in use (so
+        # cleanup keeps it), in the same transaction as the profile.
         old = search_terms(current.username, current.name)
         new = search_terms(current.username, state["name"])
-        store.transact_write(
-            [
-                db.tx_update(key, expression, condition, values=values, names=names),
-                *(
-                    db.tx_delete({keys.PK: key[keys.PK], keys.SK: keys.search_item_sk(t)})
-                    for t in sorted(old - new)
-                ),
-                *(db.tx_put(_search_item(current.user_id, t)) for t in sorted(new - old)),
-            ]
-        )
+        ops = [
+            db.tx_update(key, expression, condition, values=values, names=names),
+            *(
+                db.tx_delete({keys.PK: key[keys.PK], keys.SK: keys.search_item_sk(t)})
+                for t in sorted(old - new)
+            ),
+            *(db.tx_put(_search_item(current.user_id, t)) for t in sorted(new - old)),
+        ]
+        if state["avatar"] != current.avatar:
+            if current.avatar:
+                ops.append(media.detach_op(current.avatar))
+            if state["avatar"]:
+                ops.append(media.attach_op(state["avatar"], current.user_id, "avatar"))
+        store.transact_write(ops)
     state["version"] = current.version + 1
     return Profile.model_validate(state).me()
-
-
-def _check_avatar(user_id: str, media_id: str) -> None:
-    refused = Invalid(
-        "avatar: not one of your ready avatar uploads",
-        [{"field": "avatar", "reason": "not_usable"}],
-    )
-    if "#" in media_id:
-        raise refused
-    media = db.get_store().get(keys.media_pk(media_id), keys.MEDIA_SK, Media)
-    if (
-        media is None
-        or media.owner_id != user_id
-        or media.purpose != "avatar"
-        or media.status != "ready"
-    ):
-        raise refused
 
 
 # Follow graph ----------------------------------------------------------------------------------

@@ -127,3 +127,19 @@ def test_export_writes_the_whole_archive(world):
     assert archive["profile"]["username"] == "ana"
     assert {e["followeeId"] for e in archive["following"]} == {world.bob, world.carl}
     assert {e["followerId"] for e in archive["followers"]} == {world.bob, world.carl}
+
+
+def test_deletion_removes_the_users_media_and_objects(world):
+    from chalicelib import media
+    from tests.service.test_media import BUCKET, jpeg, objects, upload
+
+    _, key = upload(world.ana, jpeg())
+    media.process_upload(BUCKET, key)
+    upload(world.ana, jpeg())  # and one never finished
+    _, bobs = upload(world.bob, jpeg())
+    jobs.start_account_deletion(world.ana)
+    assert jobs.run_job(_pending_job(world.ana), jobs.Budget(60)) is True
+    assert items_mentioning(world.ana, "ana") == []
+    table = boto3.resource("dynamodb").Table("echomate-test")
+    assert not [i for i in table.scan()["Items"] if i.get("ownerId") == world.ana]
+    assert objects() == [bobs]

@@ -20,7 +20,7 @@ def patch(user_id, body, version=None):
     return users.update_me(user_id, MePatch.model_validate(body), version)
 
 
-# Merge patch ------------------------------------------------------------------------------------
+# Merge patch -----------------------------------------------------------------------------------
 def test_patch_merges_nested_keys_removes_nulls_and_replaces_arrays(store):
     ana = make_user("ana")
     patch(
@@ -122,7 +122,7 @@ def test_avatar_must_be_a_ready_avatar_of_ones_own(store):
     assert patch(ana, {"avatar": None}).avatar is None
 
 
-# Public profile and search ----------------------------------------------------------------------
+# Public profile and search ---------------------------------------------------------------------
 def test_public_profile_takes_two_requests_and_hides_private_fields(store, dynamodb_calls):
     ana, bob = make_user("ana"), make_user("Bob")
     users.follow(ana, "bob")
@@ -156,7 +156,7 @@ def test_search_pages(store):
     assert names == [f"user{i}" for i in range(7)] and third.next_cursor is None
 
 
-# Follow graph -------------------------------------------------------------------------------------
+# Follow graph ----------------------------------------------------------------------------------
 def test_follow_is_one_transaction_and_idempotent(store, dynamodb_calls):
     ana, bob = make_user("ana"), make_user("bob")
     dynamodb_calls.clear()
