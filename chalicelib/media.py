@@ -252,11 +252,17 @@ def view(caller_id: str, media_id: str) -> MediaOut:
     return present(media)
 
 
-def present(media: Media) -> MediaOut:
-    """The API view of a media item (rendition URLs made now)."""
+def present(media: Media, *, restricted: bool = False) -> MediaOut:
+    """The API view of a media item (rendition URLs made now). ``restricted`` media (on a
+    followers-only post) always gets short-lived presigned URLs, never the public CDN's."""
     urls = None
     if media.status == "ready" and media.renditions:
-        urls = Renditions(**{n: rendition_url(media.renditions[n]["key"]) for n in RENDITIONS})
+        urls = Renditions(
+            **{
+                n: rendition_url(media.renditions[n]["key"], restricted=restricted)
+                for n in RENDITIONS
+            }
+        )
     return MediaOut(
         media_id=media.media_id,
         status=media.status,
@@ -268,10 +274,11 @@ def present(media: Media) -> MediaOut:
     )
 
 
-def rendition_url(key: str) -> str:
-    """A URL for an object under media/: the CDN's when configured, else a presigned GET."""
+def rendition_url(key: str, *, restricted: bool = False) -> str:
+    """A URL for an object under media/: the CDN's when configured (and the media is not
+    restricted), else a presigned GET."""
     settings = get_settings()
-    if settings.media_cdn_domain:
+    if settings.media_cdn_domain and not restricted:
         return f"https://{settings.media_cdn_domain}/{key}"
     return aws.client("s3").generate_presigned_url(
         "get_object",

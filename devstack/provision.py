@@ -33,6 +33,9 @@ _SKIPPED_TYPES = {
     "AWS::S3::BucketPolicy",
     # the local stage signs cursors with CURSOR_SECRET from .chalice/config.json
     "AWS::SecretsManager::Secret",
+    # no CDN locally (EnableCdn is false): renditions are served by presigned GETs
+    "AWS::CloudFront::OriginAccessControl",
+    "AWS::CloudFront::Distribution",
 }
 
 #: template output -> the setting (environment variable) it feeds
@@ -45,6 +48,7 @@ OUTPUT_SETTINGS = {
     "UserPoolClientId": "COGNITO_APP_CLIENT_ID",
     "CognitoIssuer": "COGNITO_ISSUER",
     "CursorSecretArn": "CURSOR_SECRET_ARN",
+    "MediaCdnDomain": "MEDIA_CDN_DOMAIN",
 }
 
 
