@@ -169,6 +169,8 @@ def test_cdn_urls_when_a_distribution_is_configured(store, monkeypatch):
     assert media.view("u1", media_id).renditions.thumb == (
         f"https://d111.cloudfront.example/media/u1/{media_id}/thumb.jpg"
     )
+    restricted = media.present(media.get_media(media_id), restricted=True)
+    assert "X-Amz-Signature=" in restricted.renditions.thumb  # followers-only: presigned
 
 
 def test_cleanup_removes_old_pending_and_unattached_media_only(store):
