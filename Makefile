@@ -43,6 +43,7 @@ package: $(STAMP) ## the prod package as `chalice deploy` builds it (terraform f
 
 bench: $(STAMP)
 	$(BIN)/python bench/cold_start.py
+	$(BIN)/python bench/thumbnails.py
 
 clean:
 	rm -rf $(VENV) build .devstack .pytest_cache .ruff_cache

@@ -19,7 +19,21 @@ from typing import Any
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
 from pydantic import BaseModel, RootModel, ValidationError
 
-from chalicelib import __version__, auth, db, identity, jobs, media, models, openapi, users
+from chalicelib import (
+    __version__,
+    activity,
+    auth,
+    db,
+    events,
+    identity,
+    jobs,
+    media,
+    models,
+    moderation,
+    openapi,
+    posts,
+    users,
+)
 from chalicelib.config import SettingsError, get_settings, startup_value
 from chalicelib.db import Page
 from chalicelib.errors import (
@@ -578,6 +592,182 @@ def delete_media(caller: identity.Identity, mediaId: str) -> None:
     media.delete(caller.user_id, mediaId)
 
 
+# Posts, feed, search ---------------------------------------------------------------------------
+@route(
+    "/posts",
+    "POST",
+    body=models.PostIn,
+    response=models.PostOut,
+    status=201,
+    headers=("Idempotency-Key",),
+    errors=(409,),
+    summary="Create a post (0-10 ready media of one's own); Idempotency-Key honoured",
+)
+def create_post(caller: identity.Identity, body: models.PostIn, headers: dict) -> models.PostOut:
+    return posts.create_post(caller.user_id, body, headers.get("idempotency-key"))
+
+
+@route("/posts/{postId}", response=models.PostOut, errors=(404,), summary="A post")
+def get_post(caller: identity.Identity, postId: str) -> models.PostOut:
+    return posts.get_post(caller.user_id, postId)
+
+
+@route(
+    "/posts/{postId}",
+    "PATCH",
+    body=models.PostPatchIn,
+    response=models.PostOut,
+    errors=(403, 404),
+    summary="Edit the caption (author only)",
+)
+def edit_post(caller: identity.Identity, postId: str, body: models.PostPatchIn) -> models.PostOut:
+    return posts.edit_post(caller.user_id, postId, body.caption)
+
+
+@route(
+    "/posts/{postId}",
+    "DELETE",
+    status=204,
+    errors=(403, 404),
+    summary="Delete a post (author or moderator); what hangs on it goes in the background",
+)
+def delete_post(caller: identity.Identity, postId: str) -> None:
+    posts.delete_post(caller, postId)
+
+
+@route(
+    "/users/{username}/posts",
+    query=models.PageQuery,
+    response=models.PostPage,
+    errors=(404,),
+    summary="A user's posts, newest first",
+)
+def list_user_posts(caller: identity.Identity, username: str, query: models.PageQuery) -> db.Page:
+    return posts.user_posts(caller.user_id, username, query.limit, query.cursor)
+
+
+@route(
+    "/feed",
+    query=models.PageQuery,
+    response=models.PostPage,
+    summary="Home feed: own and followed users' posts, newest first",
+)
+def list_feed(caller: identity.Identity, query: models.PageQuery) -> db.Page:
+    return posts.feed(caller.user_id, query.limit, query.cursor)
+
+
+@route(
+    "/explore",
+    query=models.PageQuery,
+    response=models.PostPage,
+    summary="Recent public posts, newest first",
+)
+def list_explore(caller: identity.Identity, query: models.PageQuery) -> db.Page:
+    return posts.explore(caller.user_id, query.limit, query.cursor)
+
+
+@route(
+    "/search/posts",
+    query=models.TagQuery,
+    response=models.PostPage,
+    summary="Public posts with a hashtag, newest first",
+)
+def search_posts(caller: identity.Identity, query: models.TagQuery) -> db.Page:
+    return posts.search_tag(caller.user_id, query.tag, query.limit, query.cursor)
+
+
+# Interactions and activity ---------------------------------------------------------------------
+@route(
+    "/posts/{postId}/like",
+    "PUT",
+    response=models.LikeOut,
+    errors=(404,),
+    summary="Like a post (idempotent)",
+)
+def like_post(caller: identity.Identity, postId: str) -> models.LikeOut:
+    return posts.like(caller.user_id, postId)
+
+
+@route(
+    "/posts/{postId}/like",
+    "DELETE",
+    response=models.LikeOut,
+    errors=(404,),
+    summary="Unlike a post (idempotent)",
+)
+def unlike_post(caller: identity.Identity, postId: str) -> models.LikeOut:
+    return posts.unlike(caller.user_id, postId)
+
+
+@route(
+    "/posts/{postId}/likes",
+    query=models.PageQuery,
+    response=models.UserPage,
+    errors=(404,),
+    summary="Who liked a post",
+)
+def list_likers(caller: identity.Identity, postId: str, query: models.PageQuery) -> db.Page:
+    return posts.likers(caller.user_id, postId, query.limit, query.cursor)
+
+
+@route(
+    "/posts/{postId}/comments",
+    "POST",
+    body=models.CommentIn,
+    response=models.CommentOut,
+    status=201,
+    errors=(404,),
+    summary="Comment on a post",
+)
+def add_comment(
+    caller: identity.Identity, postId: str, body: models.CommentIn
+) -> models.CommentOut:
+    return posts.add_comment(caller.user_id, postId, body)
+
+
+@route(
+    "/posts/{postId}/comments",
+    query=models.PageQuery,
+    response=models.CommentPage,
+    errors=(404,),
+    summary="A post's comments, oldest first",
+)
+def list_comments(caller: identity.Identity, postId: str, query: models.PageQuery) -> db.Page:
+    return posts.comments(caller.user_id, postId, query.limit, query.cursor)
+
+
+@route(
+    "/posts/{postId}/comments/{commentId}",
+    "DELETE",
+    status=204,
+    errors=(403, 404),
+    summary="Delete a comment (its author, the post's author or a moderator)",
+)
+def delete_comment(caller: identity.Identity, postId: str, commentId: str) -> None:
+    posts.delete_comment(caller, postId, commentId)
+
+
+@route(
+    "/activity",
+    query=models.PageQuery,
+    response=models.ActivityPage,
+    summary="The caller's notifications, newest first",
+)
+def list_activity(caller: identity.Identity, query: models.PageQuery) -> db.Page:
+    return activity.list_activity(caller.user_id, query.limit, query.cursor)
+
+
+@route(
+    "/activity/read",
+    "POST",
+    body=models.ReadIn,
+    status=204,
+    summary="Mark notifications up to a time as read",
+)
+def mark_activity_read(caller: identity.Identity, body: models.ReadIn) -> None:
+    activity.mark_read(caller.user_id, body.up_to)
+
+
 # Moderation ------------------------------------------------------------------------------------
 @route(
     "/admin/users/{username}/disable",
@@ -591,6 +781,33 @@ def disable_user(caller: identity.Identity, username: str) -> models.DisabledOut
     return auth.disable_user(caller, username)
 
 
+@route(
+    "/posts/{postId}/report",
+    "POST",
+    body=models.ReportIn,
+    response=models.AcceptedOut,
+    status=202,
+    errors=(404, 409),
+    summary="Report a post (once per user)",
+)
+def report_post(
+    caller: identity.Identity, postId: str, body: models.ReportIn
+) -> models.AcceptedOut:
+    moderation.report(caller.user_id, postId, body)
+    return models.AcceptedOut()
+
+
+@route(
+    "/admin/reports",
+    groups=(identity.MODERATORS, identity.ADMINS),
+    query=models.PageQuery,
+    response=models.ReportPage,
+    summary="Reports, newest first (moderators, admins)",
+)
+def list_reports(query: models.PageQuery) -> db.Page:
+    return moderation.reports(query.limit, query.cursor)
+
+
 # Background work -------------------------------------------------------------------------------
 @app.on_dynamodb_record(
     stream_arn=startup_value(
@@ -600,9 +817,9 @@ def disable_user(caller: identity.Identity, username: str) -> models.DisabledOut
     starting_position="TRIM_HORIZON",
 )
 def handle_table_changes(event) -> None:
-    """Stream records of the table: run the background jobs they carry."""
+    """Stream records of the table: fan-out, notifications, jobs (chalicelib/events.py)."""
     remaining = event.context.get_remaining_time_in_millis() / 1000 if event.context else 60
-    jobs.handle_stream_records(event, seconds=max(1.0, remaining - 10))
+    events.dispatch(event, seconds=max(1.0, remaining - 10))
 
 
 @app.schedule("rate(15 minutes)")

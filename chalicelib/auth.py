@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from chalicelib import aws, ratelimit, users
+from chalicelib import aws, moderation, ratelimit, users
 from chalicelib.config import PASSWORD_POLICY, PasswordPolicy, get_settings
 from chalicelib.errors import (
     Conflict,
@@ -371,6 +371,7 @@ def disable_user(caller: Identity, handle: str) -> DisabledOut:
     _cognito("admin_disable_user", UserPoolId=pool, Username=profile.email)
     _cognito("admin_user_global_sign_out", UserPoolId=pool, Username=profile.email)
     users.mark_disabled(profile, caller.user_id)
+    moderation.record(caller.user_id, "disable_user", profile.user_id)
     return DisabledOut(user_id=profile.user_id, username=profile.username, disabled=True)
 
 

@@ -129,6 +129,9 @@ class Settings(BaseModel):
     media_upload_seconds: int = Field(600, alias="MEDIA_UPLOAD_SECONDS", gt=0)
     media_url_seconds: int = Field(3600, alias="MEDIA_URL_SECONDS", gt=0)
     media_cleanup_after_seconds: int = Field(24 * 3600, alias="MEDIA_CLEANUP_AFTER_SECONDS")
+    # Accounts with at least this many followers are not fanned out: their posts are merged
+    # into followers' feeds at read time, so one post never costs millions of writes.
+    fanout_max_followers: int = Field(5000, alias="FANOUT_MAX_FOLLOWERS", gt=0)
     # A CloudFront domain serving media/ (infra: EnableCdn); without it, presigned GETs.
     media_cdn_domain: str | None = Field(None, alias="MEDIA_CDN_DOMAIN")
 

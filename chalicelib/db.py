@@ -346,8 +346,10 @@ class Store:
         limit: int = 20,
         cursor: str | None = None,
         sk_prefix: str | None = None,
+        sk_before: str | None = None,
         newest_first: bool = True,
         model: type[M] | None = None,
+        keys_only: bool = False,
     ) -> Page:
         """One page of the items of ``partition`` (on the table or a GSI), by sort key.
 
@@ -361,7 +363,9 @@ class Store:
         condition = Key(pk_name).eq(partition)
         if sk_prefix:
             condition &= Key(sk_name).begins_with(sk_prefix)
-        scope = f"{self.table_name}|{index}|{partition}|{sk_prefix}|{newest_first}"
+        elif sk_before:
+            condition &= Key(sk_name).lt(sk_before)
+        scope = f"{self.table_name}|{index}|{partition}|{sk_prefix}|{sk_before}|{newest_first}"
         cursor_attributes = sorted({PK, SK, pk_name, sk_name})
         params: dict[str, Any] = {
             "KeyConditionExpression": condition,
@@ -370,6 +374,8 @@ class Store:
         }
         if index:
             params["IndexName"] = index
+        if keys_only:  # raw key attributes, for deleting what the page lists
+            params["ProjectionExpression"] = ", ".join(cursor_attributes)
         if cursor is not None:
             start = decode_cursor(cursor, scope, self._secret, cursor_attributes)
             if start[pk_name] != partition:
@@ -390,6 +396,8 @@ class Store:
             next_cursor = encode_cursor(
                 {a: last[a] for a in cursor_attributes}, scope, self._secret
             )
+        if keys_only:
+            return Page(items, next_cursor)
         return Page([_as(i, model) for i in items], next_cursor)
 
     def batch_get(
@@ -412,6 +420,18 @@ class Store:
                 attempt += 1
                 time.sleep(min(1.0, 0.05 * 2**attempt) * random.random())  # noqa: S311
         return found
+
+    def batch_write(
+        self,
+        puts: Iterable[Mapping[str, Any]] = (),
+        deletes: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """Unconditional puts and deletes, 25 a request, unprocessed items retried."""
+        with self._table.batch_writer(overwrite_by_pkeys=[PK, SK]) as batch:
+            for item in puts:
+                batch.put_item(Item=to_dynamo(item))
+            for pk, sk in deletes:
+                batch.delete_item(Key={PK: pk, SK: sk})
 
     def transact_write(self, ops: Sequence[TxOp]) -> None:
         """All of ``ops`` or none. A failed condition raises that op's ``on_fail`` error.

@@ -12,19 +12,19 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import aws, db, keys, media, users
+from chalicelib import aws, db, keys, media, posts, users
 from chalicelib.config import get_settings
 from chalicelib.errors import EchomateError, NotFound
 from chalicelib.ids import new_id
-from chalicelib.models import DeletionOut, ExportOut, Media, iso_timestamp
+from chalicelib.models import DeletionOut, ExportOut, Media, Post, iso_timestamp
 
 log = logging.getLogger(__name__)
 
-DELETE_ACCOUNT, EXPORT = "delete_account", "export"
+DELETE_ACCOUNT, DELETE_POST, EXPORT = "delete_account", "delete_post", "export"
 _PAGE = 25
 _DONE_TTL_SECONDS = 30 * 24 * 3600
 _EXPORT_REUSE_SECONDS = 24 * 3600
@@ -72,6 +72,11 @@ def _job_item(job_id: str, kind: str, user_id: str, **extra: Any) -> dict[str, A
         "nudges": 0,
         **extra,
     }
+
+
+def job_op(kind: str, user_id: str, **extra: Any) -> db.TxOp:
+    """The transaction step that starts a job (with the change that needs it)."""
+    return db.tx_put(_job_item(new_id(), kind, user_id, **extra), "attribute_not_exists(PK)")
 
 
 def start_account_deletion(user_id: str) -> DeletionOut:
@@ -150,16 +155,6 @@ def _epoch(timestamp: str) -> float:
 
 
 # Running jobs ----------------------------------------------------------------------------------
-def handle_stream_records(records: Iterable[Any], seconds: float) -> None:
-    """Run the pending jobs that appear on the stream (inserted, or touched to continue)."""
-    for record in records:
-        image = record.new_image or {}
-        pk = image.get(keys.PK, {}).get("S", "")
-        if not pk.startswith("JOB#") or image.get("status", {}).get("S") != "pending":
-            continue
-        run_job(image["jobId"]["S"], Budget(seconds))
-
-
 def run_job(job_id: str, budget: Budget) -> bool:
     """Advance job ``job_id``; True when it is finished. Out of time, it touches its item so
     the stream brings it back."""
@@ -169,6 +164,7 @@ def run_job(job_id: str, budget: Budget) -> bool:
         return True
     steps: dict[str, Callable[[dict[str, Any], Budget], dict[str, Any]]] = {
         DELETE_ACCOUNT: _delete_account,
+        DELETE_POST: _delete_post,
         EXPORT: _export,
     }
     try:
@@ -181,10 +177,10 @@ def run_job(job_id: str, budget: Budget) -> bool:
             values={":one": 1, ":now": _now()},
         )
         return False
-    if job["kind"] == DELETE_ACCOUNT:
-        # Nothing of the user may remain, not even the record of the deletion (e-mail, id).
+    if job["kind"] in (DELETE_ACCOUNT, DELETE_POST):
+        # Nothing of what was deleted may remain, not even the record of the deletion.
         store.delete(keys.job_pk(job_id), keys.JOB_SK)
-        log.info("account deletion job %s finished", job_id)
+        log.info("%s job %s finished", job["kind"], job_id)
         return True
     sets = ["#status = :done", "finishedAt = :now", "#ttl = :ttl"]
     sets += [f"{name} = :{name}" for name in result]
@@ -228,6 +224,29 @@ def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
     budget.spend()
     _delete_cognito_user(job["email"])
     store = db.get_store()
+    # Their posts first (removing their feed copies needs the follow edges), and what they
+    # did on others' posts.
+    _drain(
+        lambda: store.query_page(
+            keys.user_posts_pk(user_id), index=keys.GSI1, limit=_PAGE, model=Post
+        ),
+        lambda post: posts.purge_post(post, budget.spend),
+        budget,
+    )
+    _drain(
+        lambda: store.query_page(
+            keys.likes_by_pk(user_id), index=keys.GSI1, limit=_PAGE, keys_only=True
+        ),
+        lambda like: _drop_counted(like, "likeCount"),
+        budget,
+    )
+    _drain(
+        lambda: store.query_page(
+            keys.comments_by_pk(user_id), index=keys.GSI1, limit=_PAGE, keys_only=True
+        ),
+        lambda comment: _drop_counted(comment, "commentCount"),
+        budget,
+    )
     # Edges out: the followee loses a follower. Edges in: the follower follows one fewer.
     _drain(
         lambda: store.query_page(keys.following_pk(user_id), index=keys.GSI2, limit=_PAGE),
@@ -257,6 +276,17 @@ def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
         condition="userId = :user",
         values={":user": user_id},
     )
+    # Their feed, notifications and reports.
+    for partition, index in (
+        (keys.timeline_pk(user_id), None),
+        (keys.activity_pk(user_id), None),
+        (keys.reports_by_pk(user_id), keys.GSI2),
+    ):
+        _drain(
+            lambda p=partition, i=index: store.query_page(p, index=i, limit=_PAGE, keys_only=True),
+            lambda item: store.delete(item[keys.PK], item[keys.SK]),
+            budget,
+        )
     # Their media: objects and items.
     _drain(
         lambda: store.query_page(
@@ -274,6 +304,40 @@ def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
     _delete_objects(f"exports/{user_id}/", budget)
     budget.spend()
     store.delete(keys.user_pk(user_id), keys.PROFILE_SK)
+    return {}
+
+
+def _drop_counted(item: dict[str, Any], counter: str) -> None:
+    """Delete a like or comment of the user and move the post's counter (if the post is
+    still there)."""
+    store = db.get_store()
+    post_key = {keys.PK: item[keys.PK], keys.SK: keys.POST_SK}
+    gone = NotFound("already removed")
+    try:
+        store.transact_write(
+            [
+                db.tx_delete(
+                    {keys.PK: item[keys.PK], keys.SK: item[keys.SK]},
+                    "attribute_exists(PK)",
+                    on_fail=gone,
+                ),
+                db.tx_update(
+                    post_key,
+                    "ADD #n :minus",
+                    "attribute_exists(PK)",
+                    values={":minus": -1},
+                    names={"#n": counter},
+                ),
+            ]
+        )
+    except NotFound:
+        return
+    except EchomateError:  # the post is gone: just the item
+        store.delete(item[keys.PK], item[keys.SK])
+
+
+def _delete_post(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
+    posts.purge_post(Post.model_validate(job["post"]), budget.spend)
     return {}
 
 
@@ -353,6 +417,19 @@ def _export(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
         "following": _collect(keys.following_pk(user_id), keys.GSI2, budget, _edge_row),
         "followers": _collect(keys.followers_pk(user_id), keys.GSI1, budget, _edge_row),
         "media": _collect(keys.user_media_pk(user_id), keys.GSI1, budget, _media_row, Media),
+        "posts": _collect(keys.user_posts_pk(user_id), keys.GSI1, budget, _post_row, Post),
+        "comments": _collect(
+            keys.comments_by_pk(user_id),
+            keys.GSI1,
+            budget,
+            lambda c: {k: c[k] for k in ("commentId", "postId", "text", "createdAt")},
+        ),
+        "likes": _collect(
+            keys.likes_by_pk(user_id),
+            keys.GSI1,
+            budget,
+            lambda like: {k: like[k] for k in ("postId", "createdAt")},
+        ),
     }
     key = f"exports/{user_id}/{job['jobId']}.json"
     budget.spend()
@@ -386,6 +463,13 @@ def _collect(
 
 def _edge_row(edge: dict[str, Any]) -> dict[str, Any]:
     return {k: edge[k] for k in ("followerId", "followeeId", "createdAt")}
+
+
+def _post_row(post: Post) -> dict[str, Any]:
+    return post.model_dump(
+        by_alias=True,
+        include={"post_id", "caption", "hashtags", "visibility", "created_at", "edited_at"},
+    ) | {"mediaIds": [m["mediaId"] for m in post.media]}
 
 
 def _media_row(item: Media) -> dict[str, Any]:

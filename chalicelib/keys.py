@@ -115,7 +115,7 @@ def media_state_pk(state: str) -> str:
 
 
 def post_pk(post_id: str) -> str:
-    """Partition of a post with its likes and comments."""
+    """Partition of a post with its likes, comments and reports."""
     return f"POST#{_part(post_id)}"
 
 
@@ -124,12 +124,25 @@ def user_posts_pk(user_id: str) -> str:
     return f"POSTS#{_part(user_id)}"
 
 
+LIKE_PREFIX, COMMENT_PREFIX, REPORT_PREFIX = "LIKE#", "COMMENT#", "REPORT#"
+
+
 def like_sk(user_id: str) -> str:
-    return f"LIKE#{_part(user_id)}"
+    return f"{LIKE_PREFIX}{_part(user_id)}"
+
+
+def likes_by_pk(user_id: str) -> str:
+    """GSI1 partition of the likes a user gave (account deletion)."""
+    return f"LIKES_BY#{_part(user_id)}"
 
 
 def comment_sk(comment_id: str) -> str:
-    return f"COMMENT#{_part(comment_id)}"
+    return f"{COMMENT_PREFIX}{_part(comment_id)}"
+
+
+def comments_by_pk(user_id: str) -> str:
+    """GSI1 partition of the comments a user wrote (account deletion)."""
+    return f"COMMENTS_BY#{_part(user_id)}"
 
 
 def timeline_pk(user_id: str) -> str:
@@ -142,18 +155,37 @@ def hashtag_pk(tag: str) -> str:
 
 
 def explore_pk(bucket: str) -> str:
-    """GSI2 partition of recent public posts, one per time bucket (e.g. an hour)."""
+    """GSI2 partition of recent public posts, one per hour (``YYYYMMDDHH``)."""
     return f"EXPLORE#{_part(bucket)}"
+
+
+BIG_ACCOUNTS_PK = "BIG_ACCOUNTS"  # GSI3 partition of accounts whose posts are not fanned out
 
 
 # Activity, moderation, limits ------------------------------------------------------------------
 def activity_pk(user_id: str) -> str:
+    """A user's notifications, newest first (ttl 90 days)."""
     return f"ACTIVITY#{_part(user_id)}"
+
+
+def post_activity_pk(post_id: str) -> str:
+    """GSI1 partition of the notifications about a post (removed with it)."""
+    return f"ACTIVITY_OF#{_part(post_id)}"
 
 
 def report_sk(reporter_id: str) -> str:
     """SK of a report under ``post_pk``: one report per user per post."""
-    return f"REPORT#{_part(reporter_id)}"
+    return f"{REPORT_PREFIX}{_part(reporter_id)}"
+
+
+def reports_by_pk(user_id: str) -> str:
+    """GSI2 partition of the reports a user filed (account deletion)."""
+    return f"REPORTS_BY#{_part(user_id)}"
+
+
+def moderation_log_pk(month: str) -> str:
+    """Who did what to whom, one partition per month (``YYYYMM``)."""
+    return f"MODLOG#{_part(month)}"
 
 
 REPORTS_PK = "REPORTS"  # GSI1 partition of every report, newest first (low volume)

@@ -301,6 +301,111 @@ class MediaOut(ApiModel):
     reject_reason: str | None = None
 
 
+# Posts, interactions, activity, moderation -----------------------------------------------------
+Caption = Annotated[str, StringConstraints(max_length=2200)]
+MediaId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z]+$")]
+
+
+class PostIn(ApiModel):
+    caption: Caption = ""
+    media_ids: list[MediaId] = Field(default_factory=list, max_length=10)
+    visibility: Literal["public", "followers"] = "public"
+
+
+class PostPatchIn(ApiModel):
+    caption: Caption
+
+
+class PostMediaOut(ApiModel):
+    media_id: str
+    width: int
+    height: int
+    blurhash: str | None
+    renditions: Renditions
+
+
+class PostOut(ApiModel):
+    post_id: str
+    author: UserSummary
+    caption: str
+    hashtags: list[str]
+    media: list[PostMediaOut]
+    visibility: Literal["public", "followers"]
+    like_count: int
+    comment_count: int
+    liked_by_me: bool
+    created_at: str
+    edited_at: str | None
+
+
+class PostPage(ApiModel):
+    items: list[PostOut]
+    next_cursor: str | None
+
+
+class TagQuery(PageQuery):
+    tag: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class LikeOut(ApiModel):
+    liked: bool
+    like_count: int
+
+
+class CommentIn(ApiModel):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class CommentOut(ApiModel):
+    comment_id: str
+    post_id: str
+    author: UserSummary
+    text: str
+    created_at: str
+
+
+class CommentPage(ApiModel):
+    items: list[CommentOut]
+    next_cursor: str | None
+
+
+class ActivityOut(ApiModel):
+    type: Literal["like", "comment", "follow"]
+    actor: UserSummary
+    post_id: str | None
+    comment_id: str | None
+    created_at: str
+    read: bool
+
+
+class ActivityPage(ApiModel):
+    items: list[ActivityOut]
+    next_cursor: str | None
+
+
+class ReadIn(ApiModel):
+    up_to: Annotated[
+        str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+    ]
+
+
+class ReportIn(ApiModel):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class ReportOut(ApiModel):
+    report_id: str
+    post_id: str
+    reporter: UserSummary
+    reason: str
+    created_at: str
+
+
+class ReportPage(ApiModel):
+    items: list[ReportOut]
+    next_cursor: str | None
+
+
 # Storage entries -------------------------------------------------------------------------------
 class Profile(BaseModel):
     """A user's profile item as stored (attribute names are the API's camelCase)."""
@@ -321,6 +426,7 @@ class Profile(BaseModel):
     created_at: str
     disabled: bool = False
     deleted_at: str | None = None
+    activity_read_up_to: str = ""
 
     def me(self) -> MeOut:
         """The private view of this profile."""
@@ -356,3 +462,21 @@ class Media(BaseModel):
     renditions: dict[str, dict[str, Any]] | None = None
     reject_reason: str | None = None
     attached_to: str | None = None
+
+
+class Post(BaseModel):
+    """A post as stored: media facts copied from the media items (immutable once ready), so a
+    page of posts needs no media reads."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    post_id: str
+    author_id: str
+    caption: str
+    hashtags: list[str] = Field(default_factory=list)
+    media: list[dict[str, Any]] = Field(default_factory=list)
+    visibility: Literal["public", "followers"]
+    like_count: int = 0
+    comment_count: int = 0
+    created_at: str
+    edited_at: str | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -180,20 +181,20 @@ def public_profile(caller_id: str, handle: str) -> PublicProfileOut:
     return profile.public(is_following=edge_key in found)
 
 
+def summary_map(user_ids: Iterable[str]) -> dict[str, UserSummary]:
+    """Summaries of the live, visible users among ``user_ids``: one BatchGetItem."""
+    wanted = list(dict.fromkeys(user_ids))
+    if not wanted:
+        return {}
+    found = db.get_store().batch_get([(keys.user_pk(u), keys.PROFILE_SK) for u in wanted], Profile)
+    return {p.user_id: p.summary() for p in found.values() if not p.deleted_at and not p.disabled}
+
+
 def summaries(user_ids: list[str]) -> list[UserSummary]:
     """Profile summaries of ``user_ids`` in that order (one BatchGetItem), skipping users who
     are gone or hidden."""
-    if not user_ids:
-        return []
-    found = db.get_store().batch_get(
-        [(keys.user_pk(u), keys.PROFILE_SK) for u in user_ids], Profile
-    )
-    out = []
-    for user_id in dict.fromkeys(user_ids):
-        profile = found.get((keys.user_pk(user_id), keys.PROFILE_SK))
-        if profile and not profile.deleted_at and not profile.disabled:
-            out.append(profile.summary())
-    return out
+    found = summary_map(user_ids)
+    return [found[u] for u in dict.fromkeys(user_ids) if u in found]
 
 
 def search(q: str, limit: int, cursor: str | None) -> db.Page:

@@ -146,3 +146,11 @@ def cognito(monkeypatch):
         "client_id": ids["UserPoolClientId"],
         "issuer": issuer,
     }
+
+
+@pytest.fixture
+def stream(moto_aws):
+    """The table's stream, delivered on demand to chalicelib.events (``stream.pump()``)."""
+    from tests.support import StreamPump
+
+    return StreamPump(TEST_ENV["TABLE_NAME"])

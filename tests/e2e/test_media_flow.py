@@ -16,14 +16,21 @@ def test_upload_is_ready_within_seconds_with_downloadable_renditions(stack):
     api = stack.api
     token = _sign_up_and_log_in(stack, "photo@example.com", "photographer")["idToken"]
     data = jpeg(4000, 3000, orientation=6, gps=True)
-    status, answer = call(f"{api}/media", "POST", token=token,
-                          body={"contentType": "image/jpeg", "contentLength": len(data),
-                                "purpose": "post"})
+    status, answer = call(
+        f"{api}/media",
+        "POST",
+        token=token,
+        body={"contentType": "image/jpeg", "contentLength": len(data), "purpose": "post"},
+    )
     assert status == 201
     started = time.monotonic()
     form = answer["upload"]
-    sent = requests.post(form["url"], data=form["fields"],
-                         files={"file": ("photo.jpg", data, "image/jpeg")}, timeout=30)
+    sent = requests.post(
+        form["url"],
+        data=form["fields"],
+        files={"file": ("photo.jpg", data, "image/jpeg")},
+        timeout=30,
+    )
     assert sent.status_code in (200, 204), sent.text
 
     view = None
@@ -48,7 +55,10 @@ def test_upload_is_ready_within_seconds_with_downloadable_renditions(stack):
 
 def test_bucket_answers_browser_preflight_for_uploads(stack):
     bucket = stack.settings()["MEDIA_BUCKET"]
-    response = requests.options(f"{stack.moto}/{bucket}", timeout=10, headers={
-        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"})
+    response = requests.options(
+        f"{stack.moto}/{bucket}",
+        timeout=10,
+        headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"},
+    )
     assert response.status_code == 200
     assert "POST" in response.headers.get("Access-Control-Allow-Methods", "")

@@ -89,17 +89,20 @@ def test_delete_twice_is_one_deletion(world):
 
 
 def test_stream_records_run_pending_jobs(world):
+    from chalicelib import events
+
     jobs.start_account_deletion(world.ana)
     job_id = _pending_job(world.ana)
-    record = SimpleNamespace(
-        new_image={
-            "PK": {"S": keys.job_pk(job_id)},
-            "jobId": {"S": job_id},
-            "status": {"S": "pending"},
-        }
-    )
-    other = SimpleNamespace(new_image={"PK": {"S": "USER#x"}})
-    jobs.handle_stream_records([other, record, SimpleNamespace(new_image=None)], seconds=60)
+    image = {
+        "PK": {"S": keys.job_pk(job_id)},
+        "SK": {"S": "JOB"},
+        "jobId": {"S": job_id},
+        "status": {"S": "pending"},
+    }
+    record = SimpleNamespace(event_name="INSERT", new_image=image, old_image=None)
+    other = SimpleNamespace(event_name="MODIFY", new_image={"PK": {"S": "USER#x"}}, old_image=None)
+    gone = SimpleNamespace(event_name="REMOVE", new_image=None, old_image=image)
+    events.dispatch([other, record, gone], seconds=60)
     assert items_mentioning(world.ana, "ana") == []
 
 

@@ -1,0 +1,54 @@
+"""Feed fan-out and likes under concurrency, over HTTP on the embedded stack."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.e2e.stack import call
+from tests.e2e.test_auth_flows import _sign_up_and_log_in
+
+
+def _feed(stack, token):
+    return [p["postId"] for p in call(f"{stack.api}/feed?limit=50", token=token)[1]["items"]]
+
+
+def _within(condition, seconds):
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError(f"not within {seconds} s")
+
+
+def test_post_reaches_a_followers_feed_and_leaves_it(stack):
+    api = stack.api
+    author = _sign_up_and_log_in(stack, "author@example.com", "author")["idToken"]
+    reader = _sign_up_and_log_in(stack, "reader@example.com", "reader")["idToken"]
+    assert call(f"{api}/users/author/follow", "PUT", token=reader)[0] == 200
+    status, made = call(f"{api}/posts", "POST", token=author, body={"caption": "fresh #news"})
+    assert status == 201
+    arrived = _within(lambda: made["postId"] in _feed(stack, reader), 2)
+    assert call(f"{api}/posts/{made['postId']}", "DELETE", token=author)[0] == 204
+    left = _within(lambda: made["postId"] not in _feed(stack, reader), 2)
+    assert arrived < 2 and left < 2
+
+
+def test_thirty_concurrent_likes_from_three_users_count_three(stack):
+    api = stack.api
+    owner = _sign_up_and_log_in(stack, "liked@example.com", "liked")["idToken"]
+    fans = [
+        _sign_up_and_log_in(stack, f"liker{i}@example.com", f"liker{i}")["idToken"]
+        for i in range(3)
+    ]
+    _, made = call(f"{api}/posts", "POST", token=owner, body={"caption": "like me"})
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = list(
+            pool.map(
+                lambda token: call(f"{api}/posts/{made['postId']}/like", "PUT", token=token)[0],
+                fans * 10,
+            )
+        )
+    assert statuses == [200] * 30
+    _, post = call(f"{api}/posts/{made['postId']}", token=owner)
+    _, likers = call(f"{api}/posts/{made['postId']}/likes", token=owner)
+    assert post["likeCount"] == 3 == len(likers["items"])

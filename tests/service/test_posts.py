@@ -1,0 +1,297 @@
+"""Posts, feed, likes, comments, activity and moderation on the table (moto in-process), with
+the stream delivered to the app's handler as Lambda would."""
+
+from types import SimpleNamespace
+
+import boto3
+import pytest
+
+from chalicelib import activity, jobs, keys, moderation, posts, users
+from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound
+from chalicelib.identity import Identity
+from chalicelib.models import CommentIn, PostIn, ReportIn
+from tests.service.test_media import BUCKET, jpeg, objects, upload
+from tests.service.test_users import make_user
+
+
+def who(user_id, *groups):
+    return Identity(
+        user_id=user_id, username=None, email=None, groups=frozenset(groups), expires_at=0
+    )
+
+
+def post(author, caption="hello #World", visibility="public", media_ids=(), key=None):
+    return posts.create_post(
+        author, PostIn(caption=caption, visibility=visibility, media_ids=list(media_ids)), key
+    )
+
+
+def ready_media(owner):
+    from chalicelib import media
+
+    media_id, key = upload(owner, jpeg())
+    assert media.process_upload(BUCKET, key) == "ready"
+    return media_id
+
+
+def feed_ids(user_id):
+    return [p.post_id for p in posts.feed(user_id, 50, None).items]
+
+
+@pytest.fixture
+def people(store, stream):
+    ana, bob, eve = make_user("ana"), make_user("bob"), make_user("eve")
+    users.follow(bob, "ana")  # bob follows ana; eve follows no one
+    stream.pump()
+    return SimpleNamespace(ana=ana, bob=bob, eve=eve)
+
+
+def all_items():
+    return boto3.resource("dynamodb").Table("echomate-test").scan()["Items"]
+
+
+# Creating --------------------------------------------------------------------------------------
+def test_post_with_media_and_hashtags(people):
+    media_id = ready_media(people.ana)
+    view = post(people.ana, "Sunset at #Oslo with #oslo and #Fjord", media_ids=[media_id])
+    assert view.hashtags == ["oslo", "fjord"]
+    assert view.author.username == "ana" and view.like_count == 0 and view.edited_at is None
+    assert view.media[0].media_id == media_id and view.media[0].renditions.large
+    assert users.get_profile(people.ana).post_count == 1
+    assert posts.get_post(people.bob, view.post_id).caption.startswith("Sunset")
+
+
+def test_media_must_be_ones_own_ready_post_media(people):
+    bobs = ready_media(people.bob)
+    pending, _ = upload(people.ana, jpeg())
+    for media_id in (bobs, pending, "NOSUCH"):
+        with pytest.raises(Invalid, match="mediaIds"):
+            post(people.ana, media_ids=[media_id])
+    mine = ready_media(people.ana)
+    with pytest.raises(Invalid, match="at most once"):
+        post(people.ana, media_ids=[mine, mine])
+
+
+def test_idempotency_key_replays_the_first_answer(people):
+    first = post(people.ana, "once", key="k-1")
+    again = post(people.ana, "once", key="k-1")
+    assert again == first
+    assert users.get_profile(people.ana).post_count == 1
+    with pytest.raises(Conflict, match="Idempotency-Key"):
+        post(people.ana, "a different body", key="k-1")
+    assert post(people.bob, "once", key="k-1").post_id != first.post_id  # keys are per user
+
+
+def test_edit_caption_moves_hashtags(people):
+    view = post(people.ana, "#old tag")
+    edited = posts.edit_post(people.ana, view.post_id, "#new tag")
+    assert edited.hashtags == ["new"] and edited.edited_at
+    assert posts.search_tag(people.bob, "old", 10, None).items == []
+    assert [p.post_id for p in posts.search_tag(people.bob, "NEW", 10, None).items] == [
+        view.post_id
+    ]
+    with pytest.raises(Forbidden):
+        posts.edit_post(people.bob, view.post_id, "mine now")
+
+
+# Visibility ------------------------------------------------------------------------------------
+def test_followers_only_post_is_invisible_to_others_everywhere(people, stream):
+    hidden = post(people.ana, "for friends #secret", visibility="followers")
+    stream.pump()
+    assert posts.get_post(people.bob, hidden.post_id).visibility == "followers"
+    assert hidden.post_id in feed_ids(people.bob)
+    for attempt in (
+        lambda: posts.get_post(people.eve, hidden.post_id),
+        lambda: posts.likers(people.eve, hidden.post_id, 10, None),
+        lambda: posts.like(people.eve, hidden.post_id),
+        lambda: posts.comments(people.eve, hidden.post_id, 10, None),
+    ):
+        with pytest.raises(NotFound):
+            attempt()
+    assert hidden.post_id not in feed_ids(people.eve)
+    assert hidden.post_id not in [p.post_id for p in posts.explore(people.eve, 50, None).items]
+    assert posts.search_tag(people.eve, "secret", 10, None).items == []
+    assert [p.post_id for p in posts.user_posts(people.eve, "ana", 10, None).items] == []
+    assert [p.post_id for p in posts.user_posts(people.bob, "ana", 10, None).items] == [
+        hidden.post_id
+    ]
+
+
+# Feed ------------------------------------------------------------------------------------------
+def test_feed_fan_out_backfill_and_unfollow(people, stream):
+    first = post(people.ana, "first")
+    stream.pump()
+    assert feed_ids(people.bob) == [first.post_id]
+    assert feed_ids(people.ana) == [first.post_id]  # own posts too
+    users.follow(people.eve, "ana")
+    stream.pump()
+    assert feed_ids(people.eve) == [first.post_id]  # backfilled
+    users.unfollow(people.eve, "ana")
+    stream.pump()
+    assert feed_ids(people.eve) == []
+    posts.delete_post(who(people.ana), first.post_id)
+    stream.pump()
+    assert feed_ids(people.bob) == [] and feed_ids(people.ana) == []
+
+
+def test_feed_pages_newest_first_in_three_requests(people, stream, dynamodb_calls):
+    made = [post(people.ana, f"post {i}").post_id for i in range(5)]
+    stream.pump()
+    posts.like(people.bob, made[3])
+    posts.big_accounts()  # the instance's minute-long cache of big accounts is warm
+    dynamodb_calls.clear()
+    page = posts.feed(people.bob, 2, None)
+    assert dynamodb_calls == ["Query", "BatchGetItem", "BatchGetItem"]
+    rest = posts.feed(people.bob, 2, page.next_cursor)
+    last = posts.feed(people.bob, 2, rest.next_cursor)
+    assert [p.post_id for p in page.items + rest.items + last.items] == made[::-1]
+    assert last.next_cursor is None
+    assert [p.liked_by_me for p in page.items + rest.items] == [False, True, False, False]
+
+
+def test_big_accounts_are_merged_at_read_time(people, stream, monkeypatch):
+    monkeypatch.setenv("FANOUT_MAX_FOLLOWERS", "2")
+    from chalicelib import config
+
+    config.get_settings.cache_clear()
+    monkeypatch.setattr(posts, "_big_cache", {"at": 0.0, "ids": []})
+    users.follow(people.eve, "ana")  # ana now has 2 followers: big
+    stream.pump()
+    assert posts.big_accounts() == [people.ana]
+    celebrity_post = post(people.ana, "to millions")
+    stream.pump()
+    timeline = store_items(keys.timeline_pk(people.bob))
+    assert celebrity_post.post_id not in timeline  # not fanned out...
+    assert celebrity_post.post_id in feed_ids(people.bob)  # ...but merged in
+    assert celebrity_post.post_id in feed_ids(people.eve)
+
+
+def store_items(partition):
+    return [i["SK"] for i in all_items() if i["PK"] == partition]
+
+
+# Likes and comments ----------------------------------------------------------------------------
+def test_likes_are_idempotent_and_counted_in_one_transaction(people, dynamodb_calls):
+    view = post(people.ana)
+    dynamodb_calls.clear()
+    assert posts.like(people.bob, view.post_id).like_count == 1
+    assert dynamodb_calls.count("TransactWriteItems") == 1
+    assert posts.like(people.bob, view.post_id).like_count == 1
+    assert posts.like(people.eve, view.post_id).like_count == 2
+    assert posts.get_post(people.bob, view.post_id).liked_by_me is True
+    assert [u.username for u in posts.likers(people.ana, view.post_id, 10, None).items] == [
+        "bob",
+        "eve",
+    ] or len(posts.likers(people.ana, view.post_id, 10, None).items) == 2
+    assert posts.unlike(people.bob, view.post_id).like_count == 1
+    assert posts.unlike(people.bob, view.post_id).like_count == 1
+    assert posts.get_post(people.ana, view.post_id).like_count == 1
+
+
+def test_comments_oldest_first_and_who_may_delete(people, dynamodb_calls):
+    view = post(people.ana)
+    dynamodb_calls.clear()
+    first = posts.add_comment(people.bob, view.post_id, CommentIn(text="nice"))
+    assert dynamodb_calls.count("TransactWriteItems") == 1
+    second = posts.add_comment(people.eve, view.post_id, CommentIn(text="wow"))
+    listed = posts.comments(people.ana, view.post_id, 10, None).items
+    assert [c.comment_id for c in listed] == [first.comment_id, second.comment_id]
+    assert posts.get_post(people.ana, view.post_id).comment_count == 2
+    with pytest.raises(Forbidden):
+        posts.delete_comment(who(people.eve), view.post_id, first.comment_id)
+    posts.delete_comment(who(people.bob), view.post_id, first.comment_id)  # its author
+    posts.delete_comment(who(people.ana), view.post_id, second.comment_id)  # the post's author
+    third = posts.add_comment(people.bob, view.post_id, CommentIn(text="again"))
+    posts.delete_comment(who(people.eve, "moderators"), view.post_id, third.comment_id)
+    assert posts.get_post(people.ana, view.post_id).comment_count == 0
+    with pytest.raises(NotFound):
+        posts.delete_comment(who(people.bob), view.post_id, first.comment_id)
+
+
+# Activity --------------------------------------------------------------------------------------
+def test_notifications_for_others_actions_only(people, stream):
+    view = post(people.ana)
+    posts.like(people.ana, view.post_id)  # own like: no notification
+    posts.like(people.bob, view.post_id)
+    posts.add_comment(people.bob, view.post_id, CommentIn(text="hi"))
+    users.follow(people.eve, "ana")
+    stream.pump()
+    stream.pump()  # redelivery: the same items, no duplicates
+    items = activity.list_activity(people.ana, 20, None).items
+    assert [(a.type, a.actor.username) for a in items] == [
+        ("follow", "eve"),
+        ("comment", "bob"),
+        ("like", "bob"),
+        ("follow", "bob"),  # from the fixture
+    ]
+    assert not any(a.read for a in items)
+    activity.mark_read(people.ana, items[1].created_at)
+    activity.mark_read(people.ana, "2000-01-01T00:00:00Z")  # never moves back
+    reads = [a.read for a in activity.list_activity(people.ana, 20, None).items]
+    assert reads == [False, True, True, True]
+
+
+def test_like_notifications_are_capped():
+    assert all(activity.notify_like(n) for n in range(1, 51))
+    assert not any(activity.notify_like(n) for n in (51, 99, 101, 999, 1001))
+    assert all(activity.notify_like(n) for n in (100, 1000, 10000))
+
+
+# Moderation and cascades -----------------------------------------------------------------------
+def test_reports_once_per_user_listed_newest_first(people):
+    view = post(people.ana)
+    moderation.report(people.bob, view.post_id, ReportIn(reason="spam"))
+    with pytest.raises(Conflict):
+        moderation.report(people.bob, view.post_id, ReportIn(reason="spam again"))
+    moderation.report(people.eve, view.post_id, ReportIn(reason="rude"))
+    listed = moderation.reports(10, None).items
+    assert [(r.reporter.username, r.reason) for r in listed] == [("eve", "rude"), ("bob", "spam")]
+
+
+def test_only_author_or_moderator_deletes_and_moderation_is_logged(people):
+    view = post(people.ana)
+    with pytest.raises(Forbidden):
+        posts.delete_post(who(people.bob), view.post_id)
+    posts.delete_post(who(people.eve, "moderators"), view.post_id)
+    log = [i for i in all_items() if i["PK"].startswith("MODLOG#")]
+    assert [(e["actorId"], e["action"], e["target"]) for e in log] == [
+        (people.eve, "delete_post", view.post_id)
+    ]
+
+
+def test_deleting_a_post_leaves_nothing_of_it(people, stream):
+    media_id = ready_media(people.ana)
+    view = post(people.ana, "#gone soon", media_ids=[media_id])
+    posts.like(people.bob, view.post_id)
+    posts.add_comment(people.bob, view.post_id, CommentIn(text="bye"))
+    moderation.report(people.eve, view.post_id, ReportIn(reason="x"))
+    stream.pump()
+    posts.delete_post(who(people.ana), view.post_id)
+    stream.pump()
+    left = [i for i in all_items() if view.post_id in str(i) or media_id in str(i)]
+    assert left == []
+    assert not [k for k in objects() if media_id in k]
+    assert users.get_profile(people.ana).post_count == 0
+
+
+def test_account_deletion_takes_posts_likes_comments_and_notifications(people, stream, cognito):
+    mine = post(people.ana, "mine #tag")
+    theirs = post(people.bob, "theirs")
+    posts.like(people.ana, theirs.post_id)
+    posts.add_comment(people.ana, theirs.post_id, CommentIn(text="by ana"))
+    posts.like(people.bob, mine.post_id)
+    stream.pump()
+    jobs.start_account_deletion(people.ana)
+    stream.pump()
+    mentions = [
+        i
+        for i in all_items()
+        if any(
+            people.ana in str(i.get(a, "")) or "ana" == str(i.get(a, "")).split("#")[-1]
+            for a in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
+        )
+    ]
+    assert mentions == []
+    assert [i for i in all_items() if mine.post_id in str(i)] == []
+    survivor = posts.get_post(people.bob, theirs.post_id)
+    assert (survivor.like_count, survivor.comment_count) == (0, 0)
