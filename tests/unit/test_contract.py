@@ -12,8 +12,9 @@ CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "API.md"
 
 
 def contract_routes():
-    rows = re.findall(r"^\| (GET|POST|PUT|PATCH|DELETE) \| (/[^ |]*)", CONTRACT.read_text(),
-                      flags=re.M)
+    rows = re.findall(
+        r"^\| (GET|POST|PUT|PATCH|DELETE) \| (/[^ |]*)", CONTRACT.read_text(), flags=re.M
+    )
     return {(method, path.split("?")[0]) for method, path in rows}
 
 
