@@ -310,30 +310,15 @@ def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
 def _drop_counted(item: dict[str, Any], counter: str) -> None:
     """Delete a like or comment of the user and move the post's counter (if the post is
     still there)."""
-    store = db.get_store()
-    post_key = {keys.PK: item[keys.PK], keys.SK: keys.POST_SK}
     gone = NotFound("already removed")
+    post_id = item[keys.PK].removeprefix("POST#")
     try:
-        store.transact_write(
-            [
-                db.tx_delete(
-                    {keys.PK: item[keys.PK], keys.SK: item[keys.SK]},
-                    "attribute_exists(PK)",
-                    on_fail=gone,
-                ),
-                db.tx_update(
-                    post_key,
-                    "ADD #n :minus",
-                    "attribute_exists(PK)",
-                    values={":minus": -1},
-                    names={"#n": counter},
-                ),
-            ]
+        db.get_store().transact_write(
+            posts.remove_counted(post_id, item[keys.SK], counter, on_absent=gone)
         )
-    except NotFound:
-        return
-    except EchomateError:  # the post is gone: just the item
-        store.delete(item[keys.PK], item[keys.SK])
+    except NotFound as exc:
+        if exc is not gone:  # the post is gone: just the item
+            db.get_store().delete(item[keys.PK], item[keys.SK])
 
 
 def _delete_post(job: dict[str, Any], budget: Budget) -> dict[str, Any]:

@@ -528,20 +528,24 @@ def unlike(caller_id: str, post_id: str) -> LikeOut:
     absent = NotFound("not liked")
     try:
         db.get_store().transact_write(
-            [
-                db.tx_delete(
-                    {keys.PK: keys.post_pk(post_id), keys.SK: keys.like_sk(caller_id)},
-                    "attribute_exists(PK)",
-                    on_fail=absent,
-                ),
-                _count(post_id, "likeCount", -1),
-            ]
+            remove_counted(post_id, keys.like_sk(caller_id), "likeCount", on_absent=absent)
         )
     except NotFound as exc:
         if exc is not absent:
             raise
         return LikeOut(liked=False, like_count=post.like_count)
     return LikeOut(liked=False, like_count=max(0, post.like_count - 1))
+
+
+def remove_counted(post_id: str, sk: str, counter: str, *, on_absent: Exception) -> list[db.TxOp]:
+    """The transaction that deletes a like or comment and moves the post's counter; a missing
+    item raises ``on_absent``, a missing post the post's NotFound."""
+    return [
+        db.tx_delete(
+            {keys.PK: keys.post_pk(post_id), keys.SK: sk}, "attribute_exists(PK)", on_fail=on_absent
+        ),
+        _count(post_id, counter, -1),
+    ]
 
 
 def _count(post_id: str, attribute: str, delta: int) -> db.TxOp:
@@ -634,16 +638,13 @@ def delete_comment(caller: Identity, post_id: str, comment_id: str) -> None:
     moderator = not caller.groups.isdisjoint({MODERATORS, ADMINS})
     if caller.user_id not in (comment["authorId"], post.author_id) and not moderator:
         raise Forbidden("only the comment's author, the post's author or a moderator")
-    gone = NotFound("comment not found")
     db.get_store().transact_write(
-        [
-            db.tx_delete(
-                {keys.PK: keys.post_pk(post_id), keys.SK: keys.comment_sk(comment_id)},
-                "attribute_exists(PK)",
-                on_fail=gone,
-            ),
-            _count(post_id, "commentCount", -1),
-        ]
+        remove_counted(
+            post_id,
+            keys.comment_sk(comment_id),
+            "commentCount",
+            on_absent=NotFound("comment not found"),
+        )
     )
     if caller.user_id not in (comment["authorId"], post.author_id):
         moderation.record(caller.user_id, "delete_comment", comment_id, post=post_id)

@@ -28,3 +28,19 @@ def client():
 
     with Client(application.app, stage_name="test") as test_client:
         yield test_client
+
+
+@pytest.fixture
+def ana(client, cognito):
+    """A signed-up, confirmed user "ana": her ID token."""
+    from tests.api.test_auth import confirmed_user
+
+    return confirmed_user(client)["idToken"]
+
+
+@pytest.fixture
+def bob(client, cognito):
+    """A signed-up, confirmed user "bob": his ID token."""
+    from tests.api.test_auth import confirmed_user
+
+    return confirmed_user(client, "bob@example.com", "bob")["idToken"]

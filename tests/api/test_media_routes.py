@@ -1,32 +1,11 @@
 """The /media routes over chalice.test.Client."""
 
-import json
-
 import boto3
 import pytest
 
 from chalicelib import media
-from tests.api.test_auth import confirmed_user
 from tests.service.test_media import BUCKET, jpeg
-
-
-@pytest.fixture
-def ana(client, cognito):
-    return confirmed_user(client)["idToken"]
-
-
-@pytest.fixture
-def bob(client, cognito):
-    return confirmed_user(client, "bob@example.com", "bob")["idToken"]
-
-
-def call(client, method, path, token, body=None):
-    return client.http.request(
-        method,
-        path,
-        body=json.dumps(body) if body is not None else "",
-        headers={"Authorization": token, "Content-Type": "application/json"},
-    )
+from tests.support import call
 
 
 def ask(client, token, **changes):

@@ -4,24 +4,7 @@ import json
 
 import pytest
 
-from tests.api.test_auth import confirmed_user
-
-
-@pytest.fixture
-def ana(client, cognito):
-    return confirmed_user(client)["idToken"]
-
-
-@pytest.fixture
-def bob(client, cognito):
-    return confirmed_user(client, "bob@example.com", "bob")["idToken"]
-
-
-def call(client, method, path, token, body=None, headers=None):
-    all_headers = {"Authorization": token, "Content-Type": "application/json", **(headers or {})}
-    return client.http.request(
-        method, path, headers=all_headers, body=json.dumps(body) if body is not None else ""
-    )
+from tests.support import call
 
 
 def test_post_lifecycle(client, ana, bob):

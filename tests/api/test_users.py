@@ -4,23 +4,7 @@ import json
 
 import pytest
 
-from tests.api.test_auth import confirmed_user
-
-
-@pytest.fixture
-def ana(client, cognito):
-    return confirmed_user(client)["idToken"]
-
-
-@pytest.fixture
-def bob(client, cognito):
-    return confirmed_user(client, "bob@example.com", "Bob")["idToken"]
-
-
-def call(client, method, path, token, body=None, headers=None):
-    all_headers = {"Authorization": token, "Content-Type": "application/json", **(headers or {})}
-    data = json.dumps(body) if body is not None else ""
-    return client.http.request(method, path, headers=all_headers, body=data)
+from tests.support import call
 
 
 def test_me_and_public_profile_views(client, ana, bob):
@@ -104,7 +88,7 @@ def test_follow_routes(client, ana, bob):
     assert [u["username"] for u in followers["items"]] == ["ana"]
     assert followers["nextCursor"] is None
     assert (
-        call(client, "GET", "/users/ana/following", bob).json_body["items"][0]["username"] == "Bob"
+        call(client, "GET", "/users/ana/following", bob).json_body["items"][0]["username"] == "bob"
     )
     assert call(client, "PUT", "/users/ana/follow", ana).status_code == 400
     assert call(client, "PUT", "/users/ghost/follow", ana).status_code == 404
@@ -136,7 +120,7 @@ def test_search_route(client, ana, bob):
         "items": [
             {
                 "userId": response.json_body["items"][0]["userId"],
-                "username": "Bob",
+                "username": "bob",
                 "name": "Ana",
                 "avatar": None,
             }
