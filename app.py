@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +26,7 @@ from chalicelib import (
     events,
     identity,
     jobs,
+    logs,
     media,
     models,
     moderation,
@@ -52,9 +52,9 @@ from chalicelib.errors import (
 from chalicelib.models import ApiModel, HealthOut, SessionOut
 from chalicelib.openapi import RouteSpec
 
-app = Chalice(app_name="echomate")
+app = Chalice(app_name="echomate", configure_logs=False)
 app.debug = startup_value("ECHOMATE_DEBUG") == "true"  # validated with the rest on first use
-app.log.setLevel(logging.INFO)
+logs.configure(startup_value("LOG_LEVEL", "INFO"))
 app.api.cors = CORSConfig(
     allow_origin=startup_value("CORS_ALLOW_ORIGIN", "*"),
     allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
@@ -144,6 +144,7 @@ def route(
 
 def _handle(spec: RouteSpec, view: Callable, wants: set[str], params: dict[str, str]) -> Response:
     request = app.current_request
+    logs.request_id.set(request.context.get("requestId", "-"))
     try:
         get_settings()  # fail fast, with every bad setting named, before touching anything
         kwargs: dict[str, Any] = dict(params)
@@ -818,6 +819,7 @@ def list_reports(query: models.PageQuery) -> db.Page:
 )
 def handle_table_changes(event) -> None:
     """Stream records of the table: fan-out, notifications, jobs (chalicelib/events.py)."""
+    logs.request_id.set(getattr(event.context, "aws_request_id", "-"))
     remaining = event.context.get_remaining_time_in_millis() / 1000 if event.context else 60
     events.dispatch(event, seconds=max(1.0, remaining - 10))
 
@@ -835,6 +837,7 @@ def sweep_jobs(event) -> None:
 )
 def handle_upload(event) -> None:
     """An upload landed: validate it and make its renditions (Pillow is imported here only)."""
+    logs.request_id.set(getattr(event.context, "aws_request_id", "-"))
     media.process_upload(event.bucket, event.key)
 
 
