@@ -245,11 +245,20 @@ def get_media(media_id: str) -> Media:
 
 def view(caller_id: str, media_id: str) -> MediaOut:
     """A media item with its rendition URLs. The owner sees every state; others see ready
-    media only (what a post or an avatar shows)."""
+    media only, and a post's media only if they may see the post."""
     media = get_media(media_id)
-    if media.owner_id != caller_id and media.status != "ready":
+    if media.owner_id == caller_id:
+        return present(media)
+    if media.status != "ready":
         raise NotFound(_NOT_FOUND)
-    return present(media)
+    restricted = False
+    if media.attached_to and media.attached_to.startswith("post:"):
+        # Media of a post is seen by whoever may see the post (a 404 for the others).
+        from chalicelib import posts
+
+        post = posts.visible_post(caller_id, media.attached_to.removeprefix("post:"))
+        restricted = post.visibility == "followers"
+    return present(media, restricted=restricted)
 
 
 def present(media: Media, *, restricted: bool = False) -> MediaOut:

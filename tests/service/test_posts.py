@@ -295,3 +295,14 @@ def test_account_deletion_takes_posts_likes_comments_and_notifications(people, s
     assert [i for i in all_items() if mine.post_id in str(i)] == []
     survivor = posts.get_post(people.bob, theirs.post_id)
     assert (survivor.like_count, survivor.comment_count) == (0, 0)
+
+
+def test_media_of_a_followers_only_post_is_served_to_followers_only(people):
+    from chalicelib import media
+
+    media_id = ready_media(people.ana)
+    post(people.ana, "private photo", visibility="followers", media_ids=[media_id])
+    shown = media.view(people.bob, media_id)  # bob follows ana
+    assert "X-Amz-Signature=" in shown.renditions.large
+    with pytest.raises(NotFound):
+        media.view(people.eve, media_id)
