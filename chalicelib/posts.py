@@ -560,15 +560,17 @@ def _count(post_id: str, attribute: str, delta: int) -> db.TxOp:
 
 
 def likers(caller_id: str, post_id: str, limit: int, cursor: str | None) -> db.Page:
-    visible_post(caller_id, post_id)
-    page = db.get_store().query_page(
-        keys.post_pk(post_id),
-        sk_prefix=keys.LIKE_PREFIX,
-        limit=limit,
-        cursor=cursor,
-        newest_first=False,
-    )
+    """Who liked a post (by user id), with their summaries."""
+    page = _children(caller_id, post_id, keys.LIKE_PREFIX, limit, cursor)
     return db.Page(users.summaries([i["userId"] for i in page.items]), page.next_cursor)
+
+
+def _children(caller_id: str, post_id: str, prefix: str, limit: int, cursor: str | None) -> db.Page:
+    """A page of the likes or comments of a post the caller may see, in key order."""
+    visible_post(caller_id, post_id)
+    return db.get_store().query_page(
+        keys.post_pk(post_id), sk_prefix=prefix, limit=limit, cursor=cursor, newest_first=False
+    )
 
 
 # Comments --------------------------------------------------------------------------------------
@@ -602,14 +604,7 @@ def add_comment(caller_id: str, post_id: str, body: CommentIn) -> CommentOut:
 
 def comments(caller_id: str, post_id: str, limit: int, cursor: str | None) -> db.Page:
     """Comments, oldest first, with their authors (one BatchGetItem)."""
-    visible_post(caller_id, post_id)
-    page = db.get_store().query_page(
-        keys.post_pk(post_id),
-        sk_prefix=keys.COMMENT_PREFIX,
-        limit=limit,
-        cursor=cursor,
-        newest_first=False,
-    )
+    page = _children(caller_id, post_id, keys.COMMENT_PREFIX, limit, cursor)
     authors = users.summary_map(c["authorId"] for c in page.items)
     return db.Page(
         [
