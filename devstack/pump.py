@@ -101,7 +101,10 @@ class EventPump:
     def describe(self) -> list[str]:
         """One line per handler this pump serves."""
         return (
-            [f"s3 {c.bucket}/{c.prefix}*{c.suffix} -> {c.name}" for c in self.s3_configs]
+            [
+                f"s3 {c.bucket}/{c.prefix or ''}*{c.suffix or ''} -> {c.name}"
+                for c in self.s3_configs
+            ]
             + [f"stream {c.stream_arn.rsplit('/', 3)[1]} -> {c.name}" for c in self.stream_configs]
             + [f"schedule {_expression(c.schedule_expression)} -> {c.name}" for c in self.schedules]
         )
