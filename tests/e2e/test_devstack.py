@@ -75,3 +75,16 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_works(tmp_path):
         assert call(f"{again.api}/health")[0] == 200
     finally:
         assert again.stop() == 0
+
+
+def test_bucket_rules_come_from_the_template(stack):
+    s3 = boto3.client("s3", endpoint_url=stack.moto, region_name="us-east-1")
+    bucket = stack.settings()["MEDIA_BUCKET"]
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert {(r["ID"], r.get("Expiration", {}).get("Days")) for r in rules} == {
+        ("abort-incomplete-multipart-uploads", None),
+        ("expire-abandoned-uploads", 2),
+        ("expire-data-exports", 7),
+    }
+    blocked = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(blocked.values())
