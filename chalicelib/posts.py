@@ -36,6 +36,7 @@ from chalicelib.models import (
 MAX_HASHTAGS = 30
 TIMELINE_TTL_SECONDS = 30 * 24 * 3600
 BACKFILL_POSTS = 100
+LIST_CAP = 1000  # the feed and explore go at most this many posts deep
 EXPLORE_LOOKBACK_HOURS = 7 * 24
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 _TAG = re.compile(r"(?<![\w#&])#(\w{1,100})")
@@ -405,24 +406,32 @@ def search_tag(caller_id: str, tag: str, limit: int, cursor: str | None) -> db.P
     return db.Page(render(caller_id, posts, liked), page.next_cursor)
 
 
-def _position(cursor: str | None, scope: str) -> str | None:
-    """The post id a time-ordered list continues before (its cursor, signed)."""
+def _position(cursor: str | None, scope: str) -> tuple[str | None, int]:
+    """Where a time-ordered list continues: before which post id, and how many posts were
+    served already (its cursor, signed)."""
     if cursor is None:
-        return None
-    return db.decode_cursor(cursor, scope, db.cursor_secret(), ["before"])["before"]
+        return None, 0
+    position = db.decode_cursor(cursor, scope, db.cursor_secret(), ["before", "served"])
+    if not position["served"].isdigit():
+        raise Invalid("cursor: invalid cursor", [{"field": "cursor", "reason": "invalid"}])
+    return position["before"], int(position["served"])
 
 
-def _next_cursor(post_ids: list[str], more: bool, scope: str) -> str | None:
-    if not more or not post_ids:
-        return None
-    return db.encode_cursor({"before": post_ids[-1]}, scope, db.cursor_secret())
+def _next_cursor(post_ids: list[str], more: bool, scope: str, served: int) -> str | None:
+    served += len(post_ids)
+    if not more or not post_ids or served >= LIST_CAP:
+        return None  # the feed's length is capped: older entries only expire
+    return db.encode_cursor(
+        {"before": post_ids[-1], "served": str(served)}, scope, db.cursor_secret()
+    )
 
 
 def explore(caller_id: str, limit: int, cursor: str | None) -> db.Page:
     """Recent public posts, newest first, read from hourly partitions (writes spread over
     time; a quiet hour costs one empty Query)."""
     scope = "explore"
-    before = _position(cursor, scope)
+    before, served = _position(cursor, scope)
+    limit = min(limit, LIST_CAP - served)
     store = db.get_store()
     start = id_time(before) if before else time.time()
     ids: list[str] = []
@@ -441,7 +450,7 @@ def explore(caller_id: str, limit: int, cursor: str | None) -> db.Page:
             break
     ids = ids[:limit]
     posts, liked = _posts_and_likes(caller_id, ids)
-    return db.Page(render(caller_id, posts, liked), _next_cursor(ids, more, scope))
+    return db.Page(render(caller_id, posts, liked), _next_cursor(ids, more, scope, served))
 
 
 def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page:
@@ -449,7 +458,8 @@ def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page:
     of the big accounts they follow (merged at read), newest first. Without big accounts: one
     Query, one BatchGetItem of posts and likes, one of authors."""
     scope = f"feed|{caller_id}"
-    before = _position(cursor, scope)
+    before, served = _position(cursor, scope)
+    limit = min(limit, LIST_CAP - served)
     store = db.get_store()
     page = store.query_page(keys.timeline_pk(caller_id), limit=limit, sk_before=before)
     ids = [i["postId"] for i in page.items]
@@ -466,7 +476,7 @@ def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page:
         more = more or len(ids) > limit
         ids = ids[:limit]
     posts, liked = _posts_and_likes(caller_id, ids)
-    return db.Page(render(caller_id, posts, liked), _next_cursor(ids, more, scope))
+    return db.Page(render(caller_id, posts, liked), _next_cursor(ids, more, scope, served))
 
 
 _big_cache: dict[str, Any] = {"at": 0.0, "ids": []}

@@ -306,3 +306,13 @@ def test_media_of_a_followers_only_post_is_served_to_followers_only(people):
     assert "X-Amz-Signature=" in shown.renditions.large
     with pytest.raises(NotFound):
         media.view(people.eve, media_id)
+
+
+def test_the_feed_is_capped_in_length(people, stream, monkeypatch):
+    monkeypatch.setattr(posts, "LIST_CAP", 3)
+    made = [post(people.ana, f"post {i}").post_id for i in range(5)]
+    stream.pump()
+    first = posts.feed(people.bob, 2, None)
+    second = posts.feed(people.bob, 2, first.next_cursor)
+    assert [p.post_id for p in first.items + second.items] == made[:1:-1]
+    assert second.next_cursor is None  # older entries are not served; they expire (TTL)
