@@ -251,7 +251,7 @@ def answer_mfa(body: MfaChallengeIn, client_ip: str) -> TokensOut:
     )
     result = _tokens_or_challenge(answer)
     if not isinstance(result, TokensOut):
-        raise Unauthorized("incorrect code or expired session; sign in again")
+        raise wrong
     return result
 
 

@@ -16,7 +16,7 @@ import hmac
 import json
 import random
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -432,6 +432,31 @@ class Store:
                 batch.put_item(Item=to_dynamo(item))
             for pk, sk in deletes:
                 batch.delete_item(Key={PK: pk, SK: sk})
+
+    def delete_listed(
+        self,
+        partition: str,
+        *,
+        index: str | None = None,
+        sk_prefix: str | None = None,
+        before_page: Callable[[], None] | None = None,
+    ) -> None:
+        """Delete every item a Query of ``partition`` lists, a page of 25 keys at a time, until
+        none is left (idempotent). ``before_page`` runs before each page (a job's budget)."""
+        while True:
+            if before_page is not None:
+                before_page()
+            page = self.query_page(
+                partition,
+                index=index,
+                sk_prefix=sk_prefix,
+                limit=25,
+                newest_first=False,
+                keys_only=True,
+            )
+            if not page.items:
+                return
+            self.batch_write(deletes=[(k[PK], k[SK]) for k in page.items])
 
     def transact_write(self, ops: Sequence[TxOp]) -> None:
         """All of ``ops`` or none. A failed condition raises that op's ``on_fail`` error.

@@ -258,16 +258,9 @@ def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
         lambda edge: _drop_edge(edge["followerId"], user_id, followee_side=False),
         budget,
     )
-    # Everything else under the user's partition (search entries, ...), the profile last.
-    _drain(
-        lambda: store.query_page(
-            keys.user_pk(user_id),
-            limit=_PAGE,
-            newest_first=False,
-            sk_prefix=keys.SEARCH_ITEM_PREFIX,
-        ),
-        lambda item: store.delete(keys.user_pk(user_id), keys.search_item_sk(item["term"])),
-        budget,
+    # Their search entries; the profile goes last.
+    store.delete_listed(
+        keys.user_pk(user_id), sk_prefix=keys.SEARCH_ITEM_PREFIX, before_page=budget.spend
     )
     budget.spend()
     store.delete(
@@ -282,11 +275,7 @@ def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
         (keys.activity_pk(user_id), None),
         (keys.reports_by_pk(user_id), keys.GSI2),
     ):
-        _drain(
-            lambda p=partition, i=index: store.query_page(p, index=i, limit=_PAGE, keys_only=True),
-            lambda item: store.delete(item[keys.PK], item[keys.SK]),
-            budget,
-        )
+        store.delete_listed(partition, index=index, before_page=budget.spend)
     # Their media: objects and items.
     _drain(
         lambda: store.query_page(

@@ -9,6 +9,7 @@ immutable once ready), so no media is read.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import time
@@ -254,14 +255,7 @@ def purge_post(post: Post, spend: Any) -> None:
     store = db.get_store()
     partition = keys.post_pk(post.post_id)
     for prefix in (keys.LIKE_PREFIX, keys.COMMENT_PREFIX, keys.REPORT_PREFIX):
-        while True:
-            spend()
-            page = store.query_page(
-                partition, sk_prefix=prefix, limit=25, newest_first=False, keys_only=True
-            )
-            if not page.items:
-                break
-            store.batch_write(deletes=[(partition, k[keys.SK]) for k in page.items])
+        store.delete_listed(partition, sk_prefix=prefix, before_page=spend)
     spend()
     store.batch_write(
         deletes=[(keys.hashtag_pk(t), post.post_id) for t in post.hashtags]
@@ -279,18 +273,10 @@ def purge_post(post: Post, spend: Any) -> None:
         if page.next_cursor is None:
             break
         cursor = page.next_cursor
-    while True:
-        spend()
-        page = store.query_page(
-            keys.post_activity_pk(post.post_id), index=keys.GSI1, limit=25, keys_only=True
-        )
-        if not page.items:
-            break
-        store.batch_write(deletes=[(k[keys.PK], k[keys.SK]) for k in page.items])
+    store.delete_listed(keys.post_activity_pk(post.post_id), index=keys.GSI1, before_page=spend)
     for entry in post.media:
         spend()
-        found = store.get(keys.media_pk(entry["mediaId"]), keys.MEDIA_SK)
-        if found is not None:
+        with contextlib.suppress(NotFound):  # purged by an earlier run
             media.purge(media.get_media(entry["mediaId"]))
 
 

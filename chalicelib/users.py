@@ -100,7 +100,6 @@ def _search_item(user_id: str, term: str) -> dict[str, Any]:
         "GSI1PK": keys.search_pk(term),
         "GSI1SK": keys.search_sk(term, user_id),
         "userId": user_id,
-        "term": term,
     }
 
 
