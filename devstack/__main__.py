@@ -52,10 +52,13 @@ def main() -> int:
 
     from devstack.motoserver import MotoServer, wait_until
 
+    # Ctrl-C and `kill` both stop cleanly. SIGINT is set explicitly: a shell starting this in the
+    # background (a CI job, `make dev &`) hands it over ignored, and Python then keeps it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     moto = MotoServer(args.moto_port).start()
     chalice_local: subprocess.Popen | None = None
     pump = None
-    signal.signal(signal.SIGTERM, _interrupt)
     try:
         started = time.monotonic()
         settings = provision(moto_url)
@@ -100,12 +103,8 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        if chalice_local is not None and chalice_local.poll() is None:
-            os.killpg(chalice_local.pid, signal.SIGTERM)
-            try:
-                chalice_local.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(chalice_local.pid, signal.SIGKILL)
+        if chalice_local is not None:
+            _stop_process_group(chalice_local)
         if pump is not None:
             pump.stop()
         moto.stop()
@@ -124,6 +123,20 @@ def _start_pump(make_client, queue_name: str):
     for line in pump.describe():
         print(f"event pump: {line}", flush=True)
     return pump
+
+
+def _stop_process_group(process: subprocess.Popen) -> None:
+    """SIGTERM ``process`` and its children, SIGKILL after 10 s; fine if it already exited."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, sig)
+            process.wait(timeout=10)
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _healthy(api: str) -> bool:

@@ -14,29 +14,27 @@ from urllib.request import Request, urlopen
 from tests.conftest import TEST_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
+_EXEC_WITH_SIGINT_IGNORED = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
 
 
 class Stack:
     """A running `python -m devstack`, its output collected in the background."""
 
-    def __init__(self, tmp: Path, moto_port: int, port: int) -> None:
+    def __init__(self, tmp: Path, moto_port: int, port: int, sigint_ignored: bool = False) -> None:
+        """``sigint_ignored``: start it as a shell's background job is, SIGINT inherited ignored."""
         env = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
         self.api = f"http://127.0.0.1:{port}"
         self.moto = f"http://127.0.0.1:{moto_port}"
         self.lines: list[str] = []
+        command = ["-m", "devstack", "--no-reload", "--moto-port", str(moto_port)]
+        command += ["--port", str(port), "--state-dir", str(tmp)]
+        if sigint_ignored:  # a tiny parent ignores SIGINT, then becomes the stack (exec keeps it)
+            command = ["-c", _EXEC_WITH_SIGINT_IGNORED, *command]
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "devstack",
-                "--no-reload",
-                "--moto-port",
-                str(moto_port),
-                "--port",
-                str(port),
-                "--state-dir",
-                str(tmp),
-            ],
+            [sys.executable, *command],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -61,9 +59,20 @@ class Stack:
         raise AssertionError("stack not ready:\n" + "\n".join(self.lines[-40:]))
 
     def stop(self) -> int:
+        """Ctrl-C it, as a developer does; its exit status. Fails with its output if it hangs."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout=30)
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.terminate()  # its SIGTERM handler still stops chalice local and moto
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            raise AssertionError(
+                "the stack did not stop within 30 s of Ctrl-C:\n" + "\n".join(self.lines[-40:])
+            ) from None
 
     def settings(self) -> dict:
         return json.loads(self.outputs_file.read_text())

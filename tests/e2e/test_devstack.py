@@ -63,7 +63,9 @@ def test_nothing_listens_beyond_loopback(stack):
 
 def test_ctrl_c_stops_cleanly_and_a_rerun_works(tmp_path):
     moto_port, port = free_port(), free_port()
-    first = Stack(tmp_path / "first", moto_port, port)
+    # The first run is started as a background job is (SIGINT inherited as ignored, as CI runners
+    # and `make dev &` do); Ctrl-C must stop it all the same.
+    first = Stack(tmp_path / "first", moto_port, port, sigint_ignored=True)
     try:
         first.wait_ready()
     finally:
