@@ -439,6 +439,7 @@ class Store:
         *,
         index: str | None = None,
         sk_prefix: str | None = None,
+        sk_before: str | None = None,
         before_page: Callable[[], None] | None = None,
     ) -> None:
         """Delete every item a Query of ``partition`` lists, a page of 25 keys at a time, until
@@ -450,6 +451,7 @@ class Store:
                 partition,
                 index=index,
                 sk_prefix=sk_prefix,
+                sk_before=sk_before,
                 limit=25,
                 newest_first=False,
                 keys_only=True,
@@ -457,6 +459,28 @@ class Store:
             if not page.items:
                 return
             self.batch_write(deletes=[(k[PK], k[SK]) for k in page.items])
+
+    def trim(self, partition: str, keep: int) -> None:
+        """Delete all but the ``keep`` items of ``partition`` with the greatest sort keys.
+
+        A COUNT Query finds the boundary (the LastEvaluatedKey after ``keep`` items), so nothing
+        kept is transferred; then the older items go 25 a request.
+        """
+        from boto3.dynamodb.conditions import Key
+
+        params: dict[str, Any] = {
+            "KeyConditionExpression": Key(PK).eq(partition),
+            "ScanIndexForward": False,
+            "Select": "COUNT",
+        }
+        counted = 0
+        while counted < keep:
+            answer = self._call(self._table.query, Limit=keep - counted, **params)
+            counted += answer["Count"]
+            if "LastEvaluatedKey" not in answer:
+                return  # fewer than ``keep`` items (or exactly): nothing to trim
+            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        self.delete_listed(partition, sk_before=params["ExclusiveStartKey"][SK])
 
     def transact_write(self, ops: Sequence[TxOp]) -> None:
         """All of ``ops`` or none. A failed condition raises that op's ``on_fail`` error.

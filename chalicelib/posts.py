@@ -38,6 +38,7 @@ MAX_HASHTAGS = 30
 TIMELINE_TTL_SECONDS = 30 * 24 * 3600
 BACKFILL_POSTS = 100
 LIST_CAP = 1000  # the feed and explore go at most this many posts deep
+TIMELINE_TRIM_ONE_IN = 50  # a fan-out write trims that timeline back to LIST_CAP 1 time in 50
 EXPLORE_LOOKBACK_HOURS = 7 * 24
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 _TAG = re.compile(r"(?<![\w#&])#(\w{1,100})")

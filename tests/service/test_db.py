@@ -71,6 +71,16 @@ def test_pages_on_an_index_with_a_prefix(store):
     assert len(first.items) == 3 and len(rest.items) == 2 and rest.next_cursor is None
 
 
+@pytest.mark.parametrize(("count", "keep"), [(30, 12), (12, 12), (5, 12), (0, 3)])
+def test_trim_keeps_the_newest_items_only(store, count, keep):
+    _seed(store, "P#T", count)
+    _seed(store, "P#U", 4)  # another partition is untouched
+    store.trim("P#T", keep)
+    left = store.query_page("P#T", limit=100).items
+    assert [i["n"] for i in left] == list(range(count - 1, -1, -1))[:keep]
+    assert len(store.query_page("P#U", limit=100).items) == 4
+
+
 def test_cursor_of_another_partition_is_refused(store):
     _seed(store, "P#3", 5)
     _seed(store, "P#4", 5)

@@ -315,4 +315,30 @@ def test_the_feed_is_capped_in_length(people, stream, monkeypatch):
     first = posts.feed(people.bob, 2, None)
     second = posts.feed(people.bob, 2, first.next_cursor)
     assert [p.post_id for p in first.items + second.items] == made[:1:-1]
-    assert second.next_cursor is None  # older entries are not served; they expire (TTL)
+    assert second.next_cursor is None  # older entries are not served (trims and TTL remove them)
+
+
+def test_timelines_are_trimmed_on_write_to_the_cap(people, stream, monkeypatch):
+    # Given a cap of 4 posts and a trim on every copy
+    monkeypatch.setattr(posts, "LIST_CAP", 4)
+    monkeypatch.setattr(posts, "TIMELINE_TRIM_ONE_IN", 1)
+    # When ana posts 7 times and the stream fans them out
+    made = [post(people.ana, f"post {i}").post_id for i in range(7)]
+    stream.pump()
+    # Then bob's timeline and ana's own keep the newest 4 items, nothing else
+    assert sorted(store_items(keys.timeline_pk(people.bob))) == sorted(made[-4:])
+    assert sorted(store_items(keys.timeline_pk(people.ana))) == sorted(made[-4:])
+    # And a backfill into a full timeline trims it too
+    for i in range(3):
+        post(people.eve, f"eve {i}")
+    stream.pump()
+    users.follow(people.eve, "ana")
+    stream.pump()
+    assert len(store_items(keys.timeline_pk(people.eve))) == 4
+
+
+def test_about_one_copy_in_fifty_trims_its_timeline():
+    from chalicelib import events
+
+    due = sum(events._trim_due(f"user-{i}", "01POST") for i in range(10_000))
+    assert 150 <= due <= 250
