@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export AWS_EC2_METADATA_DISABLED := true
 LOCAL_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
-.PHONY: dev grant test lint cfn-lint pytest package bench clean
+.PHONY: dev grant test lint cfn-lint pytest package deploy bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -39,6 +39,11 @@ package: $(STAMP) ## the prod package as `chalice deploy` builds it (terraform f
 	rm -rf build/package
 	$(LOCAL_AWS) $(BIN)/chalice package --pkg-format terraform --stage prod build/package
 	@ls -l build/package
+
+deploy: $(STAMP) ## make deploy STAGE=<dev|prod>: chalice deploy, then API Gateway's own errors (AWS)
+	@$(if $(filter dev prod,$(STAGE)),,echo "usage: make deploy STAGE=<dev|prod>" >&2; exit 2;)
+	$(BIN)/chalice deploy --stage $(STAGE)
+	$(BIN)/python infra/gateway_responses.py --stage $(STAGE)
 
 bench: $(STAMP)
 	$(BIN)/python bench/cold_start.py
