@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib import activity, db, jobs, keys, posts, users
 from chalicelib.config import get_settings
+from chalicelib.errors import Conflict
 from chalicelib.models import Post
 
 log = logging.getLogger(__name__)
@@ -133,9 +134,24 @@ def flag_big_account(profile: Mapping[str, Any]) -> None:
             values={":big": keys.BIG_ACCOUNTS_PK, ":id": profile["userId"]},
         )
     elif count < threshold // 2 and flagged:
-        store.update(
-            user_pk, keys.PROFILE_SK, "REMOVE GSI3PK, GSI3SK", condition="attribute_exists(PK)"
-        )
+        # Its posts made while big were never fanned out: a job copies its recent posts into its
+        # followers' timelines, started with the change (a redelivered record finds it done).
+        done = Conflict("already a small account")
+        try:
+            store.transact_write(
+                [
+                    db.tx_update(
+                        {keys.PK: user_pk, keys.SK: keys.PROFILE_SK},
+                        "REMOVE GSI3PK, GSI3SK",
+                        "attribute_exists(GSI3PK)",
+                        on_fail=done,
+                    ),
+                    jobs.job_op(jobs.REFILL_FEEDS, profile["userId"]),
+                ]
+            )
+        except Conflict as exc:
+            if exc is not done:
+                raise
 
 
 # Notifications ---------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from chalicelib.models import DeletionOut, ExportOut, Media, Post, iso_timestamp
 log = logging.getLogger(__name__)
 
 DELETE_ACCOUNT, DELETE_POST, EXPORT = "delete_account", "delete_post", "export"
+REFILL_FEEDS = "refill_feeds"
 _PAGE = 25
 _DONE_TTL_SECONDS = 30 * 24 * 3600
 _EXPORT_REUSE_SECONDS = 24 * 3600
@@ -166,6 +167,7 @@ def run_job(job_id: str, budget: Budget) -> bool:
         DELETE_ACCOUNT: _delete_account,
         DELETE_POST: _delete_post,
         EXPORT: _export,
+        REFILL_FEEDS: _refill_feeds,
     }
     try:
         result = steps[job["kind"]](job, budget)
@@ -293,6 +295,43 @@ def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
     _delete_objects(f"exports/{user_id}/", budget)
     budget.spend()
     store.delete(keys.user_pk(user_id), keys.PROFILE_SK)
+    return {}
+
+
+# Feeds of an account that is no longer big ------------------------------------------------------
+def _refill_feeds(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
+    """Copy the account's latest posts (those made while it was too big to fan out among them)
+    into each follower's timeline, a page of followers at a time. The page reached is kept on
+    the job, so a run out of time continues there; copies are idempotent puts."""
+    store = db.get_store()
+    account = job["userId"]
+    budget.spend()
+    latest = store.query_page(
+        keys.user_posts_pk(account), index=keys.GSI1, limit=posts.BACKFILL_POSTS
+    )
+    post_ids = [p["postId"] for p in latest.items]
+    cursor = job.get("cursor")
+    while post_ids:
+        budget.spend()
+        page = store.query_page(
+            keys.followers_pk(account), index=keys.GSI1, limit=_PAGE, cursor=cursor
+        )
+        followers = [edge["followerId"] for edge in page.items]
+        store.batch_write(
+            puts=[item for f in followers for item in posts.timeline_items(f, post_ids, account)]
+        )
+        for follower in followers:
+            store.trim(keys.timeline_pk(follower), posts.LIST_CAP)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+        store.update(
+            keys.job_pk(job["jobId"]),
+            keys.JOB_SK,
+            "SET #cursor = :c",
+            values={":c": cursor},
+            names={"#cursor": "cursor"},
+        )
     return {}
 
 

@@ -166,6 +166,63 @@ def test_big_accounts_are_merged_at_read_time(people, stream, monkeypatch):
     assert celebrity_post.post_id in feed_ids(people.eve)
 
 
+def test_an_account_back_under_the_threshold_refills_its_followers_feeds(
+    people, stream, monkeypatch
+):
+    # Given ana is big (threshold 4; back to small under 2) and posts while big
+    monkeypatch.setenv("FANOUT_MAX_FOLLOWERS", "4")
+    from chalicelib import config, jobs
+
+    config.get_settings.cache_clear()
+    monkeypatch.setattr(posts, "_big_cache", {"at": 0.0, "ids": []})
+    fans = [make_user(handle) for handle in ("carl", "dan")]
+    for fan in [people.eve, *fans]:
+        users.follow(fan, "ana")
+    stream.pump()
+    assert posts.big_accounts() == [people.ana]
+    while_big = post(people.ana, "to millions", visibility="followers")
+    stream.pump()
+    assert while_big.post_id not in store_items(keys.timeline_pk(people.bob))
+    # When three of her four followers leave (and the stream is delivered twice)
+    for fan in [people.eve, *fans]:
+        users.unfollow(fan, "ana")
+    stream.pump()
+    monkeypatch.setattr(posts, "_big_cache", {"at": 0.0, "ids": []})
+    # Then she is small again, and the post made while big is in bob's timeline and feed
+    assert posts.big_accounts() == []
+    assert while_big.post_id in store_items(keys.timeline_pk(people.bob))
+    assert feed_ids(people.bob) == [while_big.post_id]
+    refills = [i for i in all_items() if i.get("kind") == jobs.REFILL_FEEDS]
+    assert [(j["userId"], j["status"]) for j in refills] == [(people.ana, "ready")]
+
+
+def test_a_refill_out_of_time_continues_from_its_page(people, stream, monkeypatch):
+    from chalicelib import db, jobs
+
+    monkeypatch.setattr(jobs, "_PAGE", 1)
+    fans = [make_user(handle) for handle in ("carl", "dan", "fay")]
+    for fan in fans:
+        users.follow(fan, "ana")
+    stream.pump()
+    made = post(people.ana, "hello").post_id
+    db.get_store().delete_listed(keys.timeline_pk(people.bob))  # as if never fanned out
+    for fan in fans:
+        db.get_store().delete_listed(keys.timeline_pk(fan))
+    db.get_store().transact_write([jobs.job_op(jobs.REFILL_FEEDS, people.ana)])
+    (job,) = [i for i in all_items() if i.get("kind") == jobs.REFILL_FEEDS]
+    # A run that may do 3 steps (a Query of posts, two pages of followers) stops there
+    assert jobs.run_job(job["jobId"], jobs.Budget(60, max_operations=3)) is False
+    everyone = [people.bob, *fans]
+    filled = [f for f in everyone if made in store_items(keys.timeline_pk(f))]
+    assert len(filled) == 2
+    for follower in filled:  # so that a restart from the first page would show
+        db.get_store().delete_listed(keys.timeline_pk(follower))
+    # The next run continues after those two pages
+    assert jobs.run_job(job["jobId"], jobs.Budget(60)) is True
+    refilled = [f for f in everyone if made in store_items(keys.timeline_pk(f))]
+    assert sorted(refilled) == sorted(set(everyone) - set(filled))
+
+
 def store_items(partition):
     return [i["SK"] for i in all_items() if i["PK"] == partition]
 
