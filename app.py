@@ -460,6 +460,18 @@ def update_me(caller: identity.Identity, body: models.MePatch, headers: dict) ->
 
 
 @route(
+    "/me/username",
+    "PUT",
+    body=models.UsernameIn,
+    response=models.MeOut,
+    errors=(409, 429),
+    summary="Change the caller's username (unique, any case; 2 changes in 14 days)",
+)
+def change_username(caller: identity.Identity, body: models.UsernameIn) -> models.MeOut:
+    return auth.change_username(caller, body)
+
+
+@route(
     "/me",
     "DELETE",
     response=models.DeletionOut,

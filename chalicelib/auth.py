@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from chalicelib import aws, moderation, ratelimit, users
+from chalicelib import aws, keys, moderation, ratelimit, users
 from chalicelib.config import PASSWORD_POLICY, PasswordPolicy, get_settings
 from chalicelib.errors import (
     Conflict,
@@ -34,6 +34,7 @@ from chalicelib.models import (
     DisabledOut,
     LoginIn,
     LoginOut,
+    MeOut,
     MfaChallengeIn,
     MfaSetupOut,
     MfaStatusOut,
@@ -41,6 +42,7 @@ from chalicelib.models import (
     SignupIn,
     SignupOut,
     TokensOut,
+    UsernameIn,
 )
 
 log = logging.getLogger(__name__)
@@ -171,12 +173,7 @@ def sign_up(body: SignupIn, client_ip: str) -> SignupOut:
     user_id = answer["UserSub"]
     try:
         # The handle travels in the ID token; clients may not write it, so the backend does.
-        _cognito(
-            "admin_update_user_attributes",
-            UserPoolId=settings.user_pool_id,
-            Username=body.email,
-            UserAttributes=[{"Name": "preferred_username", "Value": body.username}],
-        )
+        _set_handle_in_pool(body.email, body.username)
         users.create_profile(user_id, body.username, body.email, body.name, reservation)
     except Exception:
         _undo_sign_up(body.email, body.username, reservation)
@@ -373,6 +370,41 @@ def disable_user(caller: Identity, handle: str) -> DisabledOut:
     users.mark_disabled(profile, caller.user_id)
     moderation.record(caller.user_id, "disable_user", profile.user_id)
     return DisabledOut(user_id=profile.user_id, username=profile.username, disabled=True)
+
+
+def change_username(caller: Identity, body: UsernameIn) -> MeOut:
+    """The caller's handle becomes ``body.username`` (409 if taken; the same handle is a no-op).
+
+    The new handle is reserved first, then written to the pool (ID tokens carry it from the next
+    refresh), then bound in one transaction that frees the old one; a failure undoes the rest.
+    """
+    profile = users.get_profile(caller.user_id)
+    handle = body.username
+    if handle == profile.username:
+        return profile.me()
+    ratelimit.hit("rename_account", caller.user_id)
+    case_only = keys.handle_pk(handle) == keys.handle_pk(profile.username)
+    reservation = None if case_only else users.reserve_handle(handle)
+    try:
+        _set_handle_in_pool(profile.email, handle)
+        try:
+            return users.rename(profile, handle, reservation)
+        except Exception:
+            _set_handle_in_pool(profile.email, profile.username)
+            raise
+    except Exception:
+        if reservation is not None:
+            users.release_handle(handle, reservation)
+        raise
+
+
+def _set_handle_in_pool(email: str, handle: str) -> None:
+    _cognito(
+        "admin_update_user_attributes",
+        UserPoolId=get_settings().user_pool_id,
+        Username=email,
+        UserAttributes=[{"Name": "preferred_username", "Value": handle}],
+    )
 
 
 # Helpers ---------------------------------------------------------------------------------------

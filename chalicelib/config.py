@@ -47,6 +47,7 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
     "code_account": "10/900",
     "forgot_ip": "10/3600",
     "forgot_account": "5/3600",
+    "rename_account": "2/1209600",  # username changes: 2 in 14 days, as Instagram allows
 }
 
 

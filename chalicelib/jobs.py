@@ -1,4 +1,5 @@
-"""Background jobs: account deletion and data export, driven by the table's stream.
+"""Background jobs: account deletion, post deletion, data export and feed refills, driven by
+the table's stream.
 
 A job is an item (``JOB#<id>``). Writing it, or touching it, puts a record on the stream, and
 the stream handler runs the job for as long as the invocation allows. Each step works in small

@@ -74,6 +74,10 @@ class SignupIn(ApiModel):
     name: DisplayName
 
 
+class UsernameIn(ApiModel):
+    username: Handle
+
+
 class SignupOut(ApiModel):
     user_id: str
     username: str

@@ -103,6 +103,18 @@ def _search_item(user_id: str, term: str) -> dict[str, Any]:
     }
 
 
+def _bind_handle(handle: str, user_id: str, reservation: str) -> db.TxOp:
+    """The transaction step that turns our reservation of ``handle`` into the user's handle."""
+    return db.tx_update(
+        {keys.PK: keys.handle_pk(handle), keys.SK: keys.HANDLE_SK},
+        "SET userId = :user, #status = :active REMOVE #ttl",
+        "reservation = :reservation",
+        values={":user": user_id, ":active": "active", ":reservation": reservation},
+        names={"#status": "status", "#ttl": keys.TTL_ATTRIBUTE},
+        on_fail=_taken(handle),
+    )
+
+
 def create_profile(user_id: str, handle: str, email: str, name: str, reservation: str) -> Profile:
     """The new user's profile, search entries and handle binding, in one transaction."""
     profile = Profile(user_id=user_id, username=handle, email=email, name=name, created_at=_now())
@@ -114,18 +126,52 @@ def create_profile(user_id: str, handle: str, email: str, name: str, reservation
     db.get_store().transact_write(
         [
             db.tx_put(item, "attribute_not_exists(PK)", on_fail=Conflict("user already exists")),
-            db.tx_update(
-                {keys.PK: keys.handle_pk(handle), keys.SK: keys.HANDLE_SK},
-                "SET userId = :user, #status = :active REMOVE #ttl",
-                "reservation = :reservation",
-                values={":user": user_id, ":active": "active", ":reservation": reservation},
-                names={"#status": "status", "#ttl": keys.TTL_ATTRIBUTE},
-                on_fail=_taken(handle),
-            ),
+            _bind_handle(handle, user_id, reservation),
             *(db.tx_put(_search_item(user_id, t)) for t in sorted(search_terms(handle, name))),
         ]
     )
     return profile
+
+
+def rename(current: Profile, handle: str, reservation: str | None) -> MeOut:
+    """The user's handle becomes ``handle``, in one transaction: the new handle bound (its
+    ``reservation``; None when only the letter case changes, the same handle), the old one freed,
+    the profile and its search entries changed. A concurrent profile change is a 409."""
+    user_pk = keys.user_pk(current.user_id)
+    old_terms = search_terms(current.username, current.name)
+    new_terms = search_terms(handle, current.name)
+    ops = [
+        db.tx_update(
+            {keys.PK: user_pk, keys.SK: keys.PROFILE_SK},
+            "SET username = :handle, #version = #version + :one, updatedAt = :now",
+            "#version = :expected AND attribute_not_exists(deletedAt)",
+            values={
+                ":handle": handle,
+                ":one": 1,
+                ":now": _now(),
+                ":expected": current.version,
+            },
+            names={"#version": "version"},
+            on_fail=_stale(None),
+        ),
+        *(
+            db.tx_delete({keys.PK: user_pk, keys.SK: keys.search_item_sk(t)})
+            for t in sorted(old_terms - new_terms)
+        ),
+        *(db.tx_put(_search_item(current.user_id, t)) for t in sorted(new_terms - old_terms)),
+    ]
+    if reservation is not None:
+        ops += [
+            _bind_handle(handle, current.user_id, reservation),
+            db.tx_delete(
+                {keys.PK: keys.handle_pk(current.username), keys.SK: keys.HANDLE_SK},
+                "userId = :user",
+                values={":user": current.user_id},
+            ),
+        ]
+    db.get_store().transact_write(ops)
+    renamed = current.model_copy(update={"username": handle, "version": current.version + 1})
+    return renamed.me()
 
 
 # Reading ---------------------------------------------------------------------------------------

@@ -146,3 +146,76 @@ def test_export_starts_a_job(client, ana):
     response = call(client, "GET", "/me/export", ana)
     assert response.status_code == 202
     assert response.json_body["status"] == "pending" and response.json_body["jobId"]
+
+
+# Username changes ------------------------------------------------------------------------------
+def _rename(client, token, username):
+    return call(client, "PUT", "/me/username", token, {"username": username})
+
+
+def _handles():
+    from tests.api.test_auth import table_items
+
+    return sorted(i["PK"] for i in table_items() if i["PK"].startswith("HANDLE#"))
+
+
+def test_change_username_moves_the_handle_search_and_token(client, cognito, ana, bob):
+    from tests.api.test_auth import log_in, sign_up
+
+    # Taken, in any case, or malformed: a 409 or a 400, and nothing changes
+    for taken in ("bob", "BOB"):
+        answer = _rename(client, ana, taken)
+        assert answer.status_code == 409 and answer.json_body["Details"][0]["reason"] == "taken"
+    bad = _rename(client, ana, "a b")
+    assert bad.status_code == 400 and bad.json_body["Details"][0]["field"] == "username"
+    assert _handles() == ["HANDLE#ana", "HANDLE#bob"]
+    # The same handle in another case keeps the reservation
+    answer = _rename(client, ana, "Ana")
+    assert answer.status_code == 200 and answer.json_body["username"] == "Ana"
+    assert _handles() == ["HANDLE#ana", "HANDLE#bob"]
+    # A new handle: bound, the old one freed, search and profile follow, version moves
+    answer = _rename(client, ana, "ana.the.second")
+    assert answer.status_code == 200
+    assert answer.json_body["username"] == "ana.the.second" and answer.json_body["version"] == 3
+    assert _handles() == ["HANDLE#ana.the.second", "HANDLE#bob"]
+    assert call(client, "GET", "/users/ana", bob).status_code == 404
+    assert call(client, "GET", "/users/ANA.the.second", bob).json_body["username"] == (
+        "ana.the.second"
+    )
+    found = call(client, "GET", "/users?q=ana.th", bob).json_body["items"]
+    assert [u["username"] for u in found] == ["ana.the.second"]
+    # The same handle again is a no-op
+    assert _rename(client, ana, "ana.the.second").json_body["version"] == 3
+    # The ID token carries it from the next sign-in (or refresh)
+    tokens = log_in(client).json_body
+    session = call(client, "GET", "/auth/session", tokens["idToken"]).json_body
+    assert session["username"] == "ana.the.second"
+    # And the old handle is free for someone else
+    assert sign_up(client, "carl@example.com", "ana").status_code == 201
+    assert _handles() == ["HANDLE#ana", "HANDLE#ana.the.second", "HANDLE#bob"]
+
+
+def test_username_changes_are_rate_limited(client, cognito, ana, monkeypatch):
+    from tests.api.test_auth import set_limits
+
+    set_limits(monkeypatch, rename_account="1/600")
+    assert _rename(client, ana, "ana2").status_code == 200
+    limited = _rename(client, ana, "ana3")
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert _handles() == ["HANDLE#ana2"]
+
+
+def test_a_failed_change_undoes_the_reservation_and_the_pool(client, cognito, ana, monkeypatch):
+    from chalicelib import users
+    from chalicelib.errors import Conflict
+    from tests.api.test_auth import pool_users
+
+    def fail(*_args, **_kwargs):
+        raise Conflict("version: the profile changed; retry")
+
+    monkeypatch.setattr(users, "rename", fail)
+    assert _rename(client, ana, "ana2").status_code == 409
+    assert _handles() == ["HANDLE#ana"]
+    (account,) = pool_users(cognito)
+    attributes = {a["Name"]: a["Value"] for a in account["Attributes"]}
+    assert attributes["preferred_username"] == "ana"
