@@ -71,6 +71,41 @@ def _only_loopback():
     socket.getaddrinfo = _real_getaddrinfo
 
 
+#: Every AWS operation the app itself made in this run, as (service, operation), e.g.
+#: ("dynamodb", "TransactWriteItems"); tests/test_iam_policy.py checks the policies allow them.
+AWS_OPERATIONS: set[tuple[str, str]] = set()
+_POLICY_TEST = "tests/test_iam_policy.py::"
+
+
+def _record_operation(model: object, **_: object) -> None:
+    AWS_OPERATIONS.add((model.service_model.service_name, model.name))  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _record_aws_operations():
+    """Hook every boto3 session the app creates (chalicelib.aws) to record its operations."""
+    import functools
+
+    from chalicelib import aws
+
+    original = aws._session
+
+    @functools.cache
+    def recording_session() -> object:
+        session = original.__wrapped__()
+        session.events.register("before-call", _record_operation)
+        return session
+
+    aws._session = recording_session
+    yield
+    aws._session = original
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The IAM policy test runs last, when every other test has made its AWS calls."""
+    items.sort(key=lambda item: item.nodeid.startswith(_POLICY_TEST))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_settings():
     """Every test starts from the test settings, with nothing cached from the one before."""
