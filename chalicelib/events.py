@@ -100,11 +100,8 @@ def backfill(follower_id: str, followee_id: str) -> None:
     page = db.get_store().query_page(
         keys.user_posts_pk(followee_id), index=keys.GSI1, limit=posts.BACKFILL_POSTS
     )
-    db.get_store().batch_write(
-        puts=posts.timeline_items(follower_id, [p["postId"] for p in page.items], followee_id)
-    )
     if page.items:
-        db.get_store().trim(keys.timeline_pk(follower_id), posts.LIST_CAP)
+        posts.add_to_timelines([follower_id], [p["postId"] for p in page.items], followee_id)
 
 
 def unfill(follower_id: str, followee_id: str) -> None:

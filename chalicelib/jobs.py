@@ -317,12 +317,7 @@ def _refill_feeds(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
         page = store.query_page(
             keys.followers_pk(account), index=keys.GSI1, limit=_PAGE, cursor=cursor
         )
-        followers = [edge["followerId"] for edge in page.items]
-        store.batch_write(
-            puts=[item for f in followers for item in posts.timeline_items(f, post_ids, account)]
-        )
-        for follower in followers:
-            store.trim(keys.timeline_pk(follower), posts.LIST_CAP)
+        posts.add_to_timelines([edge["followerId"] for edge in page.items], post_ids, account)
         cursor = page.next_cursor
         if cursor is None:
             break

@@ -645,3 +645,14 @@ def delete_comment(caller: Identity, post_id: str, comment_id: str) -> None:
 def timeline_items(owner_id: str, post_ids: Iterable[str], author_id: str) -> list[dict]:
     """Feed entries of ``post_ids`` for ``owner_id`` (fan-out and backfill)."""
     return [_timeline_item(owner_id, p, author_id) for p in post_ids]
+
+
+def add_to_timelines(owner_ids: list[str], post_ids: list[str], author_id: str) -> None:
+    """Copy ``post_ids`` of ``author_id`` into each owner's timeline, then trim each one back
+    to LIST_CAP (a backfill, a refill: many posts at once)."""
+    store = db.get_store()
+    store.batch_write(
+        puts=[item for owner in owner_ids for item in timeline_items(owner, post_ids, author_id)]
+    )
+    for owner in owner_ids:
+        store.trim(keys.timeline_pk(owner), LIST_CAP)

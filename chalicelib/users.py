@@ -152,7 +152,10 @@ def rename(current: Profile, handle: str, reservation: str | None) -> MeOut:
                 ":expected": current.version,
             },
             names={"#version": "version"},
-            on_fail=_stale(None),
+            on_fail=Conflict(
+                "username: the profile changed meanwhile; retry",
+                [{"field": "username", "reason": "conflict"}],
+            ),
         ),
         *(
             db.tx_delete({keys.PK: user_pk, keys.SK: keys.search_item_sk(t)})
