@@ -37,3 +37,22 @@ def test_table_has_the_keys_and_indexes_the_code_uses():
     assert tuple(k["AttributeName"] for k in table["KeySchema"]) == INDEX_KEYS[None]
     assert table["TimeToLiveSpecification"]["AttributeName"] == TTL_ATTRIBUTE
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+
+
+def test_every_function_has_an_errors_alarm():
+    import json
+    from pathlib import Path
+
+    config = json.loads((Path(__file__).parents[2] / ".chalice" / "config.json").read_text())
+    names = {  # as chalice names them: the API handler is <app>-<stage>
+        f"{config['app_name']}-${{Stage}}" + ("" if fn == "api_handler" else f"-{fn}")
+        for fn in config["lambda_functions"]
+    }
+    alarmed = {
+        dimension["Value"]["Fn::Sub"]
+        for resource in template.load()["Resources"].values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+        and resource["Properties"]["MetricName"] == "Errors"
+        for dimension in resource["Properties"]["Dimensions"]
+    }
+    assert alarmed == names
