@@ -382,10 +382,10 @@ def change_username(caller: Identity, body: UsernameIn) -> MeOut:
     handle = body.username
     if handle == profile.username:
         return profile.me()
-    ratelimit.hit("rename_account", caller.user_id)
     case_only = keys.handle_pk(handle) == keys.handle_pk(profile.username)
     reservation = None if case_only else users.reserve_handle(handle)
     try:
+        ratelimit.hit("rename_account", caller.user_id)  # a taken handle costs no change
         _set_handle_in_pool(profile.email, handle)
         try:
             return users.rename(profile, handle, reservation)

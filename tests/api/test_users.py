@@ -195,14 +195,15 @@ def test_change_username_moves_the_handle_search_and_token(client, cognito, ana,
     assert _handles() == ["HANDLE#ana", "HANDLE#ana.the.second", "HANDLE#bob"]
 
 
-def test_username_changes_are_rate_limited(client, cognito, ana, monkeypatch):
+def test_username_changes_are_rate_limited(client, cognito, ana, bob, monkeypatch):
     from tests.api.test_auth import set_limits
 
     set_limits(monkeypatch, rename_account="1/600")
+    assert _rename(client, ana, "bob").status_code == 409  # a taken handle costs no change
     assert _rename(client, ana, "ana2").status_code == 200
     limited = _rename(client, ana, "ana3")
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
-    assert _handles() == ["HANDLE#ana2"]
+    assert _handles() == ["HANDLE#ana2", "HANDLE#bob"]  # nothing of "ana3" is left
 
 
 def test_a_failed_change_undoes_the_reservation_and_the_pool(client, cognito, ana, monkeypatch):
