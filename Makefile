@@ -40,8 +40,9 @@ package: $(STAMP) ## the prod package as `chalice deploy` builds it (terraform f
 	$(LOCAL_AWS) $(BIN)/chalice package --pkg-format terraform --stage prod build/package
 	@ls -l build/package
 
-deploy: $(STAMP) ## make deploy STAGE=<dev|prod>: chalice deploy, then API Gateway's own errors (AWS)
+deploy: $(STAMP) ## make deploy STAGE=<dev|prod>: stack outputs into the stage, chalice deploy, API Gateway's errors (AWS)
 	@$(if $(filter dev prod,$(STAGE)),,echo "usage: make deploy STAGE=<dev|prod>" >&2; exit 2;)
+	$(BIN)/python infra/stage_settings.py --stage $(STAGE)
 	$(BIN)/chalice deploy --stage $(STAGE)
 	$(BIN)/python infra/gateway_responses.py --stage $(STAGE)
 

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from devstack import template
+from infra.stage_settings import OUTPUT_SETTINGS
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -39,19 +40,6 @@ _SKIPPED_TYPES = {
     # moto stores alarms but never evaluates them, and has no Lambda metrics to evaluate
     "AWS::SNS::Topic",
     "AWS::CloudWatch::Alarm",
-}
-
-#: template output -> the setting (environment variable) it feeds
-OUTPUT_SETTINGS = {
-    "TableName": "TABLE_NAME",
-    "TableStreamArn": "TABLE_STREAM_ARN",
-    "MediaBucketName": "MEDIA_BUCKET",
-    "UserPoolId": "COGNITO_USER_POOL_ID",
-    "UserPoolArn": "COGNITO_USER_POOL_ARN",
-    "UserPoolClientId": "COGNITO_APP_CLIENT_ID",
-    "CognitoIssuer": "COGNITO_ISSUER",
-    "CursorSecretArn": "CURSOR_SECRET_ARN",
-    "MediaCdnDomain": "MEDIA_CDN_DOMAIN",
 }
 
 

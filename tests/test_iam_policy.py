@@ -81,3 +81,14 @@ def test_every_aws_call_made_is_allowed_by_the_stage_policy(stage):
     policy = json.loads((CHALICE / f"policy-{stage}.json").read_text())
     missing = sorted(a for a in required_actions(AWS_OPERATIONS) if not allowed(policy, a))
     assert missing == [], f"policy-{stage}.json lacks {missing}"
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_every_function_may_write_its_logs(stage):
+    config = json.loads((CHALICE / "config.json").read_text())
+    policy = json.loads((CHALICE / f"policy-{stage}.json").read_text())
+    (logs,) = [s["Resource"] for s in policy["Statement"] if s["Sid"] == "Logs"]
+    for function in config["lambda_functions"]:  # the API handler is <app>-<stage>
+        name = f"echomate-{stage}" + ("" if function == "api_handler" else f"-{function}")
+        stream = f"arn:aws:logs:us-east-1:1:log-group:/aws/lambda/{name}:log-stream:2026/x"
+        assert any(fnmatch(stream, pattern) for pattern in logs), name
