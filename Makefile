@@ -42,9 +42,9 @@ package: $(STAMP) ## the prod package as `chalice deploy` builds it (terraform f
 
 deploy: $(STAMP) ## make deploy STAGE=<dev|prod>: stack outputs into the stage, chalice deploy, API Gateway's errors (AWS)
 	@$(if $(filter dev prod,$(STAGE)),,echo "usage: make deploy STAGE=<dev|prod>" >&2; exit 2;)
-	$(BIN)/python infra/stage_settings.py --stage $(STAGE)
+	$(BIN)/python -m infra.stage_settings --stage $(STAGE)
 	$(BIN)/chalice deploy --stage $(STAGE)
-	$(BIN)/python infra/gateway_responses.py --stage $(STAGE)
+	$(BIN)/python -m infra.gateway_responses --stage $(STAGE)
 
 bench: $(STAMP)
 	$(BIN)/python bench/cold_start.py

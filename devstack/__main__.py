@@ -21,14 +21,6 @@ from urllib.request import urlopen
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def stage_environment(stage: str) -> dict[str, str]:
-    """The environment variables .chalice/config.json gives ``stage`` (as chalice applies them)."""
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
-    env = dict(config.get("environment_variables", {}))
-    env.update(config["stages"][stage].get("environment_variables", {}))
-    return env
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", 5000)))
@@ -114,6 +106,7 @@ def main() -> int:
 def _start_pump(make_client, queue_name: str):
     """Import the app as `chalice local` does (stage variables applied) and pump its events."""
     from devstack.pump import EventPump
+    from infra.stage_settings import stage_environment
 
     os.environ.update(stage_environment("local"))
     sys.path.insert(0, str(ROOT))

@@ -11,7 +11,7 @@ headers (so a browser sees a network error, not the status):
 deploy, so this runs after each one (`make deploy STAGE=prod` does both). It puts one gateway
 response per type, then redeploys the stage (gateway responses take effect on a deployment).
 
-    python infra/gateway_responses.py --stage prod   # reads .chalice/deployed/prod.json
+    python -m infra.gateway_responses --stage prod   # reads .chalice/deployed/prod.json
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import argparse
 import json
 from pathlib import Path
 from typing import Any
+
+from infra.stage_settings import stage_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,16 +87,12 @@ def deployed_api(stage: str, project: Path = ROOT) -> tuple[str, str, str, str]:
     if rest_api is None:
         raise SystemExit(f"{deployed_file} lists no rest_api")
     config = json.loads((project / ".chalice" / "config.json").read_text(encoding="utf-8"))
-    stage_config = config["stages"][stage]
-    variables = {
-        **config.get("environment_variables", {}),
-        **stage_config.get("environment_variables", {}),
-    }
-    stage_name = stage_config.get("api_gateway_stage", config.get("api_gateway_stage", "api"))
-    region = rest_api["rest_api_url"].split(".")[
-        2
-    ]  # https://<id>.execute-api.<region>.amazonaws...
-    origin = variables.get("CORS_ALLOW_ORIGIN", "*")
+    stage_name = config["stages"][stage].get(
+        "api_gateway_stage", config.get("api_gateway_stage", "api")
+    )
+    origin = stage_environment(stage, project).get("CORS_ALLOW_ORIGIN", "*")
+    _, host = rest_api["rest_api_url"].split("://", 1)  # <id>.execute-api.<region>.amazonaws...
+    region = host.split(".")[2]
     return region, rest_api["rest_api_id"], stage_name, origin
 
 

@@ -1,7 +1,7 @@
 """Write a deployed infra stack's outputs into a cloud stage's settings and IAM policy.
 
-    python infra/stage_settings.py --stage prod [--stack echomate-prod]
-    python infra/stage_settings.py --stage prod --check     # no AWS call
+    python -m infra.stage_settings --stage prod [--stack echomate-prod]
+    python -m infra.stage_settings --stage prod --check     # no AWS call
 
 After `aws cloudformation deploy` of infra/template.yaml, this reads the stack's outputs and
 sets each one's variable in the stage's `environment_variables` (.chalice/config.json), then
@@ -32,6 +32,16 @@ OUTPUT_SETTINGS = {
     "CursorSecretArn": "CURSOR_SECRET_ARN",
     "MediaCdnDomain": "MEDIA_CDN_DOMAIN",
 }
+
+
+def stage_environment(stage: str, project: Path = ROOT) -> dict[str, str]:
+    """The environment variables .chalice/config.json gives ``stage`` (as chalice applies them:
+    the stage's over the app-wide ones)."""
+    config = json.loads((project / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    return {
+        **config.get("environment_variables", {}),
+        **config["stages"][stage].get("environment_variables", {}),
+    }
 
 
 def policy_resources(settings: dict[str, str], app: str, stage: str) -> dict[str, Any]:
