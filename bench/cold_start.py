@@ -21,17 +21,10 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from infra.stage_settings import stage_environment  # noqa: E402
 
-
-def _stage_env(stage: str) -> dict[str, str]:
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
-    return {
-        **config.get("environment_variables", {}),
-        **config["stages"][stage].get("environment_variables", {}),
-    }
-
-
-ENV = _stage_env("prod")  # what the deployed function sees
+ENV = stage_environment("prod")  # what the deployed function sees
 PROBE = """
 import sys, time, json
 t = time.perf_counter()
