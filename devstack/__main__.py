@@ -67,8 +67,10 @@ def main() -> int:
         )
 
         pump = _start_pump(clients(moto_url), S3_EVENTS_QUEUE)
-        command = [
-            str(Path(sys.executable).with_name("chalice")),
+        command = [  # `chalice local`, with the cloud's answer to a request for no route
+            sys.executable,
+            "-m",
+            "devstack.local_api",
             "local",
             "--stage",
             "local",

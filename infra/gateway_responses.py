@@ -66,6 +66,19 @@ def gateway_responses(allow_origin: str) -> dict[str, dict[str, Any]]:
     return answers
 
 
+def render(answer: dict[str, Any], message: str) -> tuple[dict[str, str], bytes]:
+    """The headers and body API Gateway sends for ``answer`` (one of ``gateway_responses``)
+    when its error message is ``message``: what the embedded stack answers too."""
+    prefix = "gatewayresponse.header."
+    headers = {
+        name.removeprefix(prefix): value.strip("'")
+        for name, value in answer["responseParameters"].items()
+    }
+    template = answer["responseTemplates"]["application/json"]
+    body = template.replace("$context.error.messageString", json.dumps(message))
+    return headers, body.encode()
+
+
 def apply(client: Any, rest_api_id: str, stage_name: str, allow_origin: str) -> None:
     """Put every gateway response on the API, then deploy its stage so they take effect."""
     for response_type, answer in gateway_responses(allow_origin).items():

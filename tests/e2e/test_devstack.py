@@ -1,5 +1,9 @@
 """The embedded stack as a developer runs it: `python -m devstack`, then real HTTP."""
 
+import json
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
+
 import boto3
 import pytest
 
@@ -53,6 +57,20 @@ def test_forged_tokens_are_401_not_a_dropped_connection(stack, tokens, forge):
     status, body = call(f"{stack.api}/auth/session", token=token)
     assert status == 401
     assert body["Code"] == "UnauthorizedError"
+
+
+def test_a_request_for_no_route_is_the_clouds_404(stack, tokens):
+    """As infra/gateway_responses.py makes API Gateway answer (chalice local's own: a 403)."""
+    for token in (None, tokens["IdToken"]):
+        request = Request(f"{stack.api}/no/such/route", headers={"Authorization": token or ""})
+        with pytest.raises(HTTPError) as answer:
+            urlopen(request, timeout=10)
+        assert answer.value.code == 404
+        assert answer.value.headers["Access-Control-Allow-Origin"] == "*"
+        assert json.loads(answer.value.read()) == {
+            "Code": "NotFoundError",
+            "Message": "no route for this method and path",
+        }
 
 
 def test_nothing_listens_beyond_loopback(stack):

@@ -13,9 +13,9 @@ from infra import gateway_responses
 ORIGIN = "https://app.echomate.example"
 
 
-def render(template: str, message: str) -> dict:
-    """What API Gateway makes of a response template for an error ``message``."""
-    return json.loads(template.replace("$context.error.messageString", json.dumps(message)))
+def render(answer: dict, message: str) -> dict:
+    """The body API Gateway makes of a gateway response for an error ``message``."""
+    return json.loads(gateway_responses.render(answer, message)[1])
 
 
 @pytest.fixture
@@ -47,12 +47,12 @@ def test_every_response_is_the_apps_envelope_with_cors(api):
     codes = {code for _, code in application._STATUS.values()}
     codes |= {"InternalServerError", "GatewayTimeoutError"}
     for answer in answers.values():
-        body = render(answer["responseTemplates"]["application/json"], "Unauthorized")
+        body = render(answer, "Unauthorized")
         assert set(body) == {"Code", "Message"} and body["Code"] in codes
         headers = answer["responseParameters"]
         assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
     assert answers["UNAUTHORIZED"]["statusCode"] == "401"
-    assert render(answers["UNAUTHORIZED"]["responseTemplates"]["application/json"], "x") == {
+    assert render(answers["UNAUTHORIZED"], "x") == {
         "Code": "UnauthorizedError",
         "Message": "x",
     }
@@ -101,3 +101,15 @@ def test_reads_the_deployed_stage_and_its_origin(tmp_path):
         )
     )
     assert gateway_responses.deployed_api("prod", tmp_path) == ("eu-west-1", "abc123", "v1", ORIGIN)
+
+
+def test_render_gives_the_headers_and_body_api_gateway_sends():
+    answers = gateway_responses.gateway_responses(ORIGIN)
+    headers, body = gateway_responses.render(answers["THROTTLED"], "Too Many Requests")
+    assert headers == {
+        "Access-Control-Allow-Origin": ORIGIN,
+        "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key,If-Match",
+        "Content-Type": "application/json",
+        "Retry-After": "1",
+    }
+    assert json.loads(body) == {"Code": "TooManyRequestsError", "Message": "Too Many Requests"}
