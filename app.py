@@ -44,9 +44,6 @@ from chalicelib.errors import (
     NotFound,
     RateLimited,
     TooLarge,
-    Unauthorized,
-    Unavailable,
-    Unprocessable,
     UnsupportedMedia,
 )
 from chalicelib.models import ApiModel, HealthOut, SessionOut
@@ -74,19 +71,6 @@ else:
 
 ROUTES: list[RouteSpec] = []
 
-_STATUS: dict[type[EchomateError], tuple[int, str]] = {
-    Invalid: (400, "BadRequestError"),
-    Unauthorized: (401, "UnauthorizedError"),
-    Forbidden: (403, "ForbiddenError"),
-    NotFound: (404, "NotFoundError"),
-    Conflict: (409, "ConflictError"),
-    TooLarge: (413, "RequestEntityTooLargeError"),
-    UnsupportedMedia: (415, "UnsupportedMediaType"),
-    Unprocessable: (422, "UnprocessableEntityError"),
-    RateLimited: (429, "TooManyRequestsError"),
-    Unavailable: (503, "ServiceUnavailableError"),
-}
-
 
 def route(
     path: str,
@@ -99,7 +83,7 @@ def route(
     query: type[BaseModel] | None = None,
     response: type[BaseModel] | None = None,
     status: int = 200,
-    errors: tuple[int, ...] = (),
+    errors: tuple[type[EchomateError], ...] = (),
     headers: tuple[str, ...] = (),
     content_types: tuple[str, ...] = ("application/json",),
 ) -> Callable:
@@ -216,11 +200,7 @@ def _respond(result: Any, status: int) -> Response:
 
 def error_response(exc: EchomateError) -> Response:
     """The HTTP answer to a domain error: Chalice's envelope, plus details and Retry-After."""
-    status, code = next(
-        (_STATUS[c] for c in type(exc).__mro__ if c in _STATUS), (400, "BadRequestError")
-    )
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
-    return _envelope(status, code, exc.message, exc.details, headers)
+    return _envelope(exc.STATUS_CODE, exc.CODE, exc.message, exc.details, exc.headers())
 
 
 def _envelope(
@@ -273,7 +253,7 @@ def get_session(caller: identity.Identity) -> SessionOut:
     body=models.SignupIn,
     response=models.SignupOut,
     status=201,
-    errors=(409, 429),
+    errors=(Conflict, RateLimited),
     summary="Create an account (unconfirmed)",
 )
 def sign_up(body: models.SignupIn, client_ip: str) -> models.SignupOut:
@@ -286,7 +266,7 @@ def sign_up(body: models.SignupIn, client_ip: str) -> models.SignupOut:
     public=True,
     body=models.ConfirmIn,
     response=models.ConfirmOut,
-    errors=(429,),
+    errors=(RateLimited,),
     summary="Confirm the account with the e-mailed code",
 )
 def confirm_sign_up(body: models.ConfirmIn, client_ip: str) -> models.ConfirmOut:
@@ -301,7 +281,7 @@ def confirm_sign_up(body: models.ConfirmIn, client_ip: str) -> models.ConfirmOut
     body=models.EmailIn,
     response=models.AcceptedOut,
     status=202,
-    errors=(429,),
+    errors=(RateLimited,),
     summary="Send a new confirmation code (always accepted)",
 )
 def resend_code(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
@@ -315,7 +295,7 @@ def resend_code(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
     public=True,
     body=models.LoginIn,
     response=models.LoginOut,
-    errors=(403, 429),
+    errors=(Forbidden, RateLimited),
     summary="Sign in: tokens, or the TOTP challenge",
 )
 def log_in(body: models.LoginIn, client_ip: str) -> models.LoginOut:
@@ -328,7 +308,7 @@ def log_in(body: models.LoginIn, client_ip: str) -> models.LoginOut:
     public=True,
     body=models.MfaChallengeIn,
     response=models.TokensOut,
-    errors=(429,),
+    errors=(RateLimited,),
     summary="Answer the TOTP challenge",
 )
 def answer_mfa_challenge(body: models.MfaChallengeIn, client_ip: str) -> models.TokensOut:
@@ -354,7 +334,7 @@ def refresh_tokens(body: models.RefreshIn) -> models.TokensOut:
     body=models.EmailIn,
     response=models.AcceptedOut,
     status=202,
-    errors=(429,),
+    errors=(RateLimited,),
     summary="E-mail a reset code (always accepted)",
 )
 def forgot_password(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
@@ -368,7 +348,7 @@ def forgot_password(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
     public=True,
     body=models.ResetPasswordIn,
     response=models.PasswordChangedOut,
-    errors=(429,),
+    errors=(RateLimited,),
     summary="Set a new password with the reset code",
 )
 def reset_password(body: models.ResetPasswordIn, client_ip: str) -> models.PasswordChangedOut:
@@ -381,7 +361,7 @@ def reset_password(body: models.ResetPasswordIn, client_ip: str) -> models.Passw
     "POST",
     body=models.ChangePasswordIn,
     response=models.PasswordChangedOut,
-    errors=(403,),
+    errors=(Forbidden,),
     summary="Change the password",
 )
 def change_password(
@@ -396,7 +376,7 @@ def change_password(
     "POST",
     body=models.AccessTokenIn,
     status=204,
-    errors=(403,),
+    errors=(Forbidden,),
     summary="Sign out of every device",
 )
 def log_out(caller: identity.Identity, body: models.AccessTokenIn) -> None:
@@ -408,7 +388,7 @@ def log_out(caller: identity.Identity, body: models.AccessTokenIn) -> None:
     "POST",
     body=models.AccessTokenIn,
     response=models.MfaSetupOut,
-    errors=(403,),
+    errors=(Forbidden,),
     summary="Start TOTP MFA: a secret and an otpauth:// URI",
 )
 def set_up_mfa(caller: identity.Identity, body: models.AccessTokenIn) -> models.MfaSetupOut:
@@ -420,7 +400,7 @@ def set_up_mfa(caller: identity.Identity, body: models.AccessTokenIn) -> models.
     "POST",
     body=models.MfaVerifyIn,
     response=models.MfaStatusOut,
-    errors=(403, 429),
+    errors=(Forbidden, RateLimited),
     summary="Check a TOTP code and turn MFA on",
 )
 def verify_mfa(caller: identity.Identity, body: models.MfaVerifyIn) -> models.MfaStatusOut:
@@ -432,7 +412,7 @@ def verify_mfa(caller: identity.Identity, body: models.MfaVerifyIn) -> models.Mf
     "DELETE",
     body=models.AccessTokenIn,
     status=204,
-    errors=(403,),
+    errors=(Forbidden,),
     summary="Turn TOTP MFA off",
 )
 def disable_mfa(caller: identity.Identity, body: models.AccessTokenIn) -> None:
@@ -440,7 +420,7 @@ def disable_mfa(caller: identity.Identity, body: models.AccessTokenIn) -> None:
 
 
 # Users -----------------------------------------------------------------------------------------
-@route("/me", response=models.MeOut, errors=(404,), summary="The caller's own profile")
+@route("/me", response=models.MeOut, errors=(NotFound,), summary="The caller's own profile")
 def get_me(caller: identity.Identity) -> models.MeOut:
     return users.me(caller.user_id)
 
@@ -450,7 +430,7 @@ def get_me(caller: identity.Identity) -> models.MeOut:
     "PATCH",
     body=models.MePatch,
     response=models.MeOut,
-    errors=(409, 413),
+    errors=(Conflict, TooLarge),
     headers=("If-Match",),
     content_types=("application/json", "application/merge-patch+json"),
     summary="JSON merge patch (RFC 7396) of name, profile, settings (and avatar)",
@@ -464,7 +444,7 @@ def update_me(caller: identity.Identity, body: models.MePatch, headers: dict) ->
     "PUT",
     body=models.UsernameIn,
     response=models.MeOut,
-    errors=(409, 429),
+    errors=(Conflict, RateLimited),
     summary="Change the caller's username (unique, any case; 2 changes in 14 days)",
 )
 def change_username(caller: identity.Identity, body: models.UsernameIn) -> models.MeOut:
@@ -506,7 +486,7 @@ def search_users(query: models.SearchQuery) -> db.Page:
 @route(
     "/users/{username}",
     response=models.PublicProfileOut,
-    errors=(404,),
+    errors=(NotFound,),
     summary="A user's public profile",
 )
 def get_user(caller: identity.Identity, username: str) -> models.PublicProfileOut:
@@ -517,7 +497,7 @@ def get_user(caller: identity.Identity, username: str) -> models.PublicProfileOu
     "/users/{username}/follow",
     "PUT",
     response=models.FollowOut,
-    errors=(404,),
+    errors=(NotFound,),
     summary="Follow a user (idempotent)",
 )
 def follow_user(caller: identity.Identity, username: str) -> models.FollowOut:
@@ -528,7 +508,7 @@ def follow_user(caller: identity.Identity, username: str) -> models.FollowOut:
     "/users/{username}/follow",
     "DELETE",
     response=models.FollowOut,
-    errors=(404,),
+    errors=(NotFound,),
     summary="Unfollow a user (idempotent)",
 )
 def unfollow_user(caller: identity.Identity, username: str) -> models.FollowOut:
@@ -539,7 +519,7 @@ def unfollow_user(caller: identity.Identity, username: str) -> models.FollowOut:
     "/users/{username}/followers",
     query=models.PageQuery,
     response=models.UserPage,
-    errors=(404,),
+    errors=(NotFound,),
     summary="Who follows a user, newest first",
 )
 def list_followers(username: str, query: models.PageQuery) -> db.Page:
@@ -550,7 +530,7 @@ def list_followers(username: str, query: models.PageQuery) -> db.Page:
     "/users/{username}/following",
     query=models.PageQuery,
     response=models.UserPage,
-    errors=(404,),
+    errors=(NotFound,),
     summary="Whom a user follows, newest first",
 )
 def list_following(username: str, query: models.PageQuery) -> db.Page:
@@ -577,7 +557,7 @@ def _if_match(headers: dict) -> int | None:
     body=models.MediaRequestIn,
     response=models.MediaUploadOut,
     status=201,
-    errors=(409, 413, 415),
+    errors=(Conflict, TooLarge, UnsupportedMedia),
     summary="Ask for an upload: a presigned POST for one image",
 )
 def request_upload(caller: identity.Identity, body: models.MediaRequestIn) -> models.MediaUploadOut:
@@ -587,7 +567,7 @@ def request_upload(caller: identity.Identity, body: models.MediaRequestIn) -> mo
 @route(
     "/media/{mediaId}",
     response=models.MediaOut,
-    errors=(404,),
+    errors=(NotFound,),
     summary="A media item: status, size, blurhash and rendition URLs",
 )
 def get_media(caller: identity.Identity, mediaId: str) -> models.MediaOut:
@@ -598,7 +578,7 @@ def get_media(caller: identity.Identity, mediaId: str) -> models.MediaOut:
     "/media/{mediaId}",
     "DELETE",
     status=204,
-    errors=(403, 404, 409),
+    errors=(Forbidden, NotFound, Conflict),
     summary="Delete a media item and its objects (owner only)",
 )
 def delete_media(caller: identity.Identity, mediaId: str) -> None:
@@ -613,14 +593,14 @@ def delete_media(caller: identity.Identity, mediaId: str) -> None:
     response=models.PostOut,
     status=201,
     headers=("Idempotency-Key",),
-    errors=(409,),
+    errors=(Conflict,),
     summary="Create a post (0-10 ready media of one's own); Idempotency-Key honoured",
 )
 def create_post(caller: identity.Identity, body: models.PostIn, headers: dict) -> models.PostOut:
     return posts.create_post(caller.user_id, body, headers.get("idempotency-key"))
 
 
-@route("/posts/{postId}", response=models.PostOut, errors=(404,), summary="A post")
+@route("/posts/{postId}", response=models.PostOut, errors=(NotFound,), summary="A post")
 def get_post(caller: identity.Identity, postId: str) -> models.PostOut:
     return posts.get_post(caller.user_id, postId)
 
@@ -630,7 +610,7 @@ def get_post(caller: identity.Identity, postId: str) -> models.PostOut:
     "PATCH",
     body=models.PostPatchIn,
     response=models.PostOut,
-    errors=(403, 404),
+    errors=(Forbidden, NotFound),
     summary="Edit the caption (author only)",
 )
 def edit_post(caller: identity.Identity, postId: str, body: models.PostPatchIn) -> models.PostOut:
@@ -641,7 +621,7 @@ def edit_post(caller: identity.Identity, postId: str, body: models.PostPatchIn) 
     "/posts/{postId}",
     "DELETE",
     status=204,
-    errors=(403, 404),
+    errors=(Forbidden, NotFound),
     summary="Delete a post (author or moderator); what hangs on it goes in the background",
 )
 def delete_post(caller: identity.Identity, postId: str) -> None:
@@ -652,7 +632,7 @@ def delete_post(caller: identity.Identity, postId: str) -> None:
     "/users/{username}/posts",
     query=models.PageQuery,
     response=models.PostPage,
-    errors=(404,),
+    errors=(NotFound,),
     summary="A user's posts, newest first",
 )
 def list_user_posts(caller: identity.Identity, username: str, query: models.PageQuery) -> db.Page:
@@ -694,7 +674,7 @@ def search_posts(caller: identity.Identity, query: models.TagQuery) -> db.Page:
     "/posts/{postId}/like",
     "PUT",
     response=models.LikeOut,
-    errors=(404,),
+    errors=(NotFound,),
     summary="Like a post (idempotent)",
 )
 def like_post(caller: identity.Identity, postId: str) -> models.LikeOut:
@@ -705,7 +685,7 @@ def like_post(caller: identity.Identity, postId: str) -> models.LikeOut:
     "/posts/{postId}/like",
     "DELETE",
     response=models.LikeOut,
-    errors=(404,),
+    errors=(NotFound,),
     summary="Unlike a post (idempotent)",
 )
 def unlike_post(caller: identity.Identity, postId: str) -> models.LikeOut:
@@ -716,7 +696,7 @@ def unlike_post(caller: identity.Identity, postId: str) -> models.LikeOut:
     "/posts/{postId}/likes",
     query=models.PageQuery,
     response=models.UserPage,
-    errors=(404,),
+    errors=(NotFound,),
     summary="Who liked a post",
 )
 def list_likers(caller: identity.Identity, postId: str, query: models.PageQuery) -> db.Page:
@@ -729,7 +709,7 @@ def list_likers(caller: identity.Identity, postId: str, query: models.PageQuery)
     body=models.CommentIn,
     response=models.CommentOut,
     status=201,
-    errors=(404,),
+    errors=(NotFound,),
     summary="Comment on a post",
 )
 def add_comment(
@@ -742,7 +722,7 @@ def add_comment(
     "/posts/{postId}/comments",
     query=models.PageQuery,
     response=models.CommentPage,
-    errors=(404,),
+    errors=(NotFound,),
     summary="A post's comments, oldest first",
 )
 def list_comments(caller: identity.Identity, postId: str, query: models.PageQuery) -> db.Page:
@@ -753,7 +733,7 @@ def list_comments(caller: identity.Identity, postId: str, query: models.PageQuer
     "/posts/{postId}/comments/{commentId}",
     "DELETE",
     status=204,
-    errors=(403, 404),
+    errors=(Forbidden, NotFound),
     summary="Delete a comment (its author, the post's author or a moderator)",
 )
 def delete_comment(caller: identity.Identity, postId: str, commentId: str) -> None:
@@ -787,7 +767,7 @@ def mark_activity_read(caller: identity.Identity, body: models.ReadIn) -> None:
     "POST",
     groups=(identity.ADMINS,),
     response=models.DisabledOut,
-    errors=(404,),
+    errors=(NotFound,),
     summary="Disable an account: no more sign-in or refresh",
 )
 def disable_user(caller: identity.Identity, username: str) -> models.DisabledOut:
@@ -800,7 +780,7 @@ def disable_user(caller: identity.Identity, username: str) -> models.DisabledOut
     body=models.ReportIn,
     response=models.AcceptedOut,
     status=202,
-    errors=(404, 409),
+    errors=(NotFound, Conflict),
     summary="Report a post (once per user)",
 )
 def report_post(

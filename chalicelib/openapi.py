@@ -13,20 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from chalicelib.errors import EchomateError, Forbidden, Invalid, Unauthorized
 from chalicelib.models import ErrorOut
-
-_ERRORS = {
-    "400": "invalid input",
-    "401": "missing, invalid or expired token",
-    "403": "not allowed",
-    "404": "not found",
-    "409": "conflict",
-    "413": "too large",
-    "415": "unsupported media type",
-    "422": "well-formed but refused",
-    "429": "rate limited (see Retry-After)",
-    "503": "a dependency is unavailable; retry",
-}
 
 
 @dataclass(frozen=True)
@@ -42,7 +30,7 @@ class RouteSpec:
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
-    errors: tuple[int, ...] = ()
+    errors: tuple[type[EchomateError], ...] = ()  # what it may raise besides the implied
     headers: tuple[str, ...] = field(default=())  # request headers it reads (If-Match, ...)
 
 
@@ -113,16 +101,16 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": _ref(spec.response)}}
     responses: dict[str, Any] = {str(spec.status): ok}
-    codes = set(spec.errors)
+    errors = set(spec.errors)
     if spec.body is not None or spec.query is not None:
-        codes.add(400)
+        errors.add(Invalid)
     if not spec.public:
-        codes.add(401)
+        errors.add(Unauthorized)
     if spec.groups:
-        codes.add(403)
-    for code in sorted(codes):
-        responses[str(code)] = {
-            "description": _ERRORS.get(str(code), "error"),
+        errors.add(Forbidden)
+    for error in sorted(errors, key=lambda e: e.STATUS_CODE):
+        responses[str(error.STATUS_CODE)] = {
+            "description": error.DESCRIPTION,
             "content": {"application/json": {"schema": _ref(ErrorOut)}},
         }
     operation["responses"] = responses

@@ -7,7 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-import app as application
+from chalicelib import errors
 from infra import gateway_responses
 
 ORIGIN = "https://app.echomate.example"
@@ -44,7 +44,7 @@ def test_every_response_is_the_apps_envelope_with_cors(api):
     }
     assert set(answers) == set(gateway_responses.RESPONSES)
     # Chalice's own codes: the app's, its 500, and a timeout the app never answers itself
-    codes = {code for _, code in application._STATUS.values()}
+    codes = {error.CODE for error in errors.ERRORS}
     codes |= {"InternalServerError", "GatewayTimeoutError"}
     for answer in answers.values():
         body = render(answer, "Unauthorized")

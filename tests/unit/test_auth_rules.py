@@ -1,7 +1,6 @@
 import botocore.session
 import pytest
 
-import app as application
 from chalicelib import auth
 from chalicelib.config import PASSWORD_POLICY
 from chalicelib.errors import RateLimited
@@ -16,7 +15,7 @@ def _cognito_error_codes():
 @pytest.mark.parametrize("code", _cognito_error_codes())
 def test_every_cognito_error_maps_to_a_client_answer_not_a_500(code):
     error = auth.cognito_error(code, "message")
-    status, _ = application._STATUS[type(error)]
+    status = error.STATUS_CODE
     assert 400 <= status < 500 or status == 503
 
 
@@ -36,7 +35,7 @@ def test_every_cognito_error_maps_to_a_client_answer_not_a_500(code):
     ],
 )
 def test_cognito_error_rows(code, status):
-    assert application._STATUS[type(auth.cognito_error(code))][0] == status
+    assert auth.cognito_error(code).STATUS_CODE == status
 
 
 def test_throttling_carries_a_retry_delay():
