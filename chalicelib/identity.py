@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from chalicelib.clock import iso_timestamp
 from chalicelib.config import get_settings
 from chalicelib.errors import Forbidden, Unauthorized, Unavailable
-from chalicelib.models import SessionOut, iso_timestamp
+from chalicelib.models import SessionOut
 
 ADMINS, MODERATORS = "admins", "moderators"
 _LEEWAY_SECONDS = 5

@@ -14,14 +14,13 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import aws, db, keys, media, posts, users
+from chalicelib import aws, clock, db, keys, media, posts, users
 from chalicelib.config import get_settings
 from chalicelib.errors import EchomateError, NotFound
 from chalicelib.ids import new_id
-from chalicelib.models import DeletionOut, ExportOut, Media, Post, iso_timestamp
+from chalicelib.models import DeletionOut, ExportOut, Media, Post
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +51,9 @@ class Budget:
             self._left -= 1
 
 
-def _now() -> str:
-    return iso_timestamp(datetime.now(UTC))
-
-
 # Starting jobs ---------------------------------------------------------------------------------
 def _job_item(job_id: str, kind: str, user_id: str, **extra: Any) -> dict[str, Any]:
-    created = _now()
+    created = clock.now()
     return {
         keys.PK: keys.job_pk(job_id),
         keys.SK: keys.JOB_SK,
@@ -96,7 +91,7 @@ def start_account_deletion(user_id: str) -> DeletionOut:
                         {keys.PK: keys.user_pk(user_id), keys.SK: keys.PROFILE_SK},
                         "SET deletedAt = :now, deletionJob = :job",
                         "attribute_exists(PK) AND attribute_not_exists(deletedAt)",
-                        values={":now": _now(), ":job": job_id},
+                        values={":now": clock.now(), ":job": job_id},
                     ),
                     db.tx_update(
                         {keys.PK: keys.handle_pk(profile.username), keys.SK: keys.HANDLE_SK},
@@ -128,7 +123,7 @@ def request_export(user_id: str) -> ExportOut:
     users.get_profile(user_id)
     latest = store.query_page(keys.user_jobs_pk(user_id), index=keys.GSI2, limit=10)
     for job in latest.items:
-        recent = time.time() - _epoch(job["createdAt"]) < _EXPORT_REUSE_SECONDS
+        recent = time.time() - clock.epoch(job["createdAt"]) < _EXPORT_REUSE_SECONDS
         if job["kind"] == EXPORT and job["status"] in ("pending", "ready") and recent:
             return _export_view(job)
     job = _job_item(new_id(), EXPORT, user_id)
@@ -152,10 +147,6 @@ def _export_view(job: Mapping[str, Any]) -> ExportOut:
     return view
 
 
-def _epoch(timestamp: str) -> float:
-    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
-
-
 # Running jobs ----------------------------------------------------------------------------------
 def run_job(job_id: str, budget: Budget) -> bool:
     """Advance job ``job_id``; True when it is finished. Out of time, it touches its item so
@@ -177,7 +168,7 @@ def run_job(job_id: str, budget: Budget) -> bool:
             keys.job_pk(job_id),
             keys.JOB_SK,
             "ADD nudges :one SET updatedAt = :now",
-            values={":one": 1, ":now": _now()},
+            values={":one": 1, ":now": clock.now()},
         )
         return False
     if job["kind"] in (DELETE_ACCOUNT, DELETE_POST):
@@ -193,7 +184,7 @@ def run_job(job_id: str, budget: Budget) -> bool:
         "SET " + ", ".join(sets) + " REMOVE GSI1PK, GSI1SK",
         values={
             ":done": "ready",
-            ":now": _now(),
+            ":now": clock.now(),
             ":ttl": int(time.time()) + _DONE_TTL_SECONDS,
             **{f":{name}": value for name, value in result.items()},
         },
@@ -215,7 +206,7 @@ def sweep_stale_jobs(limit: int = 50) -> int:
             keys.job_pk(job["jobId"]),
             keys.JOB_SK,
             "ADD nudges :one SET updatedAt = :now",
-            values={":one": 1, ":now": _now()},
+            values={":one": 1, ":now": clock.now()},
         )
         touched += 1
     return touched
@@ -421,7 +412,7 @@ def _export(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
     user_id = job["userId"]
     profile = users.find_profile(user_id)
     archive: dict[str, Any] = {
-        "exportedAt": _now(),
+        "exportedAt": clock.now(),
         "profile": profile.me().to_json() if profile else None,
         "following": _collect(keys.following_pk(user_id), keys.GSI2, budget, _edge_row),
         "followers": _collect(keys.followers_pk(user_id), keys.GSI1, budget, _edge_row),

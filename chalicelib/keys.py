@@ -11,12 +11,20 @@ import unicodedata
 
 PK, SK = "PK", "SK"
 GSI1, GSI2, GSI3 = "GSI1", "GSI2", "GSI3"
+GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK = (
+    "GSI1PK",
+    "GSI1SK",
+    "GSI2PK",
+    "GSI2SK",
+    "GSI3PK",
+    "GSI3SK",
+)
 #: attribute names of each index's (partition, sort) key; None is the table itself
 INDEX_KEYS: dict[str | None, tuple[str, str]] = {
     None: (PK, SK),
-    GSI1: ("GSI1PK", "GSI1SK"),
-    GSI2: ("GSI2PK", "GSI2SK"),
-    GSI3: ("GSI3PK", "GSI3SK"),
+    GSI1: (GSI1PK, GSI1SK),
+    GSI2: (GSI2PK, GSI2SK),
+    GSI3: (GSI3PK, GSI3SK),
 }
 KEY_ATTRIBUTES = frozenset(name for pair in INDEX_KEYS.values() for name in pair)
 TTL_ATTRIBUTE = "ttl"
@@ -25,7 +33,7 @@ PROFILE_SK = "PROFILE"
 HANDLE_SK = "HANDLE"
 MEDIA_SK = "MEDIA"
 POST_SK = "POST"
-COUNTER_SK = "COUNTER"
+IDEMPOTENCY_SK = "IDEMPOTENCY"
 
 
 def _part(value: str) -> str:
@@ -87,6 +95,11 @@ def edge_sk(edge_id: str, other_id: str) -> str:
     return f"{_part(edge_id)}#{_part(other_id)}"
 
 
+def edge_id_of(edge_index_sk: str) -> str:
+    """The edge id inside an ``edge_sk`` (edges written before they stored it)."""
+    return edge_index_sk.split("#", 1)[0]
+
+
 def followers_pk(user_id: str) -> str:
     """GSI1 partition listing a user's followers (edges point at them), newest first."""
     return f"FOLLOWERS#{_part(user_id)}"
@@ -106,6 +119,16 @@ def media_pk(media_id: str) -> str:
 def user_media_pk(user_id: str) -> str:
     """GSI1 partition of a user's media, newest first (deletion, export, pending quota)."""
     return f"MEDIA_OF#{_part(user_id)}"
+
+
+def media_listing_sk(status: str, media_id: str) -> str:
+    """GSI1 sort key of a media item under ``user_media_pk``: its status, then its id."""
+    return f"{_part(status)}#{_part(media_id)}"
+
+
+def media_listing_prefix(status: str) -> str:
+    """The ``media_listing_sk`` prefix of a user's media in ``status`` (the pending quota)."""
+    return f"{_part(status)}#"
 
 
 def media_state_pk(state: str) -> str:
@@ -219,3 +242,35 @@ def job_pk(job_id: str) -> str:
 def user_jobs_pk(user_id: str) -> str:
     """GSI2 partition of a user's jobs, newest first."""
     return f"JOBS#{_part(user_id)}"
+
+
+# Item kinds ------------------------------------------------------------------------------------
+_KINDS: tuple[tuple[str, str | None, str], ...] = (
+    # (PK prefix, SK exact value or prefix ending in '#', entity kind); first match wins
+    ("USER#", PROFILE_SK, "profile"),
+    ("USER#", FOLLOW_PREFIX, "follow"),
+    ("USER#", SEARCH_ITEM_PREFIX, "search"),
+    ("HANDLE#", HANDLE_SK, "handle"),
+    ("POST#", POST_SK, "post"),
+    ("POST#", LIKE_PREFIX, "like"),
+    ("POST#", COMMENT_PREFIX, "comment"),
+    ("POST#", REPORT_PREFIX, "report"),
+    ("MEDIA#", MEDIA_SK, "media"),
+    ("JOB#", JOB_SK, "job"),
+    ("FEED#", None, "timeline"),
+    ("TAG#", None, "hashtag"),
+    ("ACTIVITY#", None, "notification"),
+    ("MODLOG#", None, "modlog"),
+    ("RATE#", None, "rate"),
+    ("IDEMPOTENCY#", IDEMPOTENCY_SK, "idempotency"),
+)
+
+
+def kind_of(pk: str, sk: str) -> str | None:
+    """What kind of item lives at (pk, sk), from its key alone (the stream router's switch)."""
+    for prefix, sort, kind in _KINDS:
+        if not pk.startswith(prefix):
+            continue
+        if sort is None or sk == sort or (sort.endswith("#") and sk.startswith(sort)):
+            return kind
+    return None

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
 
-from chalicelib import aws, db, keys
+from chalicelib import aws, clock, db, keys
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedMedia
 from chalicelib.ids import id_time, new_id
@@ -33,7 +32,6 @@ from chalicelib.models import (
     MediaUploadOut,
     Renditions,
     UploadForm,
-    iso_timestamp,
 )
 
 log = logging.getLogger(__name__)
@@ -50,10 +48,6 @@ def upload_key(user_id: str, media_id: str) -> str:
 
 def rendition_key(user_id: str, media_id: str, name: str) -> str:
     return f"media/{user_id}/{media_id}/{name}.jpg"
-
-
-def _now() -> str:
-    return iso_timestamp(datetime.now(UTC))
 
 
 # Uploads ---------------------------------------------------------------------------------------
@@ -98,7 +92,7 @@ def request_upload(user_id: str, body: MediaRequestIn) -> MediaUploadOut:
             "contentType": body.content_type,
             "declaredLength": body.content_length,
             "uploadKey": key,
-            "createdAt": _now(),
+            "createdAt": clock.now(),
         },
         condition="attribute_not_exists(PK)",
     )
@@ -195,7 +189,7 @@ def process_upload(bucket: str, key: str) -> str:
                 ":bh": processed.blurhash,
                 ":r": renditions,
                 ":f": processed.format,
-                ":now": _now(),
+                ":now": clock.now(),
                 ":listed": f"ready#{media_id}",
                 ":unattached": keys.media_state_pk("unattached"),
                 ":id": media_id,
@@ -221,7 +215,7 @@ def _reject(media: Media, bucket: str, key: str, reason: str) -> str:
                 ":rejected": "rejected",
                 ":pending": "pending",
                 ":reason": reason,
-                ":now": _now(),
+                ":now": clock.now(),
                 ":listed": f"rejected#{media.media_id}",
             },
             names={"#status": "status"},

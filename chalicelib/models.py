@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
@@ -22,13 +21,6 @@ Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 TotpCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{6}$")]
 Token = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8192)]
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-
-
-def iso_timestamp(moment: datetime | float) -> str:
-    """ISO 8601 UTC with milliseconds: ``2026-11-24T07:01:25.123Z``."""
-    if not isinstance(moment, datetime):
-        moment = datetime.fromtimestamp(moment, UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class ApiModel(BaseModel):

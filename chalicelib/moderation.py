@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import db, keys, users
+from chalicelib import clock, db, keys, users
 from chalicelib.errors import Conflict
 from chalicelib.ids import new_id
-from chalicelib.models import ReportIn, ReportOut, iso_timestamp
+from chalicelib.models import ReportIn, ReportOut
 
 
 def record(actor_id: str, action: str, target: str, **details: Any) -> None:
     """Log a moderation action (``delete_post``, ``delete_comment``, ``disable_user``)."""
     action_id = new_id()
-    now = datetime.now(UTC)
+    now = clock.now()
     db.get_store().put(
         {
-            keys.PK: keys.moderation_log_pk(now.strftime("%Y%m")),
+            keys.PK: keys.moderation_log_pk(clock.month_bucket(now)),
             keys.SK: action_id,
             "actionId": action_id,
             "actorId": actor_id,
             "action": action,
             "target": target,
             "details": details,
-            "createdAt": iso_timestamp(now),
+            "createdAt": now,
         }
     )
 
@@ -48,7 +47,7 @@ def report(caller_id: str, post_id: str, body: ReportIn) -> None:
             "postAuthorId": post.author_id,
             "reporterId": caller_id,
             "reason": body.reason,
-            "createdAt": iso_timestamp(datetime.now(UTC)),
+            "createdAt": clock.now(),
         },
         condition="attribute_not_exists(PK)",
         on_fail=Conflict("you already reported this post", [{"reason": "duplicate"}]),

@@ -14,10 +14,9 @@ import hashlib
 import re
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import db, keys, media, moderation, users
+from chalicelib import clock, db, keys, media, moderation, users
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.identity import ADMINS, MODERATORS, Identity
 from chalicelib.ids import id_time, new_id
@@ -31,7 +30,6 @@ from chalicelib.models import (
     PostOut,
     Renditions,
     UserSummary,
-    iso_timestamp,
 )
 
 MAX_HASHTAGS = 30
@@ -45,10 +43,6 @@ _TAG = re.compile(r"(?<![\w#&])#(\w{1,100})")
 _NOT_FOUND = "post not found"
 
 
-def _now() -> str:
-    return iso_timestamp(datetime.now(UTC))
-
-
 def hashtags(caption: str) -> list[str]:
     """The caption's hashtags, lower-case, without ``#``, in order, each once (30 at most)."""
     tags = dict.fromkeys(t.lower() for t in _TAG.findall(caption) if not t.isdigit())
@@ -57,7 +51,7 @@ def hashtags(caption: str) -> list[str]:
 
 def explore_bucket(post_id: str) -> str:
     """The hour a post belongs to on explore (``YYYYMMDDHH``, UTC)."""
-    return datetime.fromtimestamp(id_time(post_id), UTC).strftime("%Y%m%d%H")
+    return clock.hour_bucket(id_time(post_id))
 
 
 # Creating and changing posts -------------------------------------------------------------------
@@ -90,7 +84,7 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
         caption=body.caption,
         hashtags=hashtags(body.caption),
         visibility=body.visibility,
-        created_at=_now(),
+        created_at=clock.now(),
         media=[
             {
                 "mediaId": m.media_id,
@@ -190,7 +184,7 @@ def edit_post(caller_id: str, post_id: str, caption: str) -> PostOut:
     if post.author_id != caller_id:
         raise Forbidden("only the author can edit a post")
     new_tags = hashtags(caption)
-    now = _now()
+    now = clock.now()
     ops = [
         db.tx_update(
             {keys.PK: keys.post_pk(post_id), keys.SK: keys.POST_SK},
@@ -424,7 +418,7 @@ def explore(caller_id: str, limit: int, cursor: str | None) -> db.Page:
     ids: list[str] = []
     more = False
     for hour in range(EXPLORE_LOOKBACK_HOURS):
-        bucket = datetime.fromtimestamp(start - hour * 3600, UTC).strftime("%Y%m%d%H")
+        bucket = clock.hour_bucket(start - hour * 3600)
         page = store.query_page(
             keys.explore_pk(bucket),
             index=keys.GSI2,
@@ -504,7 +498,7 @@ def like(caller_id: str, post_id: str) -> LikeOut:
                         "postId": post_id,
                         "userId": caller_id,
                         "authorId": post.author_id,
-                        "createdAt": _now(),
+                        "createdAt": clock.now(),
                     },
                     "attribute_not_exists(PK)",
                     on_fail=already,
@@ -585,7 +579,7 @@ def add_comment(caller_id: str, post_id: str, body: CommentIn) -> CommentOut:
         "authorId": caller_id,
         "postAuthorId": post.author_id,
         "text": body.text,
-        "createdAt": _now(),
+        "createdAt": clock.now(),
     }
     db.get_store().transact_write(
         [db.tx_put(item, "attribute_not_exists(PK)"), _count(post_id, "commentCount", 1)]

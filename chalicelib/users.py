@@ -11,10 +11,9 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import db, documents, keys, media
+from chalicelib import clock, db, documents, keys, media
 from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.ids import new_id
 from chalicelib.models import (
@@ -24,17 +23,12 @@ from chalicelib.models import (
     Profile,
     PublicProfileOut,
     UserSummary,
-    iso_timestamp,
 )
 
 STALE_RESERVATION_SECONDS = 15 * 60
 _RESERVATION_TTL_SECONDS = 24 * 3600
 _MAX_NAME_TERMS = 3
 _PATCH_ATTEMPTS = 3
-
-
-def _now() -> str:
-    return iso_timestamp(datetime.now(UTC))
 
 
 def _taken(handle: str) -> Conflict:
@@ -117,7 +111,9 @@ def _bind_handle(handle: str, user_id: str, reservation: str) -> db.TxOp:
 
 def create_profile(user_id: str, handle: str, email: str, name: str, reservation: str) -> Profile:
     """The new user's profile, search entries and handle binding, in one transaction."""
-    profile = Profile(user_id=user_id, username=handle, email=email, name=name, created_at=_now())
+    profile = Profile(
+        user_id=user_id, username=handle, email=email, name=name, created_at=clock.now()
+    )
     item = {
         keys.PK: keys.user_pk(user_id),
         keys.SK: keys.PROFILE_SK,
@@ -148,7 +144,7 @@ def rename(current: Profile, handle: str, reservation: str | None) -> MeOut:
             values={
                 ":handle": handle,
                 ":one": 1,
-                ":now": _now(),
+                ":now": clock.now(),
                 ":expected": current.version,
             },
             names={"#version": "version"},
@@ -329,7 +325,7 @@ def _apply(current: Profile, patch: MePatch, given: set[str]) -> MeOut:
     sets, removes, names, values = documents.update_expression(plan)
     sets += ["#version = #version + :one", "updatedAt = :now"]
     names["#version"] = "version"
-    values.update({":one": 1, ":now": _now(), ":expected": current.version})
+    values.update({":one": 1, ":now": clock.now(), ":expected": current.version})
     expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
     condition = "#version = :expected AND attribute_not_exists(deletedAt)"
     key = {keys.PK: keys.user_pk(current.user_id), keys.SK: keys.PROFILE_SK}
@@ -380,7 +376,7 @@ def follow(caller_id: str, handle: str) -> FollowOut:
         "GSI2SK": keys.edge_sk(edge_id, target.user_id),
         "followerId": caller_id,
         "followeeId": target.user_id,
-        "createdAt": _now(),
+        "createdAt": clock.now(),
     }
     live = "attribute_exists(PK) AND attribute_not_exists(deletedAt)"
     try:
@@ -477,6 +473,6 @@ def mark_disabled(profile: Profile, by_user_id: str) -> None:
         keys.PROFILE_SK,
         "SET disabled = :yes, disabledAt = :at, disabledBy = :by",
         condition="attribute_exists(PK)",
-        values={":yes": True, ":at": _now(), ":by": by_user_id},
+        values={":yes": True, ":at": clock.now(), ":by": by_user_id},
         on_fail=NotFound(_USER_NOT_FOUND),
     )

@@ -1,8 +1,8 @@
 import pytest
 
+from chalicelib.clock import iso_timestamp
 from chalicelib.errors import Forbidden, Unauthorized
 from chalicelib.identity import Identity, bearer_token
-from chalicelib.models import iso_timestamp
 
 CLAIMS = {"sub": "u-1", "exp": 1795000000, "email": "a@example.com", "preferred_username": "ana"}
 
