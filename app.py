@@ -24,7 +24,10 @@ from chalicelib import (
     auth,
     db,
     events,
+    feed,
+    follows,
     identity,
+    interactions,
     jobs,
     logs,
     media,
@@ -501,7 +504,7 @@ def get_user(caller: identity.Identity, username: str) -> models.PublicProfileOu
     summary="Follow a user (idempotent)",
 )
 def follow_user(caller: identity.Identity, username: str) -> models.FollowOut:
-    return users.follow(caller.user_id, username)
+    return follows.follow(caller.user_id, username)
 
 
 @route(
@@ -512,7 +515,7 @@ def follow_user(caller: identity.Identity, username: str) -> models.FollowOut:
     summary="Unfollow a user (idempotent)",
 )
 def unfollow_user(caller: identity.Identity, username: str) -> models.FollowOut:
-    return users.unfollow(caller.user_id, username)
+    return follows.unfollow(caller.user_id, username)
 
 
 @route(
@@ -523,7 +526,7 @@ def unfollow_user(caller: identity.Identity, username: str) -> models.FollowOut:
     summary="Who follows a user, newest first",
 )
 def list_followers(username: str, query: models.PageQuery) -> db.Page:
-    return users.followers(username, query.limit, query.cursor)
+    return follows.followers(username, query.limit, query.cursor)
 
 
 @route(
@@ -534,7 +537,7 @@ def list_followers(username: str, query: models.PageQuery) -> db.Page:
     summary="Whom a user follows, newest first",
 )
 def list_following(username: str, query: models.PageQuery) -> db.Page:
-    return users.following(username, query.limit, query.cursor)
+    return follows.following(username, query.limit, query.cursor)
 
 
 def _if_match(headers: dict) -> int | None:
@@ -646,7 +649,7 @@ def list_user_posts(caller: identity.Identity, username: str, query: models.Page
     summary="Home feed: own and followed users' posts, newest first",
 )
 def list_feed(caller: identity.Identity, query: models.PageQuery) -> db.Page:
-    return posts.feed(caller.user_id, query.limit, query.cursor)
+    return feed.feed(caller.user_id, query.limit, query.cursor)
 
 
 @route(
@@ -656,7 +659,7 @@ def list_feed(caller: identity.Identity, query: models.PageQuery) -> db.Page:
     summary="Recent public posts, newest first",
 )
 def list_explore(caller: identity.Identity, query: models.PageQuery) -> db.Page:
-    return posts.explore(caller.user_id, query.limit, query.cursor)
+    return feed.explore(caller.user_id, query.limit, query.cursor)
 
 
 @route(
@@ -678,7 +681,7 @@ def search_posts(caller: identity.Identity, query: models.TagQuery) -> db.Page:
     summary="Like a post (idempotent)",
 )
 def like_post(caller: identity.Identity, postId: str) -> models.LikeOut:
-    return posts.like(caller.user_id, postId)
+    return interactions.like(caller.user_id, postId)
 
 
 @route(
@@ -689,7 +692,7 @@ def like_post(caller: identity.Identity, postId: str) -> models.LikeOut:
     summary="Unlike a post (idempotent)",
 )
 def unlike_post(caller: identity.Identity, postId: str) -> models.LikeOut:
-    return posts.unlike(caller.user_id, postId)
+    return interactions.unlike(caller.user_id, postId)
 
 
 @route(
@@ -700,7 +703,7 @@ def unlike_post(caller: identity.Identity, postId: str) -> models.LikeOut:
     summary="Who liked a post",
 )
 def list_likers(caller: identity.Identity, postId: str, query: models.PageQuery) -> db.Page:
-    return posts.likers(caller.user_id, postId, query.limit, query.cursor)
+    return interactions.likers(caller.user_id, postId, query.limit, query.cursor)
 
 
 @route(
@@ -715,7 +718,7 @@ def list_likers(caller: identity.Identity, postId: str, query: models.PageQuery)
 def add_comment(
     caller: identity.Identity, postId: str, body: models.CommentIn
 ) -> models.CommentOut:
-    return posts.add_comment(caller.user_id, postId, body)
+    return interactions.add_comment(caller.user_id, postId, body)
 
 
 @route(
@@ -726,7 +729,7 @@ def add_comment(
     summary="A post's comments, oldest first",
 )
 def list_comments(caller: identity.Identity, postId: str, query: models.PageQuery) -> db.Page:
-    return posts.comments(caller.user_id, postId, query.limit, query.cursor)
+    return interactions.comments(caller.user_id, postId, query.limit, query.cursor)
 
 
 @route(
@@ -737,7 +740,7 @@ def list_comments(caller: identity.Identity, postId: str, query: models.PageQuer
     summary="Delete a comment (its author, the post's author or a moderator)",
 )
 def delete_comment(caller: identity.Identity, postId: str, commentId: str) -> None:
-    posts.delete_comment(caller, postId, commentId)
+    interactions.delete_comment(caller, postId, commentId)
 
 
 @route(
@@ -771,7 +774,7 @@ def mark_activity_read(caller: identity.Identity, body: models.ReadIn) -> None:
     summary="Disable an account: no more sign-in or refresh",
 )
 def disable_user(caller: identity.Identity, username: str) -> models.DisabledOut:
-    return auth.disable_user(caller, username)
+    return moderation.disable_user(caller, username)
 
 
 @route(
@@ -786,7 +789,7 @@ def disable_user(caller: identity.Identity, username: str) -> models.DisabledOut
 def report_post(
     caller: identity.Identity, postId: str, body: models.ReportIn
 ) -> models.AcceptedOut:
-    moderation.report(caller.user_id, postId, body)
+    interactions.report(caller.user_id, postId, body)
     return models.AcceptedOut()
 
 

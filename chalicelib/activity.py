@@ -10,6 +10,7 @@ marking everything read is a single write.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from chalicelib import db, keys, users
@@ -92,3 +93,47 @@ def mark_read(caller_id: str, up_to: str) -> None:
     except NotFound as exc:
         if exc is not unchanged:
             raise
+
+
+# From the stream -------------------------------------------------------------------------------
+def on_like(like: Mapping[str, Any]) -> None:
+    if like["userId"] == like["authorId"]:
+        return
+    post = db.get_store().get(keys.post_pk(like["postId"]), keys.POST_SK)
+    if post is None or not notify_like(post.get("likeCount", 0)):
+        return
+    db.get_store().put(
+        notification(
+            like["authorId"],
+            like["likeId"],
+            "like",
+            like["userId"],
+            like["createdAt"],
+            post_id=like["postId"],
+        )
+    )
+
+
+def on_comment(comment: Mapping[str, Any]) -> None:
+    if comment["authorId"] == comment["postAuthorId"]:
+        return
+    db.get_store().put(
+        notification(
+            comment["postAuthorId"],
+            comment["commentId"],
+            "comment",
+            comment["authorId"],
+            comment["createdAt"],
+            post_id=comment["postId"],
+            comment_id=comment["commentId"],
+        )
+    )
+
+
+def on_follow(edge: Mapping[str, Any]) -> None:
+    edge_id = edge.get("GSI1SK", "").split("#", 1)[0]
+    if not edge_id:
+        return
+    db.get_store().put(
+        notification(edge["followeeId"], edge_id, "follow", edge["followerId"], edge["createdAt"])
+    )

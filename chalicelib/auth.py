@@ -11,27 +11,22 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from chalicelib import aws, keys, moderation, ratelimit, users
+from chalicelib import cognito, keys, ratelimit, users
 from chalicelib.config import PASSWORD_POLICY, PasswordPolicy, get_settings
 from chalicelib.errors import (
-    Conflict,
-    EchomateError,
     Forbidden,
     Invalid,
-    RateLimited,
     Unauthorized,
-    Unavailable,
 )
 from chalicelib.identity import Identity
 from chalicelib.models import (
     ChallengeOut,
     ChangePasswordIn,
     ConfirmIn,
-    DisabledOut,
     LoginIn,
     LoginOut,
     MeOut,
@@ -48,75 +43,9 @@ from chalicelib.models import (
 log = logging.getLogger(__name__)
 
 TOTP_ISSUER = "Echomate"
-_BAD_CREDENTIALS = "incorrect email or password"
 
 
 # Cognito errors --------------------------------------------------------------------------------
-def _field(field: str, reason: str) -> list[dict[str, str]]:
-    return [{"field": field, "reason": reason}]
-
-
-_ERRORS: dict[str, Callable[[str], EchomateError]] = {
-    "UsernameExistsException": lambda m: Conflict(
-        "email: already registered", _field("email", "taken")
-    ),
-    "AliasExistsException": lambda m: Conflict(
-        "email: already registered", _field("email", "taken")
-    ),
-    "InvalidPasswordException": lambda m: Invalid(
-        f"password: {m or 'does not meet the password policy'}", _field("password", "policy")
-    ),
-    "CodeMismatchException": lambda m: Invalid("code: incorrect code", _field("code", "mismatch")),
-    "ExpiredCodeException": lambda m: Invalid(
-        "code: expired or invalid; request a new one", _field("code", "expired")
-    ),
-    "EnableSoftwareTokenMFAException": lambda m: Invalid(
-        "code: incorrect code", _field("code", "mismatch")
-    ),
-    "SoftwareTokenMFANotFoundException": lambda m: Invalid(
-        "mfa: set up TOTP first (POST /auth/mfa/setup)", _field("mfa", "not_set_up")
-    ),
-    "UserNotConfirmedException": lambda m: Forbidden(
-        "account not confirmed: confirm it with the e-mailed code",
-        [{"reason": "user_not_confirmed"}],
-    ),
-    "PasswordResetRequiredException": lambda m: Forbidden(
-        "password reset required: use forgot-password", [{"reason": "password_reset_required"}]
-    ),
-    "NotAuthorizedException": lambda m: Unauthorized(_BAD_CREDENTIALS),
-    "UserNotFoundException": lambda m: Unauthorized(_BAD_CREDENTIALS),
-    "TooManyRequestsException": lambda m: RateLimited("too many requests; retry later", 30),
-    "LimitExceededException": lambda m: RateLimited("too many attempts; retry later", 60),
-    "TooManyFailedAttemptsException": lambda m: RateLimited("too many failed attempts", 300),
-    "InvalidParameterException": lambda m: Invalid(f"invalid request: {m}".rstrip(": ")),
-}
-
-
-def cognito_error(code: str, message: str = "") -> EchomateError:
-    """The domain error for a Cognito error code. Unknown codes are the service's problem
-    (misconfiguration, Lambda triggers, outages): 503, never a 500."""
-    make = _ERRORS.get(code)
-    if make is None:
-        log.error("unexpected Cognito error %s: %s", code, message)
-        return Unavailable("the sign-in service is unavailable; retry later")
-    return make(message)
-
-
-def _cognito(operation: str, overrides: Mapping[str, EchomateError] | None = None, **params):
-    """Call ``operation`` on the user pool's API, mapping every failure to a domain error."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return getattr(aws.client("cognito-idp"), operation)(**params)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code, message = error.get("Code", ""), error.get("Message", "")
-        if overrides and code in overrides:
-            raise overrides[code] from exc
-        raise cognito_error(code, message) from exc
-    except BotoCoreError as exc:
-        log.exception("Cognito unreachable")
-        raise Unavailable("the sign-in service is unavailable; retry later") from exc
 
 
 # Passwords -------------------------------------------------------------------------------------
@@ -157,7 +86,7 @@ def sign_up(body: SignupIn, client_ip: str) -> SignupOut:
     settings = get_settings()
     reservation = users.reserve_handle(body.username)
     try:
-        answer = _cognito(
+        answer = cognito.call(
             "sign_up",
             ClientId=settings.app_client_id,
             Username=body.email,
@@ -173,7 +102,7 @@ def sign_up(body: SignupIn, client_ip: str) -> SignupOut:
     user_id = answer["UserSub"]
     try:
         # The handle travels in the ID token; clients may not write it, so the backend does.
-        _set_handle_in_pool(body.email, body.username)
+        cognito.set_handle(body.email, body.username)
         users.create_profile(user_id, body.username, body.email, body.name, reservation)
     except Exception:
         _undo_sign_up(body.email, body.username, reservation)
@@ -183,7 +112,7 @@ def sign_up(body: SignupIn, client_ip: str) -> SignupOut:
 
 def _undo_sign_up(email: str, handle: str, reservation: str) -> None:
     try:
-        _cognito("admin_delete_user", UserPoolId=get_settings().user_pool_id, Username=email)
+        cognito.call("admin_delete_user", UserPoolId=get_settings().user_pool_id, Username=email)
     finally:
         users.release_handle(handle, reservation)
 
@@ -192,9 +121,9 @@ def confirm(body: ConfirmIn, client_ip: str) -> None:
     """Confirm the account with the e-mailed code (idempotent once confirmed)."""
     ratelimit.hit("code_ip", client_ip)
     ratelimit.hit("code_account", body.email)
-    bad_code = Invalid("code: incorrect code", _field("code", "mismatch"))
+    bad_code = Invalid("code: incorrect code", cognito.field_error("code", "mismatch"))
     try:
-        _cognito(
+        cognito.call(
             "confirm_sign_up",
             {"UserNotFoundException": bad_code},
             ClientId=get_settings().app_client_id,
@@ -215,7 +144,7 @@ def resend_code(email: str, client_ip: str) -> None:
         log.info("local stage: no confirmation code is sent; any code confirms")
         return
     try:
-        _cognito("resend_confirmation_code", ClientId=settings.app_client_id, Username=email)
+        cognito.call("resend_confirmation_code", ClientId=settings.app_client_id, Username=email)
     except (Unauthorized, Invalid):  # unknown or already-confirmed account
         return
 
@@ -224,7 +153,7 @@ def log_in(body: LoginIn, client_ip: str) -> LoginOut:
     """Tokens for email + password, or the TOTP challenge when MFA is on."""
     ratelimit.hit("login_ip", client_ip)
     ratelimit.hit("login_account", body.email)
-    answer = _cognito(
+    answer = cognito.call(
         "initiate_auth",
         ClientId=get_settings().app_client_id,
         AuthFlow="USER_PASSWORD_AUTH",
@@ -238,7 +167,7 @@ def answer_mfa(body: MfaChallengeIn, client_ip: str) -> TokensOut:
     ratelimit.hit("mfa_ip", client_ip)
     ratelimit.hit("mfa_account", body.email)
     wrong = Unauthorized("incorrect code or expired session; sign in again")
-    answer = _cognito(
+    answer = cognito.call(
         "respond_to_auth_challenge",
         {"CodeMismatchException": wrong, "ExpiredCodeException": wrong},
         ClientId=get_settings().app_client_id,
@@ -256,7 +185,7 @@ def refresh(refresh_token: str) -> TokensOut:
     """New ID and access tokens (no new refresh token). Refused once the account is disabled
     (Cognito would keep refreshing for a disabled user on moto: the app checks)."""
     revoked = Unauthorized("refresh token invalid, expired or revoked; sign in again")
-    answer = _cognito(
+    answer = cognito.call(
         "initiate_auth",
         {"NotAuthorizedException": revoked, "UserNotFoundException": revoked},
         ClientId=get_settings().app_client_id,
@@ -278,7 +207,7 @@ def forgot_password(email: str, client_ip: str) -> None:
     ratelimit.hit("forgot_ip", client_ip)
     ratelimit.hit("forgot_account", email)
     try:
-        _cognito("forgot_password", ClientId=get_settings().app_client_id, Username=email)
+        cognito.call("forgot_password", ClientId=get_settings().app_client_id, Username=email)
     except (Unauthorized, Invalid, Forbidden):  # unknown, unverified or unconfirmed account
         return
 
@@ -288,8 +217,8 @@ def reset_password(body: ResetPasswordIn, client_ip: str) -> None:
     _check_password(body.new_password, "newPassword")
     ratelimit.hit("code_ip", client_ip)
     ratelimit.hit("code_account", body.email)
-    bad_code = Invalid("code: incorrect or expired code", _field("code", "mismatch"))
-    _cognito(
+    bad_code = Invalid("code: incorrect or expired code", cognito.field_error("code", "mismatch"))
+    cognito.call(
         "confirm_forgot_password",
         {
             "UserNotFoundException": bad_code,
@@ -307,11 +236,11 @@ def change_password(caller: Identity, body: ChangePasswordIn) -> None:
     """Change the caller's password (their access token and current password)."""
     _own_access_token(caller, body.access_token)
     _check_password(body.new_password, "newPassword")
-    _cognito(
+    cognito.call(
         "change_password",
         {
             "NotAuthorizedException": Invalid(
-                "oldPassword: incorrect password", _field("oldPassword", "incorrect")
+                "oldPassword: incorrect password", cognito.field_error("oldPassword", "incorrect")
             )
         },
         PreviousPassword=body.old_password,
@@ -323,13 +252,13 @@ def change_password(caller: Identity, body: ChangePasswordIn) -> None:
 def log_out(caller: Identity, access_token: str) -> None:
     """Sign the caller out of every device: every refresh token stops working."""
     _own_access_token(caller, access_token)
-    _cognito("global_sign_out", AccessToken=access_token)
+    cognito.call("global_sign_out", AccessToken=access_token)
 
 
 def set_up_mfa(caller: Identity, access_token: str) -> MfaSetupOut:
     """A new TOTP secret for an authenticator app (MFA is on once verified)."""
     _own_access_token(caller, access_token)
-    secret = _cognito("associate_software_token", AccessToken=access_token)["SecretCode"]
+    secret = cognito.call("associate_software_token", AccessToken=access_token)["SecretCode"]
     label = quote(f"{TOTP_ISSUER}:{caller.email or caller.user_id}")
     uri = f"otpauth://totp/{label}?secret={secret}&issuer={TOTP_ISSUER}&digits=6&period=30"
     return MfaSetupOut(secret=secret, otpauth_uri=uri)
@@ -339,8 +268,8 @@ def verify_mfa(caller: Identity, access_token: str, code: str) -> MfaStatusOut:
     """Check a code from the authenticator, then turn TOTP MFA on for sign-in."""
     _own_access_token(caller, access_token)
     ratelimit.hit("mfa_account", caller.user_id)
-    wrong = Invalid("code: incorrect code", _field("code", "mismatch"))
-    answer = _cognito(
+    wrong = Invalid("code: incorrect code", cognito.field_error("code", "mismatch"))
+    answer = cognito.call(
         "verify_software_token",
         {"CodeMismatchException": wrong, "EnableSoftwareTokenMFAException": wrong},
         AccessToken=access_token,
@@ -359,19 +288,6 @@ def disable_mfa(caller: Identity, access_token: str) -> None:
     _mfa_preference(access_token, enabled=False)
 
 
-def disable_user(caller: Identity, handle: str) -> DisabledOut:
-    """An admin disables an account: no more sign-in or refresh, every session signed out."""
-    profile = users.profile_by_handle(handle)
-    if profile.user_id == caller.user_id:
-        raise Invalid("username: you cannot disable your own account")
-    pool = get_settings().user_pool_id
-    _cognito("admin_disable_user", UserPoolId=pool, Username=profile.email)
-    _cognito("admin_user_global_sign_out", UserPoolId=pool, Username=profile.email)
-    users.mark_disabled(profile, caller.user_id)
-    moderation.record(caller.user_id, "disable_user", profile.user_id)
-    return DisabledOut(user_id=profile.user_id, username=profile.username, disabled=True)
-
-
 def change_username(caller: Identity, body: UsernameIn) -> MeOut:
     """The caller's handle becomes ``body.username`` (409 if taken; the same handle is a no-op).
 
@@ -386,11 +302,11 @@ def change_username(caller: Identity, body: UsernameIn) -> MeOut:
     reservation = None if case_only else users.reserve_handle(handle)
     try:
         ratelimit.hit("rename_account", caller.user_id)  # a taken handle costs no change
-        _set_handle_in_pool(profile.email, handle)
+        cognito.set_handle(profile.email, handle)
         try:
             return users.rename(profile, handle, reservation)
         except Exception:
-            _set_handle_in_pool(profile.email, profile.username)
+            cognito.set_handle(profile.email, profile.username)
             raise
     except Exception:
         if reservation is not None:
@@ -398,18 +314,9 @@ def change_username(caller: Identity, body: UsernameIn) -> MeOut:
         raise
 
 
-def _set_handle_in_pool(email: str, handle: str) -> None:
-    _cognito(
-        "admin_update_user_attributes",
-        UserPoolId=get_settings().user_pool_id,
-        Username=email,
-        UserAttributes=[{"Name": "preferred_username", "Value": handle}],
-    )
-
-
 # Helpers ---------------------------------------------------------------------------------------
 def _mfa_preference(access_token: str, *, enabled: bool) -> None:
-    _cognito(
+    cognito.call(
         "set_user_mfa_preference",
         SoftwareTokenMfaSettings={"Enabled": enabled, "PreferredMfa": enabled},
         AccessToken=access_token,
@@ -437,7 +344,9 @@ def _own_access_token(caller: Identity, access_token: str) -> None:
     # Cognito verifies the access token itself; this makes sure it is the caller's own.
     subject = _unverified_claims(access_token).get("sub")
     if subject != caller.user_id:
-        raise Forbidden("accessToken: not the caller's token", _field("accessToken", "mismatch"))
+        raise Forbidden(
+            "accessToken: not the caller's token", cognito.field_error("accessToken", "mismatch")
+        )
 
 
 def _unverified_claims(token: str) -> dict[str, Any]:
@@ -445,5 +354,7 @@ def _unverified_claims(token: str) -> dict[str, Any]:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, ValueError) as exc:
-        raise Invalid("accessToken: not a token", _field("accessToken", "malformed")) from exc
+        raise Invalid(
+            "accessToken: not a token", cognito.field_error("accessToken", "malformed")
+        ) from exc
     return claims if isinstance(claims, dict) else {}

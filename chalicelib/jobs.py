@@ -16,7 +16,20 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalicelib import aws, clock, db, keys, media, posts, users
+from chalicelib import (
+    aws,
+    clock,
+    cognito,
+    db,
+    follows,
+    interactions,
+    keys,
+    media,
+    posts,
+    tasks,
+    timelines,
+    users,
+)
 from chalicelib.config import get_settings
 from chalicelib.errors import EchomateError, NotFound
 from chalicelib.ids import new_id
@@ -24,8 +37,6 @@ from chalicelib.models import DeletionOut, ExportOut, Media, Post
 
 log = logging.getLogger(__name__)
 
-DELETE_ACCOUNT, DELETE_POST, EXPORT = "delete_account", "delete_post", "export"
-REFILL_FEEDS = "refill_feeds"
 _PAGE = 25
 _DONE_TTL_SECONDS = 30 * 24 * 3600
 _EXPORT_REUSE_SECONDS = 24 * 3600
@@ -52,28 +63,6 @@ class Budget:
 
 
 # Starting jobs ---------------------------------------------------------------------------------
-def _job_item(job_id: str, kind: str, user_id: str, **extra: Any) -> dict[str, Any]:
-    created = clock.now()
-    return {
-        keys.PK: keys.job_pk(job_id),
-        keys.SK: keys.JOB_SK,
-        "GSI1PK": keys.PENDING_JOBS_PK,
-        "GSI1SK": job_id,
-        "GSI2PK": keys.user_jobs_pk(user_id),
-        "GSI2SK": job_id,
-        "jobId": job_id,
-        "kind": kind,
-        "userId": user_id,
-        "status": "pending",
-        "createdAt": created,
-        "nudges": 0,
-        **extra,
-    }
-
-
-def job_op(kind: str, user_id: str, **extra: Any) -> db.TxOp:
-    """The transaction step that starts a job (with the change that needs it)."""
-    return db.tx_put(_job_item(new_id(), kind, user_id, **extra), "attribute_not_exists(PK)")
 
 
 def start_account_deletion(user_id: str) -> DeletionOut:
@@ -101,9 +90,9 @@ def start_account_deletion(user_id: str) -> DeletionOut:
                         names={"#status": "status"},
                     ),
                     db.tx_put(
-                        _job_item(
+                        tasks.job_item(
                             job_id,
-                            DELETE_ACCOUNT,
+                            tasks.DELETE_ACCOUNT,
                             user_id,
                             email=profile.email,
                             handle=profile.username,
@@ -113,7 +102,7 @@ def start_account_deletion(user_id: str) -> DeletionOut:
             )
         except EchomateError:
             log.info("account deletion of %s already under way", user_id)
-    _delete_cognito_user(profile.email)
+    cognito.delete_user(profile.email)
     return DeletionOut(user_id=user_id, status="deleting")
 
 
@@ -124,9 +113,9 @@ def request_export(user_id: str) -> ExportOut:
     latest = store.query_page(keys.user_jobs_pk(user_id), index=keys.GSI2, limit=10)
     for job in latest.items:
         recent = time.time() - clock.epoch(job["createdAt"]) < _EXPORT_REUSE_SECONDS
-        if job["kind"] == EXPORT and job["status"] in ("pending", "ready") and recent:
+        if job["kind"] == tasks.EXPORT and job["status"] in ("pending", "ready") and recent:
             return _export_view(job)
-    job = _job_item(new_id(), EXPORT, user_id)
+    job = tasks.job_item(new_id(), tasks.EXPORT, user_id)
     store.put(job, condition="attribute_not_exists(PK)")
     return _export_view(db.from_item(job))
 
@@ -156,10 +145,10 @@ def run_job(job_id: str, budget: Budget) -> bool:
     if job is None or job["status"] != "pending":
         return True
     steps: dict[str, Callable[[dict[str, Any], Budget], dict[str, Any]]] = {
-        DELETE_ACCOUNT: _delete_account,
-        DELETE_POST: _delete_post,
-        EXPORT: _export,
-        REFILL_FEEDS: _refill_feeds,
+        tasks.DELETE_ACCOUNT: _delete_account,
+        tasks.DELETE_POST: _delete_post,
+        tasks.EXPORT: _export,
+        tasks.REFILL_FEEDS: _refill_feeds,
     }
     try:
         result = steps[job["kind"]](job, budget)
@@ -171,7 +160,7 @@ def run_job(job_id: str, budget: Budget) -> bool:
             values={":one": 1, ":now": clock.now()},
         )
         return False
-    if job["kind"] in (DELETE_ACCOUNT, DELETE_POST):
+    if job["kind"] in (tasks.DELETE_ACCOUNT, tasks.DELETE_POST):
         # Nothing of what was deleted may remain, not even the record of the deletion.
         store.delete(keys.job_pk(job_id), keys.JOB_SK)
         log.info("%s job %s finished", job["kind"], job_id)
@@ -216,7 +205,7 @@ def sweep_stale_jobs(limit: int = 50) -> int:
 def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
     user_id = job["userId"]
     budget.spend()
-    _delete_cognito_user(job["email"])
+    cognito.delete_user(job["email"])
     store = db.get_store()
     # Their posts first (removing their feed copies needs the follow edges), and what they
     # did on others' posts.
@@ -299,7 +288,7 @@ def _refill_feeds(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
     account = job["userId"]
     budget.spend()
     latest = store.query_page(
-        keys.user_posts_pk(account), index=keys.GSI1, limit=posts.BACKFILL_POSTS
+        keys.user_posts_pk(account), index=keys.GSI1, limit=timelines.BACKFILL_POSTS
     )
     post_ids = [p["postId"] for p in latest.items]
     cursor = job.get("cursor")
@@ -308,7 +297,7 @@ def _refill_feeds(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
         page = store.query_page(
             keys.followers_pk(account), index=keys.GSI1, limit=_PAGE, cursor=cursor
         )
-        posts.add_to_timelines([edge["followerId"] for edge in page.items], post_ids, account)
+        timelines.add_to_timelines([edge["followerId"] for edge in page.items], post_ids, account)
         cursor = page.next_cursor
         if cursor is None:
             break
@@ -329,7 +318,7 @@ def _drop_counted(item: dict[str, Any], counter: str) -> None:
     post_id = item[keys.PK].removeprefix("POST#")
     try:
         db.get_store().transact_write(
-            posts.remove_counted(post_id, item[keys.SK], counter, on_absent=gone)
+            interactions.remove_counted(post_id, item[keys.SK], counter, on_absent=gone)
         )
     except NotFound as exc:
         if exc is not gone:  # the post is gone: just the item
@@ -366,7 +355,7 @@ def _drop_edge(follower_id: str, followee_id: str, *, followee_side: bool) -> No
     gone = NotFound("edge already removed")
     try:
         store.transact_write(
-            users.remove_edge(
+            follows.remove_edge(
                 follower_id,
                 followee_id,
                 on_absent=gone,
@@ -393,18 +382,6 @@ def _drain(
             acted = act(item) is not False or acted
         if not acted:
             return
-
-
-def _delete_cognito_user(email: str) -> None:
-    from botocore.exceptions import ClientError
-
-    try:
-        aws.client("cognito-idp").admin_delete_user(
-            UserPoolId=get_settings().user_pool_id, Username=email
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "UserNotFoundException":
-            raise
 
 
 # Export ----------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 
-from chalicelib import aws, clock, db, keys
+from chalicelib import access, aws, clock, db, keys
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedMedia
 from chalicelib.ids import id_time, new_id
@@ -248,9 +248,7 @@ def view(caller_id: str, media_id: str) -> MediaOut:
     restricted = False
     if media.attached_to and media.attached_to.startswith("post:"):
         # Media of a post is seen by whoever may see the post (a 404 for the others).
-        from chalicelib import posts
-
-        post = posts.visible_post(caller_id, media.attached_to.removeprefix("post:"))
+        post = access.visible_post(caller_id, media.attached_to.removeprefix("post:"))
         restricted = post.visibility == "followers"
     return present(media, restricted=restricted)
 

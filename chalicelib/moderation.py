@@ -1,13 +1,16 @@
-"""Reports and the moderation log: who did what to whom, and when."""
+"""Moderation: the log of who did what to whom and when, the report queue, and disabling
+accounts (admins)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import clock, db, keys, users
-from chalicelib.errors import Conflict
+from chalicelib import clock, cognito, db, keys, users
+from chalicelib.config import get_settings
+from chalicelib.errors import Invalid
+from chalicelib.identity import Identity
 from chalicelib.ids import new_id
-from chalicelib.models import ReportIn, ReportOut
+from chalicelib.models import DisabledOut, ReportOut
 
 
 def record(actor_id: str, action: str, target: str, **details: Any) -> None:
@@ -25,32 +28,6 @@ def record(actor_id: str, action: str, target: str, **details: Any) -> None:
             "details": details,
             "createdAt": now,
         }
-    )
-
-
-def report(caller_id: str, post_id: str, body: ReportIn) -> None:
-    """Report a post once (a second report by the same user is a 409)."""
-    from chalicelib import posts
-
-    post = posts.visible_post(caller_id, post_id)
-    report_id = new_id()
-    db.get_store().put(
-        {
-            keys.PK: keys.post_pk(post_id),
-            keys.SK: keys.report_sk(caller_id),
-            "GSI1PK": keys.REPORTS_PK,
-            "GSI1SK": report_id,
-            "GSI2PK": keys.reports_by_pk(caller_id),
-            "GSI2SK": report_id,
-            "reportId": report_id,
-            "postId": post_id,
-            "postAuthorId": post.author_id,
-            "reporterId": caller_id,
-            "reason": body.reason,
-            "createdAt": clock.now(),
-        },
-        condition="attribute_not_exists(PK)",
-        on_fail=Conflict("you already reported this post", [{"reason": "duplicate"}]),
     )
 
 
@@ -72,3 +49,16 @@ def reports(limit: int, cursor: str | None) -> db.Page:
         ],
         page.next_cursor,
     )
+
+
+def disable_user(caller: Identity, handle: str) -> DisabledOut:
+    """An admin disables an account: no more sign-in or refresh, every session signed out."""
+    profile = users.profile_by_handle(handle)
+    if profile.user_id == caller.user_id:
+        raise Invalid("username: you cannot disable your own account")
+    pool = get_settings().user_pool_id
+    cognito.call("admin_disable_user", UserPoolId=pool, Username=profile.email)
+    cognito.call("admin_user_global_sign_out", UserPoolId=pool, Username=profile.email)
+    users.mark_disabled(profile, caller.user_id)
+    record(caller.user_id, "disable_user", profile.user_id)
+    return DisabledOut(user_id=profile.user_id, username=profile.username, disabled=True)

@@ -13,17 +13,13 @@ import contextlib
 import hashlib
 import re
 import time
-from collections.abc import Iterable
 from typing import Any
 
-from chalicelib import clock, db, keys, media, moderation, users
+from chalicelib import access, clock, db, keys, media, moderation, tasks, timelines, users
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.identity import ADMINS, MODERATORS, Identity
 from chalicelib.ids import id_time, new_id
 from chalicelib.models import (
-    CommentIn,
-    CommentOut,
-    LikeOut,
     Post,
     PostIn,
     PostMediaOut,
@@ -33,11 +29,6 @@ from chalicelib.models import (
 )
 
 MAX_HASHTAGS = 30
-TIMELINE_TTL_SECONDS = 30 * 24 * 3600
-BACKFILL_POSTS = 100
-LIST_CAP = 1000  # the feed and explore go at most this many posts deep
-TIMELINE_TRIM_ONE_IN = 50  # a fan-out write trims that timeline back to LIST_CAP 1 time in 50
-EXPLORE_LOOKBACK_HOURS = 7 * 24
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 _TAG = re.compile(r"(?<![\w#&])#(\w{1,100})")
 _NOT_FOUND = "post not found"
@@ -114,7 +105,7 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
             values={":one": 1},
             on_fail=NotFound("your profile is gone"),
         ),
-        db.tx_put(_timeline_item(caller_id, post_id, caller_id)),  # own posts in own feed
+        db.tx_put(timelines.timeline_item(caller_id, post_id, caller_id)),  # own posts in own feed
         *(media.attach_op(m.media_id, caller_id, f"post:{post_id}") for m in items),
     ]
     if post.visibility == "public":
@@ -168,19 +159,9 @@ def _replay(record_key: tuple[str, str], request_hash: str) -> PostOut | None:
     return PostOut.model_validate(record["response"])
 
 
-def _timeline_item(owner_id: str, post_id: str, author_id: str) -> dict[str, Any]:
-    return {
-        keys.PK: keys.timeline_pk(owner_id),
-        keys.SK: post_id,
-        "postId": post_id,
-        "authorId": author_id,
-        keys.TTL_ATTRIBUTE: int(time.time()) + TIMELINE_TTL_SECONDS,
-    }
-
-
 def edit_post(caller_id: str, post_id: str, caption: str) -> PostOut:
     """The author changes the caption (``editedAt``); hashtags follow it."""
-    post = visible_post(caller_id, post_id)
+    post = access.visible_post(caller_id, post_id)
     if post.author_id != caller_id:
         raise Forbidden("only the author can edit a post")
     new_tags = hashtags(caption)
@@ -218,12 +199,10 @@ def edit_post(caller_id: str, post_id: str, caption: str) -> PostOut:
 def delete_post(caller: Identity, post_id: str) -> None:
     """The author, or a moderator, deletes a post; its likes, comments, hashtags, feed copies,
     notifications and media go in the background (a job)."""
-    post = visible_post(caller.user_id, post_id)
+    post = access.visible_post(caller.user_id, post_id)
     moderator = not caller.groups.isdisjoint({MODERATORS, ADMINS})
     if post.author_id != caller.user_id and not moderator:
         raise Forbidden("only the author or a moderator can delete a post")
-    from chalicelib import jobs
-
     db.get_store().transact_write(
         [
             db.tx_delete(
@@ -237,7 +216,7 @@ def delete_post(caller: Identity, post_id: str) -> None:
                 "attribute_exists(PK)",
                 values={":minus": -1},
             ),
-            jobs.job_op(jobs.DELETE_POST, post.author_id, post=post.model_dump(by_alias=True)),
+            tasks.job_op(tasks.DELETE_POST, post.author_id, post=post.model_dump(by_alias=True)),
         ]
     )
     if post.author_id != caller.user_id:
@@ -276,23 +255,10 @@ def purge_post(post: Post, spend: Any) -> None:
 
 
 # Reading ---------------------------------------------------------------------------------------
-def visible_post(caller_id: str, post_id: str) -> Post:
-    """The post, if the caller may see it; NotFound otherwise (also for followers-only posts
-    of someone the caller does not follow)."""
-    if not post_id or "#" in post_id or len(post_id) > 64:
-        raise NotFound(_NOT_FOUND)
-    store = db.get_store()
-    post = store.get(keys.post_pk(post_id), keys.POST_SK, Post)
-    if post is None:
-        raise NotFound(_NOT_FOUND)
-    restricted = post.visibility == "followers" and post.author_id != caller_id
-    if restricted and store.get(keys.user_pk(caller_id), keys.follow_sk(post.author_id)) is None:
-        raise NotFound(_NOT_FOUND)
-    return post
 
 
 def get_post(caller_id: str, post_id: str) -> PostOut:
-    post = visible_post(caller_id, post_id)
+    post = access.visible_post(caller_id, post_id)
     rendered = render(caller_id, [post])
     if not rendered:
         raise NotFound(_NOT_FOUND)
@@ -345,7 +311,7 @@ def _view(post: Post, author: UserSummary, liked: bool) -> PostOut:
     )
 
 
-def _posts_and_likes(caller_id: str, post_ids: list[str]) -> tuple[list[Post], set[str]]:
+def posts_and_likes(caller_id: str, post_ids: list[str]) -> tuple[list[Post], set[str]]:
     """Posts by id, in that order, and which of them the caller likes: one BatchGetItem."""
     store = db.get_store()
     wanted = [(keys.post_pk(p), keys.POST_SK) for p in post_ids]
@@ -383,270 +349,11 @@ def search_tag(caller_id: str, tag: str, limit: int, cursor: str | None) -> db.P
             "tag: letters, digits or _ (without #)", [{"field": "tag", "reason": "format"}]
         )
     page = db.get_store().query_page(keys.hashtag_pk(tag), limit=limit, cursor=cursor)
-    posts, liked = _posts_and_likes(caller_id, [i["postId"] for i in page.items])
+    posts, liked = posts_and_likes(caller_id, [i["postId"] for i in page.items])
     return db.Page(render(caller_id, posts, liked), page.next_cursor)
 
 
-def _position(cursor: str | None, scope: str) -> tuple[str | None, int]:
-    """Where a time-ordered list continues: before which post id, and how many posts were
-    served already (its cursor, signed)."""
-    if cursor is None:
-        return None, 0
-    position = db.decode_cursor(cursor, scope, db.cursor_secret(), ["before", "served"])
-    if not position["served"].isdigit():
-        raise Invalid("cursor: invalid cursor", [{"field": "cursor", "reason": "invalid"}])
-    return position["before"], int(position["served"])
-
-
-def _next_cursor(post_ids: list[str], more: bool, scope: str, served: int) -> str | None:
-    served += len(post_ids)
-    if not more or not post_ids or served >= LIST_CAP:
-        return None  # the feed's length is capped: older entries only expire
-    return db.encode_cursor(
-        {"before": post_ids[-1], "served": str(served)}, scope, db.cursor_secret()
-    )
-
-
-def explore(caller_id: str, limit: int, cursor: str | None) -> db.Page:
-    """Recent public posts, newest first, read from hourly partitions (writes spread over
-    time; a quiet hour costs one empty Query)."""
-    scope = "explore"
-    before, served = _position(cursor, scope)
-    limit = min(limit, LIST_CAP - served)
-    store = db.get_store()
-    start = id_time(before) if before else time.time()
-    ids: list[str] = []
-    more = False
-    for hour in range(EXPLORE_LOOKBACK_HOURS):
-        bucket = clock.hour_bucket(start - hour * 3600)
-        page = store.query_page(
-            keys.explore_pk(bucket),
-            index=keys.GSI2,
-            limit=min(100, limit - len(ids) + 1),
-            sk_before=before,
-        )
-        ids += [i["postId"] for i in page.items]
-        if len(ids) > limit:
-            more = True
-            break
-    ids = ids[:limit]
-    posts, liked = _posts_and_likes(caller_id, ids)
-    return db.Page(render(caller_id, posts, liked), _next_cursor(ids, more, scope, served))
-
-
-def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page:
-    """The home feed: the caller's timeline (fanned out on write) merged with the recent posts
-    of the big accounts they follow (merged at read), newest first. Without big accounts: one
-    Query, one BatchGetItem of posts and likes, one of authors."""
-    scope = f"feed|{caller_id}"
-    before, served = _position(cursor, scope)
-    limit = min(limit, LIST_CAP - served)
-    store = db.get_store()
-    page = store.query_page(keys.timeline_pk(caller_id), limit=limit, sk_before=before)
-    ids = [i["postId"] for i in page.items]
-    more = page.next_cursor is not None
-    big = followed_big_accounts(caller_id)
-    for account in big:
-        extra = store.query_page(
-            keys.user_posts_pk(account), index=keys.GSI1, limit=limit, sk_before=before
-        )
-        ids += [p["postId"] for p in extra.items]
-        more = more or extra.next_cursor is not None
-    if big:
-        ids = sorted(set(ids), reverse=True)
-        more = more or len(ids) > limit
-        ids = ids[:limit]
-    posts, liked = _posts_and_likes(caller_id, ids)
-    return db.Page(render(caller_id, posts, liked), _next_cursor(ids, more, scope, served))
-
-
-_big_cache: dict[str, Any] = {"at": 0.0, "ids": []}
-
-
-def big_accounts() -> list[str]:
-    """Accounts too big to fan out (cached a minute per instance: a small, slow-moving set)."""
-    if time.monotonic() - _big_cache["at"] > 60:
-        page = db.get_store().query_page(keys.BIG_ACCOUNTS_PK, index=keys.GSI3, limit=100)
-        _big_cache.update(at=time.monotonic(), ids=[p["userId"] for p in page.items])
-    return list(_big_cache["ids"])
-
-
-def followed_big_accounts(caller_id: str) -> list[str]:
-    big = [b for b in big_accounts() if b != caller_id]
-    if not big:
-        return []
-    edges = db.get_store().batch_get([(keys.user_pk(caller_id), keys.follow_sk(b)) for b in big])
-    return [b for b in big if (keys.user_pk(caller_id), keys.follow_sk(b)) in edges]
-
-
 # Likes -----------------------------------------------------------------------------------------
-def like(caller_id: str, post_id: str) -> LikeOut:
-    """Like a post (idempotent): the like and the counter in one transaction."""
-    post = visible_post(caller_id, post_id)
-    already = Conflict("already liked")
-    like_id = new_id()
-    try:
-        db.get_store().transact_write(
-            [
-                db.tx_put(
-                    {
-                        keys.PK: keys.post_pk(post_id),
-                        keys.SK: keys.like_sk(caller_id),
-                        "GSI1PK": keys.likes_by_pk(caller_id),
-                        "GSI1SK": like_id,
-                        "likeId": like_id,
-                        "postId": post_id,
-                        "userId": caller_id,
-                        "authorId": post.author_id,
-                        "createdAt": clock.now(),
-                    },
-                    "attribute_not_exists(PK)",
-                    on_fail=already,
-                ),
-                _count(post_id, "likeCount", 1),
-            ]
-        )
-    except Conflict as exc:
-        if exc is not already:
-            raise
-        return LikeOut(liked=True, like_count=post.like_count)
-    return LikeOut(liked=True, like_count=post.like_count + 1)
-
-
-def unlike(caller_id: str, post_id: str) -> LikeOut:
-    """Take a like back (idempotent)."""
-    post = visible_post(caller_id, post_id)
-    absent = NotFound("not liked")
-    try:
-        db.get_store().transact_write(
-            remove_counted(post_id, keys.like_sk(caller_id), "likeCount", on_absent=absent)
-        )
-    except NotFound as exc:
-        if exc is not absent:
-            raise
-        return LikeOut(liked=False, like_count=post.like_count)
-    return LikeOut(liked=False, like_count=max(0, post.like_count - 1))
-
-
-def remove_counted(post_id: str, sk: str, counter: str, *, on_absent: Exception) -> list[db.TxOp]:
-    """The transaction that deletes a like or comment and moves the post's counter; a missing
-    item raises ``on_absent``, a missing post the post's NotFound."""
-    return [
-        db.tx_delete(
-            {keys.PK: keys.post_pk(post_id), keys.SK: sk}, "attribute_exists(PK)", on_fail=on_absent
-        ),
-        _count(post_id, counter, -1),
-    ]
-
-
-def _count(post_id: str, attribute: str, delta: int) -> db.TxOp:
-    return db.tx_update(
-        {keys.PK: keys.post_pk(post_id), keys.SK: keys.POST_SK},
-        "ADD #n :delta",
-        "attribute_exists(PK)",
-        values={":delta": delta},
-        names={"#n": attribute},
-        on_fail=NotFound(_NOT_FOUND),
-    )
-
-
-def likers(caller_id: str, post_id: str, limit: int, cursor: str | None) -> db.Page:
-    """Who liked a post (by user id), with their summaries."""
-    page = _children(caller_id, post_id, keys.LIKE_PREFIX, limit, cursor)
-    return db.Page(users.summaries([i["userId"] for i in page.items]), page.next_cursor)
-
-
-def _children(caller_id: str, post_id: str, prefix: str, limit: int, cursor: str | None) -> db.Page:
-    """A page of the likes or comments of a post the caller may see, in key order."""
-    visible_post(caller_id, post_id)
-    return db.get_store().query_page(
-        keys.post_pk(post_id), sk_prefix=prefix, limit=limit, cursor=cursor, newest_first=False
-    )
 
 
 # Comments --------------------------------------------------------------------------------------
-def add_comment(caller_id: str, post_id: str, body: CommentIn) -> CommentOut:
-    """A comment, and the post's counter, in one transaction."""
-    post = visible_post(caller_id, post_id)
-    comment_id = new_id()
-    item = {
-        keys.PK: keys.post_pk(post_id),
-        keys.SK: keys.comment_sk(comment_id),
-        "GSI1PK": keys.comments_by_pk(caller_id),
-        "GSI1SK": comment_id,
-        "commentId": comment_id,
-        "postId": post_id,
-        "authorId": caller_id,
-        "postAuthorId": post.author_id,
-        "text": body.text,
-        "createdAt": clock.now(),
-    }
-    db.get_store().transact_write(
-        [db.tx_put(item, "attribute_not_exists(PK)"), _count(post_id, "commentCount", 1)]
-    )
-    return CommentOut(
-        comment_id=comment_id,
-        post_id=post_id,
-        author=users.get_profile(caller_id).summary(),
-        text=body.text,
-        created_at=item["createdAt"],
-    )
-
-
-def comments(caller_id: str, post_id: str, limit: int, cursor: str | None) -> db.Page:
-    """Comments, oldest first, with their authors (one BatchGetItem)."""
-    page = _children(caller_id, post_id, keys.COMMENT_PREFIX, limit, cursor)
-    authors = users.summary_map(c["authorId"] for c in page.items)
-    return db.Page(
-        [
-            CommentOut(
-                comment_id=c["commentId"],
-                post_id=post_id,
-                author=authors[c["authorId"]],
-                text=c["text"],
-                created_at=c["createdAt"],
-            )
-            for c in page.items
-            if c["authorId"] in authors
-        ],
-        page.next_cursor,
-    )
-
-
-def delete_comment(caller: Identity, post_id: str, comment_id: str) -> None:
-    """The comment's author, the post's author or a moderator removes a comment."""
-    post = visible_post(caller.user_id, post_id)
-    if not comment_id or "#" in comment_id:
-        raise NotFound("comment not found")
-    comment = db.get_store().get(keys.post_pk(post_id), keys.comment_sk(comment_id))
-    if comment is None:
-        raise NotFound("comment not found")
-    moderator = not caller.groups.isdisjoint({MODERATORS, ADMINS})
-    if caller.user_id not in (comment["authorId"], post.author_id) and not moderator:
-        raise Forbidden("only the comment's author, the post's author or a moderator")
-    db.get_store().transact_write(
-        remove_counted(
-            post_id,
-            keys.comment_sk(comment_id),
-            "commentCount",
-            on_absent=NotFound("comment not found"),
-        )
-    )
-    if caller.user_id not in (comment["authorId"], post.author_id):
-        moderation.record(caller.user_id, "delete_comment", comment_id, post=post_id)
-
-
-def timeline_items(owner_id: str, post_ids: Iterable[str], author_id: str) -> list[dict]:
-    """Feed entries of ``post_ids`` for ``owner_id`` (fan-out and backfill)."""
-    return [_timeline_item(owner_id, p, author_id) for p in post_ids]
-
-
-def add_to_timelines(owner_ids: list[str], post_ids: list[str], author_id: str) -> None:
-    """Copy ``post_ids`` of ``author_id`` into each owner's timeline, then trim each one back
-    to LIST_CAP (a backfill, a refill: many posts at once)."""
-    store = db.get_store()
-    store.batch_write(
-        puts=[item for owner in owner_ids for item in timeline_items(owner, post_ids, author_id)]
-    )
-    for owner in owner_ids:
-        store.trim(keys.timeline_pk(owner), LIST_CAP)

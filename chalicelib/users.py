@@ -15,9 +15,7 @@ from typing import Any
 
 from chalicelib import clock, db, documents, keys, media
 from chalicelib.errors import Conflict, Invalid, NotFound
-from chalicelib.ids import new_id
 from chalicelib.models import (
-    FollowOut,
     MeOut,
     MePatch,
     Profile,
@@ -35,7 +33,7 @@ def _taken(handle: str) -> Conflict:
     return Conflict(f"username: {handle} is taken", [{"field": "username", "reason": "taken"}])
 
 
-_USER_NOT_FOUND = "user not found"
+USER_NOT_FOUND = "user not found"
 
 
 # Handles and sign-up ---------------------------------------------------------------------------
@@ -178,7 +176,7 @@ def get_profile(user_id: str) -> Profile:
     """The live profile of ``user_id``; NotFound if there is none or it is being deleted."""
     profile = find_profile(user_id)
     if profile is None or profile.deleted_at:
-        raise NotFound(_USER_NOT_FOUND)
+        raise NotFound(USER_NOT_FOUND)
     return profile
 
 
@@ -195,10 +193,10 @@ def me(user_id: str) -> MeOut:
 def user_id_for(handle: str) -> str:
     """The id of the active user holding ``handle`` (any case): one GetItem."""
     if not keys.fold(handle) or "#" in handle:
-        raise NotFound(_USER_NOT_FOUND)
+        raise NotFound(USER_NOT_FOUND)
     reservation = db.get_store().get(keys.handle_pk(handle), keys.HANDLE_SK)
     if not reservation or reservation.get("status") != "active":
-        raise NotFound(_USER_NOT_FOUND)
+        raise NotFound(USER_NOT_FOUND)
     return reservation["userId"]
 
 
@@ -209,7 +207,7 @@ def profile_by_handle(handle: str) -> Profile:
 
 def _visible(profile: Profile | None) -> Profile:
     if profile is None or profile.deleted_at or profile.disabled:
-        raise NotFound(_USER_NOT_FOUND)
+        raise NotFound(USER_NOT_FOUND)
     return profile
 
 
@@ -358,111 +356,6 @@ def _apply(current: Profile, patch: MePatch, given: set[str]) -> MeOut:
 
 
 # Follow graph ----------------------------------------------------------------------------------
-def follow(caller_id: str, handle: str) -> FollowOut:
-    """Follow ``handle`` (idempotent): the edge and both counters in one transaction."""
-    target = profile_by_handle(handle)
-    if target.user_id == caller_id:
-        raise Invalid(
-            "username: you cannot follow yourself", [{"field": "username", "reason": "self"}]
-        )
-    edge_id = new_id()
-    already = Conflict("already following")
-    edge = {
-        keys.PK: keys.user_pk(caller_id),
-        keys.SK: keys.follow_sk(target.user_id),
-        "GSI1PK": keys.followers_pk(target.user_id),
-        "GSI1SK": keys.edge_sk(edge_id, caller_id),
-        "GSI2PK": keys.following_pk(caller_id),
-        "GSI2SK": keys.edge_sk(edge_id, target.user_id),
-        "followerId": caller_id,
-        "followeeId": target.user_id,
-        "createdAt": clock.now(),
-    }
-    live = "attribute_exists(PK) AND attribute_not_exists(deletedAt)"
-    try:
-        db.get_store().transact_write(
-            [
-                db.tx_put(edge, "attribute_not_exists(PK)", on_fail=already),
-                _counter(target.user_id, "followerCount", 1, live, NotFound(_USER_NOT_FOUND)),
-                _counter(caller_id, "followingCount", 1, live, NotFound("your profile is gone")),
-            ]
-        )
-    except Conflict as exc:
-        if exc is not already:
-            raise
-        return FollowOut(following=True, follower_count=target.follower_count)
-    return FollowOut(following=True, follower_count=target.follower_count + 1)
-
-
-def unfollow(caller_id: str, handle: str) -> FollowOut:
-    """Stop following ``handle`` (idempotent): the edge and both counters in one transaction."""
-    target = profile_by_handle(handle)
-    if target.user_id == caller_id:
-        raise Invalid(
-            "username: you cannot follow yourself", [{"field": "username", "reason": "self"}]
-        )
-    absent = NotFound("not following")
-    try:
-        db.get_store().transact_write(remove_edge(caller_id, target.user_id, on_absent=absent))
-    except NotFound as exc:
-        if exc is not absent:
-            raise
-        return FollowOut(following=False, follower_count=target.follower_count)
-    return FollowOut(following=False, follower_count=max(0, target.follower_count - 1))
-
-
-def remove_edge(
-    follower_id: str,
-    followee_id: str,
-    *,
-    on_absent: Exception,
-    counters: tuple[bool, bool] = (True, True),
-) -> list[db.TxOp]:
-    """The transaction that deletes an edge and moves the counters of whichever side is
-    still there (``counters``: followee's, follower's)."""
-    ops = [
-        db.tx_delete(
-            {keys.PK: keys.user_pk(follower_id), keys.SK: keys.follow_sk(followee_id)},
-            "attribute_exists(PK)",
-            on_fail=on_absent,
-        )
-    ]
-    if counters[0]:
-        ops.append(_counter(followee_id, "followerCount", -1, "attribute_exists(PK)"))
-    if counters[1]:
-        ops.append(_counter(follower_id, "followingCount", -1, "attribute_exists(PK)"))
-    return ops
-
-
-def _counter(
-    user_id: str, attribute: str, delta: int, condition: str, on_fail: Exception | None = None
-) -> db.TxOp:
-    return db.tx_update(
-        {keys.PK: keys.user_pk(user_id), keys.SK: keys.PROFILE_SK},
-        "ADD #counter :delta",
-        condition,
-        values={":delta": delta},
-        names={"#counter": attribute},
-        on_fail=on_fail,
-    )
-
-
-def followers(handle: str, limit: int, cursor: str | None) -> db.Page:
-    """Who follows ``handle``, newest first: one Query, one BatchGetItem."""
-    user_id = user_id_for(handle)
-    page = db.get_store().query_page(
-        keys.followers_pk(user_id), index=keys.GSI1, limit=limit, cursor=cursor
-    )
-    return db.Page(summaries([e["followerId"] for e in page.items]), page.next_cursor)
-
-
-def following(handle: str, limit: int, cursor: str | None) -> db.Page:
-    """Whom ``handle`` follows, newest first: one Query, one BatchGetItem."""
-    user_id = user_id_for(handle)
-    page = db.get_store().query_page(
-        keys.following_pk(user_id), index=keys.GSI2, limit=limit, cursor=cursor
-    )
-    return db.Page(summaries([e["followeeId"] for e in page.items]), page.next_cursor)
 
 
 # Moderation ------------------------------------------------------------------------------------
@@ -474,5 +367,5 @@ def mark_disabled(profile: Profile, by_user_id: str) -> None:
         "SET disabled = :yes, disabledAt = :at, disabledBy = :by",
         condition="attribute_exists(PK)",
         values={":yes": True, ":at": clock.now(), ":by": by_user_id},
-        on_fail=NotFound(_USER_NOT_FOUND),
+        on_fail=NotFound(USER_NOT_FOUND),
     )

@@ -128,16 +128,16 @@ def test_invalid_sign_up_is_400_naming_the_field(client, cognito, changes, field
 
 
 def test_failed_cognito_sign_up_releases_the_handle(client, cognito, monkeypatch):
-    from chalicelib import auth
+    from chalicelib import cognito as user_pool
 
-    real = auth._cognito
+    real = user_pool.call
 
     def failing(operation, *args, **kwargs):
         if operation == "admin_update_user_attributes":
-            raise auth.cognito_error("InternalErrorException")
+            raise user_pool.cognito_error("InternalErrorException")
         return real(operation, *args, **kwargs)
 
-    monkeypatch.setattr(auth, "_cognito", failing)
+    monkeypatch.setattr(user_pool, "call", failing)
     assert sign_up(client).status_code == 503
     assert table_items() == []
     assert pool_users(cognito) == []  # the half-made Cognito user was deleted

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import boto3
 import pytest
 
-from chalicelib import jobs, keys, users
+from chalicelib import follows, jobs, keys, users
 from chalicelib.errors import NotFound
 from tests import support
 from tests.service.test_users import make_user
@@ -34,11 +34,11 @@ def world(store, cognito):
     )
     ana = make_user("ana", "Ana Lopez")
     bob, carl = make_user("bob"), make_user("carl")
-    users.follow(ana, "bob")
-    users.follow(ana, "carl")
-    users.follow(bob, "ana")
-    users.follow(carl, "ana")
-    users.follow(bob, "carl")
+    follows.follow(ana, "bob")
+    follows.follow(ana, "carl")
+    follows.follow(bob, "ana")
+    follows.follow(carl, "ana")
+    follows.follow(bob, "carl")
     return SimpleNamespace(ana=ana, bob=bob, carl=carl, cognito=cognito)
 
 
@@ -56,7 +56,7 @@ def test_deleting_an_account_leaves_nothing_and_corrects_counters(world):
     with pytest.raises(NotFound):
         users.public_profile(world.bob, "ana")
     with pytest.raises(NotFound):
-        users.follow(world.bob, "ana")
+        follows.follow(world.bob, "ana")
     # And once the job has run, nothing keyed by her remains
     assert jobs.run_job(_pending_job(world.ana), jobs.Budget(60)) is True
     assert items_mentioning(world.ana, "ana") == []

@@ -6,7 +6,19 @@ from types import SimpleNamespace
 import boto3
 import pytest
 
-from chalicelib import activity, jobs, keys, moderation, posts, users
+from chalicelib import (
+    activity,
+    feed,
+    follows,
+    interactions,
+    jobs,
+    keys,
+    moderation,
+    posts,
+    tasks,
+    timelines,
+    users,
+)
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.identity import Identity
 from chalicelib.models import CommentIn, PostIn, ReportIn
@@ -35,13 +47,13 @@ def ready_media(owner):
 
 
 def feed_ids(user_id):
-    return [p.post_id for p in posts.feed(user_id, 50, None).items]
+    return [p.post_id for p in feed.feed(user_id, 50, None).items]
 
 
 @pytest.fixture
 def people(store, stream):
     ana, bob, eve = make_user("ana"), make_user("bob"), make_user("eve")
-    users.follow(bob, "ana")  # bob follows ana; eve follows no one
+    follows.follow(bob, "ana")  # bob follows ana; eve follows no one
     stream.pump()
     return SimpleNamespace(ana=ana, bob=bob, eve=eve)
 
@@ -102,14 +114,14 @@ def test_followers_only_post_is_invisible_to_others_everywhere(people, stream):
     assert hidden.post_id in feed_ids(people.bob)
     for attempt in (
         lambda: posts.get_post(people.eve, hidden.post_id),
-        lambda: posts.likers(people.eve, hidden.post_id, 10, None),
-        lambda: posts.like(people.eve, hidden.post_id),
-        lambda: posts.comments(people.eve, hidden.post_id, 10, None),
+        lambda: interactions.likers(people.eve, hidden.post_id, 10, None),
+        lambda: interactions.like(people.eve, hidden.post_id),
+        lambda: interactions.comments(people.eve, hidden.post_id, 10, None),
     ):
         with pytest.raises(NotFound):
             attempt()
     assert hidden.post_id not in feed_ids(people.eve)
-    assert hidden.post_id not in [p.post_id for p in posts.explore(people.eve, 50, None).items]
+    assert hidden.post_id not in [p.post_id for p in feed.explore(people.eve, 50, None).items]
     assert posts.search_tag(people.eve, "secret", 10, None).items == []
     assert [p.post_id for p in posts.user_posts(people.eve, "ana", 10, None).items] == []
     assert [p.post_id for p in posts.user_posts(people.bob, "ana", 10, None).items] == [
@@ -123,10 +135,10 @@ def test_feed_fan_out_backfill_and_unfollow(people, stream):
     stream.pump()
     assert feed_ids(people.bob) == [first.post_id]
     assert feed_ids(people.ana) == [first.post_id]  # own posts too
-    users.follow(people.eve, "ana")
+    follows.follow(people.eve, "ana")
     stream.pump()
     assert feed_ids(people.eve) == [first.post_id]  # backfilled
-    users.unfollow(people.eve, "ana")
+    follows.unfollow(people.eve, "ana")
     stream.pump()
     assert feed_ids(people.eve) == []
     posts.delete_post(who(people.ana), first.post_id)
@@ -137,13 +149,13 @@ def test_feed_fan_out_backfill_and_unfollow(people, stream):
 def test_feed_pages_newest_first_in_three_requests(people, stream, dynamodb_calls):
     made = [post(people.ana, f"post {i}").post_id for i in range(5)]
     stream.pump()
-    posts.like(people.bob, made[3])
-    posts.big_accounts()  # the instance's minute-long cache of big accounts is warm
+    interactions.like(people.bob, made[3])
+    feed.big_accounts()  # the instance's minute-long cache of big accounts is warm
     dynamodb_calls.clear()
-    page = posts.feed(people.bob, 2, None)
+    page = feed.feed(people.bob, 2, None)
     assert dynamodb_calls == ["Query", "BatchGetItem", "BatchGetItem"]
-    rest = posts.feed(people.bob, 2, page.next_cursor)
-    last = posts.feed(people.bob, 2, rest.next_cursor)
+    rest = feed.feed(people.bob, 2, page.next_cursor)
+    last = feed.feed(people.bob, 2, rest.next_cursor)
     assert [p.post_id for p in page.items + rest.items + last.items] == made[::-1]
     assert last.next_cursor is None
     assert [p.liked_by_me for p in page.items + rest.items] == [False, True, False, False]
@@ -154,10 +166,10 @@ def test_big_accounts_are_merged_at_read_time(people, stream, monkeypatch):
     from chalicelib import config
 
     config.get_settings.cache_clear()
-    monkeypatch.setattr(posts, "_big_cache", {"at": 0.0, "ids": []})
-    users.follow(people.eve, "ana")  # ana now has 2 followers: big
+    monkeypatch.setattr(feed, "_big_cache", {"at": 0.0, "ids": []})
+    follows.follow(people.eve, "ana")  # ana now has 2 followers: big
     stream.pump()
-    assert posts.big_accounts() == [people.ana]
+    assert feed.big_accounts() == [people.ana]
     celebrity_post = post(people.ana, "to millions")
     stream.pump()
     timeline = store_items(keys.timeline_pk(people.bob))
@@ -171,28 +183,28 @@ def test_an_account_back_under_the_threshold_refills_its_followers_feeds(
 ):
     # Given ana is big (threshold 4; back to small under 2) and posts while big
     monkeypatch.setenv("FANOUT_MAX_FOLLOWERS", "4")
-    from chalicelib import config, jobs
+    from chalicelib import config
 
     config.get_settings.cache_clear()
-    monkeypatch.setattr(posts, "_big_cache", {"at": 0.0, "ids": []})
+    monkeypatch.setattr(feed, "_big_cache", {"at": 0.0, "ids": []})
     fans = [make_user(handle) for handle in ("carl", "dan")]
     for fan in [people.eve, *fans]:
-        users.follow(fan, "ana")
+        follows.follow(fan, "ana")
     stream.pump()
-    assert posts.big_accounts() == [people.ana]
+    assert feed.big_accounts() == [people.ana]
     while_big = post(people.ana, "to millions", visibility="followers")
     stream.pump()
     assert while_big.post_id not in store_items(keys.timeline_pk(people.bob))
     # When three of her four followers leave (and the stream is delivered twice)
     for fan in [people.eve, *fans]:
-        users.unfollow(fan, "ana")
+        follows.unfollow(fan, "ana")
     stream.pump()
-    monkeypatch.setattr(posts, "_big_cache", {"at": 0.0, "ids": []})
+    monkeypatch.setattr(feed, "_big_cache", {"at": 0.0, "ids": []})
     # Then she is small again, and the post made while big is in bob's timeline and feed
-    assert posts.big_accounts() == []
+    assert feed.big_accounts() == []
     assert while_big.post_id in store_items(keys.timeline_pk(people.bob))
     assert feed_ids(people.bob) == [while_big.post_id]
-    refills = [i for i in all_items() if i.get("kind") == jobs.REFILL_FEEDS]
+    refills = [i for i in all_items() if i.get("kind") == tasks.REFILL_FEEDS]
     assert [(j["userId"], j["status"]) for j in refills] == [(people.ana, "ready")]
 
 
@@ -202,14 +214,14 @@ def test_a_refill_out_of_time_continues_from_its_page(people, stream, monkeypatc
     monkeypatch.setattr(jobs, "_PAGE", 1)
     fans = [make_user(handle) for handle in ("carl", "dan", "fay")]
     for fan in fans:
-        users.follow(fan, "ana")
+        follows.follow(fan, "ana")
     stream.pump()
     made = post(people.ana, "hello").post_id
     db.get_store().delete_listed(keys.timeline_pk(people.bob))  # as if never fanned out
     for fan in fans:
         db.get_store().delete_listed(keys.timeline_pk(fan))
-    db.get_store().transact_write([jobs.job_op(jobs.REFILL_FEEDS, people.ana)])
-    (job,) = [i for i in all_items() if i.get("kind") == jobs.REFILL_FEEDS]
+    db.get_store().transact_write([tasks.job_op(tasks.REFILL_FEEDS, people.ana)])
+    (job,) = [i for i in all_items() if i.get("kind") == tasks.REFILL_FEEDS]
     # A run that may do 3 steps (a Query of posts, two pages of followers) stops there
     assert jobs.run_job(job["jobId"], jobs.Budget(60, max_operations=3)) is False
     everyone = [people.bob, *fans]
@@ -231,47 +243,49 @@ def store_items(partition):
 def test_likes_are_idempotent_and_counted_in_one_transaction(people, dynamodb_calls):
     view = post(people.ana)
     dynamodb_calls.clear()
-    assert posts.like(people.bob, view.post_id).like_count == 1
+    assert interactions.like(people.bob, view.post_id).like_count == 1
     assert dynamodb_calls.count("TransactWriteItems") == 1
-    assert posts.like(people.bob, view.post_id).like_count == 1
-    assert posts.like(people.eve, view.post_id).like_count == 2
+    assert interactions.like(people.bob, view.post_id).like_count == 1
+    assert interactions.like(people.eve, view.post_id).like_count == 2
     assert posts.get_post(people.bob, view.post_id).liked_by_me is True
-    assert [u.username for u in posts.likers(people.ana, view.post_id, 10, None).items] == [
+    assert [u.username for u in interactions.likers(people.ana, view.post_id, 10, None).items] == [
         "bob",
         "eve",
-    ] or len(posts.likers(people.ana, view.post_id, 10, None).items) == 2
-    assert posts.unlike(people.bob, view.post_id).like_count == 1
-    assert posts.unlike(people.bob, view.post_id).like_count == 1
+    ] or len(interactions.likers(people.ana, view.post_id, 10, None).items) == 2
+    assert interactions.unlike(people.bob, view.post_id).like_count == 1
+    assert interactions.unlike(people.bob, view.post_id).like_count == 1
     assert posts.get_post(people.ana, view.post_id).like_count == 1
 
 
 def test_comments_oldest_first_and_who_may_delete(people, dynamodb_calls):
     view = post(people.ana)
     dynamodb_calls.clear()
-    first = posts.add_comment(people.bob, view.post_id, CommentIn(text="nice"))
+    first = interactions.add_comment(people.bob, view.post_id, CommentIn(text="nice"))
     assert dynamodb_calls.count("TransactWriteItems") == 1
-    second = posts.add_comment(people.eve, view.post_id, CommentIn(text="wow"))
-    listed = posts.comments(people.ana, view.post_id, 10, None).items
+    second = interactions.add_comment(people.eve, view.post_id, CommentIn(text="wow"))
+    listed = interactions.comments(people.ana, view.post_id, 10, None).items
     assert [c.comment_id for c in listed] == [first.comment_id, second.comment_id]
     assert posts.get_post(people.ana, view.post_id).comment_count == 2
     with pytest.raises(Forbidden):
-        posts.delete_comment(who(people.eve), view.post_id, first.comment_id)
-    posts.delete_comment(who(people.bob), view.post_id, first.comment_id)  # its author
-    posts.delete_comment(who(people.ana), view.post_id, second.comment_id)  # the post's author
-    third = posts.add_comment(people.bob, view.post_id, CommentIn(text="again"))
-    posts.delete_comment(who(people.eve, "moderators"), view.post_id, third.comment_id)
+        interactions.delete_comment(who(people.eve), view.post_id, first.comment_id)
+    interactions.delete_comment(who(people.bob), view.post_id, first.comment_id)  # its author
+    interactions.delete_comment(
+        who(people.ana), view.post_id, second.comment_id
+    )  # the post's author
+    third = interactions.add_comment(people.bob, view.post_id, CommentIn(text="again"))
+    interactions.delete_comment(who(people.eve, "moderators"), view.post_id, third.comment_id)
     assert posts.get_post(people.ana, view.post_id).comment_count == 0
     with pytest.raises(NotFound):
-        posts.delete_comment(who(people.bob), view.post_id, first.comment_id)
+        interactions.delete_comment(who(people.bob), view.post_id, first.comment_id)
 
 
 # Activity --------------------------------------------------------------------------------------
 def test_notifications_for_others_actions_only(people, stream):
     view = post(people.ana)
-    posts.like(people.ana, view.post_id)  # own like: no notification
-    posts.like(people.bob, view.post_id)
-    posts.add_comment(people.bob, view.post_id, CommentIn(text="hi"))
-    users.follow(people.eve, "ana")
+    interactions.like(people.ana, view.post_id)  # own like: no notification
+    interactions.like(people.bob, view.post_id)
+    interactions.add_comment(people.bob, view.post_id, CommentIn(text="hi"))
+    follows.follow(people.eve, "ana")
     stream.pump()
     stream.pump()  # redelivery: the same items, no duplicates
     items = activity.list_activity(people.ana, 20, None).items
@@ -297,10 +311,10 @@ def test_like_notifications_are_capped():
 # Moderation and cascades -----------------------------------------------------------------------
 def test_reports_once_per_user_listed_newest_first(people):
     view = post(people.ana)
-    moderation.report(people.bob, view.post_id, ReportIn(reason="spam"))
+    interactions.report(people.bob, view.post_id, ReportIn(reason="spam"))
     with pytest.raises(Conflict):
-        moderation.report(people.bob, view.post_id, ReportIn(reason="spam again"))
-    moderation.report(people.eve, view.post_id, ReportIn(reason="rude"))
+        interactions.report(people.bob, view.post_id, ReportIn(reason="spam again"))
+    interactions.report(people.eve, view.post_id, ReportIn(reason="rude"))
     listed = moderation.reports(10, None).items
     assert [(r.reporter.username, r.reason) for r in listed] == [("eve", "rude"), ("bob", "spam")]
 
@@ -319,9 +333,9 @@ def test_only_author_or_moderator_deletes_and_moderation_is_logged(people):
 def test_deleting_a_post_leaves_nothing_of_it(people, stream):
     media_id = ready_media(people.ana)
     view = post(people.ana, "#gone soon", media_ids=[media_id])
-    posts.like(people.bob, view.post_id)
-    posts.add_comment(people.bob, view.post_id, CommentIn(text="bye"))
-    moderation.report(people.eve, view.post_id, ReportIn(reason="x"))
+    interactions.like(people.bob, view.post_id)
+    interactions.add_comment(people.bob, view.post_id, CommentIn(text="bye"))
+    interactions.report(people.eve, view.post_id, ReportIn(reason="x"))
     stream.pump()
     posts.delete_post(who(people.ana), view.post_id)
     stream.pump()
@@ -334,9 +348,9 @@ def test_deleting_a_post_leaves_nothing_of_it(people, stream):
 def test_account_deletion_takes_posts_likes_comments_and_notifications(people, stream, cognito):
     mine = post(people.ana, "mine #tag")
     theirs = post(people.bob, "theirs")
-    posts.like(people.ana, theirs.post_id)
-    posts.add_comment(people.ana, theirs.post_id, CommentIn(text="by ana"))
-    posts.like(people.bob, mine.post_id)
+    interactions.like(people.ana, theirs.post_id)
+    interactions.add_comment(people.ana, theirs.post_id, CommentIn(text="by ana"))
+    interactions.like(people.bob, mine.post_id)
     stream.pump()
     jobs.start_account_deletion(people.ana)
     stream.pump()
@@ -366,19 +380,19 @@ def test_media_of_a_followers_only_post_is_served_to_followers_only(people):
 
 
 def test_the_feed_is_capped_in_length(people, stream, monkeypatch):
-    monkeypatch.setattr(posts, "LIST_CAP", 3)
+    monkeypatch.setattr(timelines, "LIST_CAP", 3)
     made = [post(people.ana, f"post {i}").post_id for i in range(5)]
     stream.pump()
-    first = posts.feed(people.bob, 2, None)
-    second = posts.feed(people.bob, 2, first.next_cursor)
+    first = feed.feed(people.bob, 2, None)
+    second = feed.feed(people.bob, 2, first.next_cursor)
     assert [p.post_id for p in first.items + second.items] == made[:1:-1]
     assert second.next_cursor is None  # older entries are not served (trims and TTL remove them)
 
 
 def test_timelines_are_trimmed_on_write_to_the_cap(people, stream, monkeypatch):
     # Given a cap of 4 posts and a trim on every copy
-    monkeypatch.setattr(posts, "LIST_CAP", 4)
-    monkeypatch.setattr(posts, "TIMELINE_TRIM_ONE_IN", 1)
+    monkeypatch.setattr(timelines, "LIST_CAP", 4)
+    monkeypatch.setattr(timelines, "TIMELINE_TRIM_ONE_IN", 1)
     # When ana posts 7 times and the stream fans them out
     made = [post(people.ana, f"post {i}").post_id for i in range(7)]
     stream.pump()
@@ -389,13 +403,12 @@ def test_timelines_are_trimmed_on_write_to_the_cap(people, stream, monkeypatch):
     for i in range(3):
         post(people.eve, f"eve {i}")
     stream.pump()
-    users.follow(people.eve, "ana")
+    follows.follow(people.eve, "ana")
     stream.pump()
     assert len(store_items(keys.timeline_pk(people.eve))) == 4
 
 
 def test_about_one_copy_in_fifty_trims_its_timeline():
-    from chalicelib import events
 
-    due = sum(events._trim_due(f"user-{i}", "01POST") for i in range(10_000))
+    due = sum(timelines.trim_due(f"user-{i}", "01POST") for i in range(10_000))
     assert 150 <= due <= 250

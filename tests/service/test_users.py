@@ -2,7 +2,7 @@
 
 import pytest
 
-from chalicelib import keys, users
+from chalicelib import follows, keys, users
 from chalicelib.errors import Conflict, Invalid, NotFound, TooLarge
 from chalicelib.models import MePatch
 
@@ -125,7 +125,7 @@ def test_avatar_must_be_a_ready_avatar_of_ones_own(store):
 # Public profile and search ---------------------------------------------------------------------
 def test_public_profile_takes_two_requests_and_hides_private_fields(store, dynamodb_calls):
     ana, bob = make_user("ana"), make_user("Bob")
-    users.follow(ana, "bob")
+    follows.follow(ana, "bob")
     dynamodb_calls.clear()
     view = users.public_profile(ana, "BOB")
     assert dynamodb_calls == ["GetItem", "BatchGetItem"]
@@ -160,13 +160,13 @@ def test_search_pages(store):
 def test_follow_is_one_transaction_and_idempotent(store, dynamodb_calls):
     ana, bob = make_user("ana"), make_user("bob")
     dynamodb_calls.clear()
-    assert users.follow(ana, "bob").follower_count == 1
+    assert follows.follow(ana, "bob").follower_count == 1
     assert dynamodb_calls.count("TransactWriteItems") == 1
-    assert users.follow(ana, "BOB").follower_count == 1  # again: nothing moves
+    assert follows.follow(ana, "BOB").follower_count == 1  # again: nothing moves
     assert users.get_profile(bob).follower_count == 1
     assert users.get_profile(ana).following_count == 1
-    assert users.unfollow(ana, "bob").follower_count == 0
-    assert users.unfollow(ana, "bob").follower_count == 0
+    assert follows.unfollow(ana, "bob").follower_count == 0
+    assert follows.unfollow(ana, "bob").follower_count == 0
     assert users.get_profile(bob).follower_count == 0
     assert users.get_profile(ana).following_count == 0
 
@@ -174,21 +174,21 @@ def test_follow_is_one_transaction_and_idempotent(store, dynamodb_calls):
 def test_self_follow_and_unknown_users(store):
     ana = make_user("ana")
     with pytest.raises(Invalid, match="yourself"):
-        users.follow(ana, "ANA")
+        follows.follow(ana, "ANA")
     with pytest.raises(NotFound):
-        users.follow(ana, "ghost")
+        follows.follow(ana, "ghost")
 
 
 def test_follower_lists_newest_first_one_query_and_one_batch(store, dynamodb_calls):
     star = make_user("star")
     fans = [make_user(f"fan{i}") for i in range(5)]
     for fan in fans:
-        users.follow(fan, "star")
+        follows.follow(fan, "star")
     dynamodb_calls.clear()
-    page = users.followers("star", 3, None)
+    page = follows.followers("star", 3, None)
     assert dynamodb_calls == ["GetItem", "Query", "BatchGetItem"]
-    rest = users.followers("star", 3, page.next_cursor)
+    rest = follows.followers("star", 3, page.next_cursor)
     assert [u.username for u in page.items + rest.items] == [f"fan{i}" for i in range(4, -1, -1)]
     assert rest.next_cursor is None
-    assert [u.username for u in users.following("fan0", 10, None).items] == ["star"]
+    assert [u.username for u in follows.following("fan0", 10, None).items] == ["star"]
     assert star

@@ -1,7 +1,7 @@
 import botocore.session
 import pytest
 
-from chalicelib import auth
+from chalicelib import auth, cognito
 from chalicelib.config import PASSWORD_POLICY
 from chalicelib.errors import RateLimited
 from devstack import template
@@ -14,7 +14,7 @@ def _cognito_error_codes():
 
 @pytest.mark.parametrize("code", _cognito_error_codes())
 def test_every_cognito_error_maps_to_a_client_answer_not_a_500(code):
-    error = auth.cognito_error(code, "message")
+    error = cognito.cognito_error(code, "message")
     status = error.STATUS_CODE
     assert 400 <= status < 500 or status == 503
 
@@ -35,11 +35,11 @@ def test_every_cognito_error_maps_to_a_client_answer_not_a_500(code):
     ],
 )
 def test_cognito_error_rows(code, status):
-    assert auth.cognito_error(code).STATUS_CODE == status
+    assert cognito.cognito_error(code).STATUS_CODE == status
 
 
 def test_throttling_carries_a_retry_delay():
-    error = auth.cognito_error("TooManyRequestsException")
+    error = cognito.cognito_error("TooManyRequestsException")
     assert isinstance(error, RateLimited) and error.retry_after > 0
 
 

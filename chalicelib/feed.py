@@ -1,0 +1,205 @@
+"""The home feed and explore, and the fan-out that keeps timelines filled.
+
+Home feed = the caller's timeline (fanned out on write by the stream) merged with the recent posts
+of the big accounts they follow (merged at read time, so one post never costs millions of
+writes). Explore reads hourly partitions of public posts. Both go at most ``timelines.LIST_CAP``
+posts deep."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib import clock, db, keys, posts, tasks, timelines, users
+from chalicelib.config import get_settings
+from chalicelib.errors import Conflict, Invalid
+from chalicelib.ids import id_time
+from chalicelib.models import Post
+
+EXPLORE_LOOKBACK_HOURS = 7 * 24
+
+
+def _position(cursor: str | None, scope: str) -> tuple[str | None, int]:
+    """Where a time-ordered list continues: before which post id, and how many posts were
+    served already (its cursor, signed)."""
+    if cursor is None:
+        return None, 0
+    position = db.decode_cursor(cursor, scope, db.cursor_secret(), ["before", "served"])
+    if not position["served"].isdigit():
+        raise Invalid("cursor: invalid cursor", [{"field": "cursor", "reason": "invalid"}])
+    return position["before"], int(position["served"])
+
+
+def _next_cursor(post_ids: list[str], more: bool, scope: str, served: int) -> str | None:
+    served += len(post_ids)
+    if not more or not post_ids or served >= timelines.LIST_CAP:
+        return None  # the feed's length is capped: older entries only expire
+    return db.encode_cursor(
+        {"before": post_ids[-1], "served": str(served)}, scope, db.cursor_secret()
+    )
+
+
+def explore(caller_id: str, limit: int, cursor: str | None) -> db.Page:
+    """Recent public posts, newest first, read from hourly partitions (writes spread over
+    time; a quiet hour costs one empty Query)."""
+    scope = "explore"
+    before, served = _position(cursor, scope)
+    limit = min(limit, timelines.LIST_CAP - served)
+    store = db.get_store()
+    start = id_time(before) if before else time.time()
+    ids: list[str] = []
+    more = False
+    for hour in range(EXPLORE_LOOKBACK_HOURS):
+        bucket = clock.hour_bucket(start - hour * 3600)
+        page = store.query_page(
+            keys.explore_pk(bucket),
+            index=keys.GSI2,
+            limit=min(100, limit - len(ids) + 1),
+            sk_before=before,
+        )
+        ids += [i["postId"] for i in page.items]
+        if len(ids) > limit:
+            more = True
+            break
+    ids = ids[:limit]
+    found, liked = posts.posts_and_likes(caller_id, ids)
+    return db.Page(posts.render(caller_id, found, liked), _next_cursor(ids, more, scope, served))
+
+
+def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page:
+    """The home feed: the caller's timeline (fanned out on write) merged with the recent posts
+    of the big accounts they follow (merged at read), newest first. Without big accounts: one
+    Query, one BatchGetItem of posts and likes, one of authors."""
+    scope = f"feed|{caller_id}"
+    before, served = _position(cursor, scope)
+    limit = min(limit, timelines.LIST_CAP - served)
+    store = db.get_store()
+    page = store.query_page(keys.timeline_pk(caller_id), limit=limit, sk_before=before)
+    ids = [i["postId"] for i in page.items]
+    more = page.next_cursor is not None
+    big = followed_big_accounts(caller_id)
+    for account in big:
+        extra = store.query_page(
+            keys.user_posts_pk(account), index=keys.GSI1, limit=limit, sk_before=before
+        )
+        ids += [p["postId"] for p in extra.items]
+        more = more or extra.next_cursor is not None
+    if big:
+        ids = sorted(set(ids), reverse=True)
+        more = more or len(ids) > limit
+        ids = ids[:limit]
+    found, liked = posts.posts_and_likes(caller_id, ids)
+    return db.Page(posts.render(caller_id, found, liked), _next_cursor(ids, more, scope, served))
+
+
+_big_cache: dict[str, Any] = {"at": 0.0, "ids": []}
+
+
+def big_accounts() -> list[str]:
+    """Accounts too big to fan out (cached a minute per instance: a small, slow-moving set)."""
+    if time.monotonic() - _big_cache["at"] > 60:
+        page = db.get_store().query_page(keys.BIG_ACCOUNTS_PK, index=keys.GSI3, limit=100)
+        _big_cache.update(at=time.monotonic(), ids=[p["userId"] for p in page.items])
+    return list(_big_cache["ids"])
+
+
+def followed_big_accounts(caller_id: str) -> list[str]:
+    big = [b for b in big_accounts() if b != caller_id]
+    if not big:
+        return []
+    edges = db.get_store().batch_get([(keys.user_pk(caller_id), keys.follow_sk(b)) for b in big])
+    return [b for b in big if (keys.user_pk(caller_id), keys.follow_sk(b)) in edges]
+
+
+# Fan-out ------------------------------------------------------------------------------------------
+def fan_out(post: Post) -> int:
+    """Copy a new post into each follower's timeline, unless the author is a big account
+    (their posts are merged at read time). Returns how many timelines got it."""
+    store = db.get_store()
+    if timelines.trim_due(
+        post.author_id, post.post_id
+    ):  # the post is in its author's own timeline too
+        store.trim(keys.timeline_pk(post.author_id), timelines.LIST_CAP)
+    author = users.find_profile(post.author_id)
+    if author is None or author.follower_count >= get_settings().fanout_max_followers:
+        return 0
+    cursor, copied = None, 0
+    while True:
+        page = store.query_page(
+            keys.followers_pk(post.author_id), index=keys.GSI1, limit=100, cursor=cursor
+        )
+        followers = [e["followerId"] for e in page.items]
+        store.batch_write(
+            puts=[
+                item
+                for follower in followers
+                for item in timelines.timeline_items(follower, [post.post_id], post.author_id)
+            ]
+        )
+        for follower in followers:
+            if timelines.trim_due(follower, post.post_id):
+                store.trim(keys.timeline_pk(follower), timelines.LIST_CAP)
+        copied += len(page.items)
+        if page.next_cursor is None:
+            return copied
+        cursor = page.next_cursor
+
+
+def backfill(follower_id: str, followee_id: str) -> None:
+    """A new follow brings the followee's latest posts into the follower's timeline."""
+    followee = users.find_profile(followee_id)
+    if followee is None or followee.follower_count >= get_settings().fanout_max_followers:
+        return
+    page = db.get_store().query_page(
+        keys.user_posts_pk(followee_id), index=keys.GSI1, limit=timelines.BACKFILL_POSTS
+    )
+    if page.items:
+        timelines.add_to_timelines([follower_id], [p["postId"] for p in page.items], followee_id)
+
+
+def unfill(follower_id: str, followee_id: str) -> None:
+    """An unfollow takes the followee's recent posts out of the follower's timeline."""
+    page = db.get_store().query_page(
+        keys.user_posts_pk(followee_id), index=keys.GSI1, limit=timelines.BACKFILL_POSTS
+    )
+    db.get_store().batch_write(
+        deletes=[(keys.timeline_pk(follower_id), p["postId"]) for p in page.items]
+    )
+
+
+def flag_big_account(profile: Mapping[str, Any]) -> None:
+    """Keep the set of accounts too big to fan out (with hysteresis, so an account at the
+    threshold does not flip on every follow)."""
+    threshold = get_settings().fanout_max_followers
+    count = profile.get("followerCount", 0)
+    flagged = profile.get("GSI3PK") == keys.BIG_ACCOUNTS_PK
+    store = db.get_store()
+    user_pk = keys.user_pk(profile["userId"])
+    if count >= threshold and not flagged:
+        store.update(
+            user_pk,
+            keys.PROFILE_SK,
+            "SET GSI3PK = :big, GSI3SK = :id",
+            condition="attribute_exists(PK)",
+            values={":big": keys.BIG_ACCOUNTS_PK, ":id": profile["userId"]},
+        )
+    elif count < threshold // 2 and flagged:
+        # Its posts made while big were never fanned out: a job copies its recent posts into its
+        # followers' timelines, started with the change (a redelivered record finds it done).
+        done = Conflict("already a small account")
+        try:
+            store.transact_write(
+                [
+                    db.tx_update(
+                        {keys.PK: user_pk, keys.SK: keys.PROFILE_SK},
+                        "REMOVE GSI3PK, GSI3SK",
+                        "attribute_exists(GSI3PK)",
+                        on_fail=done,
+                    ),
+                    tasks.job_op(tasks.REFILL_FEEDS, profile["userId"]),
+                ]
+            )
+        except Conflict as exc:
+            if exc is not done:
+                raise
