@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export AWS_EC2_METADATA_DISABLED := true
 LOCAL_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
-.PHONY: dev grant test lint imports cfn-lint pytest package deploy bench clean
+.PHONY: dev grant test lint imports cfn-lint typecheck pytest package deploy bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -23,7 +23,7 @@ grant: $(STAMP) ## make grant USER=<username> GROUP=<admins|moderators> (on the 
 	  echo "usage: make grant USER=<username> GROUP=<admins|moderators>" >&2; exit 2;) \
 	$(BIN)/python -m devstack.grant "$(USER)" "$(GROUP)"
 
-test: lint imports cfn-lint package pytest ## everything CI runs (pytest last: its summary closes the log)
+test: lint imports typecheck cfn-lint package pytest ## everything CI runs (pytest last: its summary closes the log)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -34,6 +34,9 @@ imports: $(STAMP) ## the import contracts (pyproject.toml): features never impor
 
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint infra/template.yaml
+
+typecheck: $(STAMP) ## mypy over app.py and chalicelib/ (strict settings in pyproject.toml)
+	$(BIN)/mypy
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
@@ -54,4 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/thumbnails.py
 
 clean:
-	rm -rf $(VENV) build .devstack .pytest_cache .ruff_cache
+	rm -rf $(VENV) build .devstack .pytest_cache .ruff_cache .mypy_cache

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
+from chalice.app import CloudWatchEvent, DynamoDBEvent, S3Event
 from pydantic import BaseModel, RootModel, ValidationError
 
 from chalicelib import (
@@ -89,7 +90,7 @@ def route(
     errors: tuple[type[EchomateError], ...] = (),
     headers: tuple[str, ...] = (),
     content_types: tuple[str, ...] = ("application/json",),
-) -> Callable:
+) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Register a view. Private unless ``public``; ``groups`` restricts it to those groups.
 
     The view receives ``caller`` (an ``identity.Identity``) when private, ``body`` and ``query``
@@ -110,7 +111,7 @@ def route(
         headers=headers,
     )
 
-    def register(view: Callable) -> Callable:
+    def register(view: Callable[..., Any]) -> Callable[..., Response]:
         wants = set(inspect.signature(view).parameters)
 
         @functools.wraps(view)
@@ -129,8 +130,12 @@ def route(
     return register
 
 
-def _handle(spec: RouteSpec, view: Callable, wants: set[str], params: dict[str, str]) -> Response:
+def _handle(
+    spec: RouteSpec, view: Callable[..., Any], wants: set[str], params: dict[str, str]
+) -> Response:
     request = app.current_request
+    if request is None:  # Chalice sets it before it calls a view
+        raise RuntimeError("no current request")
     logs.request_id.set(request.context.get("requestId", "-"))
     try:
         get_settings()  # fail fast, with every bad setting named, before touching anything
@@ -160,7 +165,7 @@ def _handle(spec: RouteSpec, view: Callable, wants: set[str], params: dict[str, 
         return _envelope(500, "InternalServerError", "internal error")
 
 
-def _json_body(raw: bytes | None) -> Any:
+def _json_body(raw: str | bytes | None) -> Any:
     if not raw:
         raise Invalid("body: a JSON object is required", [{"field": "body", "reason": "missing"}])
     try:
@@ -210,7 +215,7 @@ def _envelope(
     status: int,
     code: str,
     message: str,
-    details: list | None = None,
+    details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
     body: dict[str, Any] = {"Code": code, "Message": message}
@@ -230,12 +235,12 @@ def get_health() -> HealthOut:
 
 
 @route("/openapi.json", public=True, summary="This OpenAPI 3.1 document")
-def get_openapi() -> dict:
+def get_openapi() -> dict[str, Any]:
     return _openapi_document()
 
 
 @functools.cache
-def _openapi_document() -> dict:
+def _openapi_document() -> dict[str, Any]:
     return openapi.build_document(ROUTES, title="Echomate API", version=__version__)
 
 
@@ -438,7 +443,9 @@ def get_me(caller: identity.Identity) -> models.MeOut:
     content_types=("application/json", "application/merge-patch+json"),
     summary="JSON merge patch (RFC 7396) of name, profile, settings (and avatar)",
 )
-def update_me(caller: identity.Identity, body: models.MePatch, headers: dict) -> models.MeOut:
+def update_me(
+    caller: identity.Identity, body: models.MePatch, headers: dict[str, str]
+) -> models.MeOut:
     return users.update_me(caller.user_id, body, _if_match(headers))
 
 
@@ -482,7 +489,7 @@ def export_me(caller: identity.Identity) -> Response:
     response=models.UserPage,
     summary="Search users by handle or name prefix (case- and accent-insensitive)",
 )
-def search_users(query: models.SearchQuery) -> db.Page:
+def search_users(query: models.SearchQuery) -> db.Page[models.UserSummary]:
     return users.search(query.q, query.limit, query.cursor)
 
 
@@ -525,7 +532,7 @@ def unfollow_user(caller: identity.Identity, username: str) -> models.FollowOut:
     errors=(NotFound,),
     summary="Who follows a user, newest first",
 )
-def list_followers(username: str, query: models.PageQuery) -> db.Page:
+def list_followers(username: str, query: models.PageQuery) -> db.Page[models.UserSummary]:
     return follows.followers(username, query.limit, query.cursor)
 
 
@@ -536,11 +543,11 @@ def list_followers(username: str, query: models.PageQuery) -> db.Page:
     errors=(NotFound,),
     summary="Whom a user follows, newest first",
 )
-def list_following(username: str, query: models.PageQuery) -> db.Page:
+def list_following(username: str, query: models.PageQuery) -> db.Page[models.UserSummary]:
     return follows.following(username, query.limit, query.cursor)
 
 
-def _if_match(headers: dict) -> int | None:
+def _if_match(headers: dict[str, str]) -> int | None:
     value = (headers.get("if-match") or "").strip()
     if not value:
         return None
@@ -599,7 +606,9 @@ def delete_media(caller: identity.Identity, mediaId: str) -> None:
     errors=(Conflict,),
     summary="Create a post (0-10 ready media of one's own); Idempotency-Key honoured",
 )
-def create_post(caller: identity.Identity, body: models.PostIn, headers: dict) -> models.PostOut:
+def create_post(
+    caller: identity.Identity, body: models.PostIn, headers: dict[str, str]
+) -> models.PostOut:
     return posts.create_post(caller.user_id, body, headers.get("idempotency-key"))
 
 
@@ -638,7 +647,9 @@ def delete_post(caller: identity.Identity, postId: str) -> None:
     errors=(NotFound,),
     summary="A user's posts, newest first",
 )
-def list_user_posts(caller: identity.Identity, username: str, query: models.PageQuery) -> db.Page:
+def list_user_posts(
+    caller: identity.Identity, username: str, query: models.PageQuery
+) -> db.Page[models.PostOut]:
     return posts.user_posts(caller.user_id, username, query.limit, query.cursor)
 
 
@@ -648,7 +659,7 @@ def list_user_posts(caller: identity.Identity, username: str, query: models.Page
     response=models.PostPage,
     summary="Home feed: own and followed users' posts, newest first",
 )
-def list_feed(caller: identity.Identity, query: models.PageQuery) -> db.Page:
+def list_feed(caller: identity.Identity, query: models.PageQuery) -> db.Page[models.PostOut]:
     return feed.feed(caller.user_id, query.limit, query.cursor)
 
 
@@ -658,7 +669,7 @@ def list_feed(caller: identity.Identity, query: models.PageQuery) -> db.Page:
     response=models.PostPage,
     summary="Recent public posts, newest first",
 )
-def list_explore(caller: identity.Identity, query: models.PageQuery) -> db.Page:
+def list_explore(caller: identity.Identity, query: models.PageQuery) -> db.Page[models.PostOut]:
     return feed.explore(caller.user_id, query.limit, query.cursor)
 
 
@@ -668,7 +679,7 @@ def list_explore(caller: identity.Identity, query: models.PageQuery) -> db.Page:
     response=models.PostPage,
     summary="Public posts with a hashtag, newest first",
 )
-def search_posts(caller: identity.Identity, query: models.TagQuery) -> db.Page:
+def search_posts(caller: identity.Identity, query: models.TagQuery) -> db.Page[models.PostOut]:
     return posts.search_tag(caller.user_id, query.tag, query.limit, query.cursor)
 
 
@@ -702,7 +713,9 @@ def unlike_post(caller: identity.Identity, postId: str) -> models.LikeOut:
     errors=(NotFound,),
     summary="Who liked a post",
 )
-def list_likers(caller: identity.Identity, postId: str, query: models.PageQuery) -> db.Page:
+def list_likers(
+    caller: identity.Identity, postId: str, query: models.PageQuery
+) -> db.Page[models.UserSummary]:
     return interactions.likers(caller.user_id, postId, query.limit, query.cursor)
 
 
@@ -728,7 +741,9 @@ def add_comment(
     errors=(NotFound,),
     summary="A post's comments, oldest first",
 )
-def list_comments(caller: identity.Identity, postId: str, query: models.PageQuery) -> db.Page:
+def list_comments(
+    caller: identity.Identity, postId: str, query: models.PageQuery
+) -> db.Page[models.CommentOut]:
     return interactions.comments(caller.user_id, postId, query.limit, query.cursor)
 
 
@@ -749,7 +764,9 @@ def delete_comment(caller: identity.Identity, postId: str, commentId: str) -> No
     response=models.ActivityPage,
     summary="The caller's notifications, newest first",
 )
-def list_activity(caller: identity.Identity, query: models.PageQuery) -> db.Page:
+def list_activity(
+    caller: identity.Identity, query: models.PageQuery
+) -> db.Page[models.ActivityOut]:
     return activity.list_activity(caller.user_id, query.limit, query.cursor)
 
 
@@ -800,7 +817,7 @@ def report_post(
     response=models.ReportPage,
     summary="Reports, newest first (moderators, admins)",
 )
-def list_reports(query: models.PageQuery) -> db.Page:
+def list_reports(query: models.PageQuery) -> db.Page[models.ReportOut]:
     return moderation.reports(query.limit, query.cursor)
 
 
@@ -812,15 +829,16 @@ def list_reports(query: models.PageQuery) -> db.Page:
     batch_size=50,
     starting_position="TRIM_HORIZON",
 )
-def handle_table_changes(event) -> None:
+def handle_table_changes(event: DynamoDBEvent) -> None:
     """Stream records of the table: fan-out, notifications, jobs (chalicelib/events.py)."""
     logs.request_id.set(getattr(event.context, "aws_request_id", "-"))
-    remaining = event.context.get_remaining_time_in_millis() / 1000 if event.context else 60
+    context: Any = event.context  # Lambda's context object (None under the local event pump)
+    remaining = context.get_remaining_time_in_millis() / 1000 if context else 60
     events.dispatch(event, seconds=max(1.0, remaining - 10))
 
 
 @app.schedule("rate(15 minutes)")
-def sweep_jobs(event) -> None:
+def sweep_jobs(event: CloudWatchEvent) -> None:
     """Restart background jobs whose run died (they stay pending)."""
     jobs.sweep_stale_jobs()
 
@@ -830,13 +848,13 @@ def sweep_jobs(event) -> None:
     prefix="uploads/",
     events=["s3:ObjectCreated:*"],
 )
-def handle_upload(event) -> None:
+def handle_upload(event: S3Event) -> None:
     """An upload landed: validate it and make its renditions (Pillow is imported here only)."""
     logs.request_id.set(getattr(event.context, "aws_request_id", "-"))
     media.process_upload(event.bucket, event.key)
 
 
 @app.schedule("rate(1 hour)")
-def clean_up_media(event) -> None:
+def clean_up_media(event: CloudWatchEvent) -> None:
     """Remove uploads never finished and media never attached, after a day."""
     media.cleanup()

@@ -29,7 +29,7 @@ def visible_post(caller_id: str, post_id: str) -> Post:
     if not post_id or "#" in post_id or len(post_id) > 64:
         raise NotFound(POST_NOT_FOUND)
     store = db.get_store()
-    post = store.get(keys.post_pk(post_id), keys.POST_SK, Post)
+    post: Post | None = store.get(keys.post_pk(post_id), keys.POST_SK, Post)
     if post is None:
         raise NotFound(POST_NOT_FOUND)
     restricted = post.visibility == "followers" and post.author_id != caller_id

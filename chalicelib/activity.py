@@ -54,7 +54,7 @@ def notification(
     return item
 
 
-def list_activity(caller_id: str, limit: int, cursor: str | None) -> db.Page:
+def list_activity(caller_id: str, limit: int, cursor: str | None) -> db.Page[ActivityOut]:
     """The caller's notifications, newest first, with their actors (one BatchGetItem)."""
     profile = users.get_profile(caller_id)
     read_up_to = profile.activity_read_up_to

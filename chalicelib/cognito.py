@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from chalicelib import aws
 from chalicelib.config import get_settings
@@ -77,7 +78,9 @@ def cognito_error(code: str, message: str = "") -> EchomateError:
     return make(message)
 
 
-def call(operation: str, overrides: Mapping[str, EchomateError] | None = None, **params):
+def call(
+    operation: str, overrides: Mapping[str, EchomateError] | None = None, **params: Any
+) -> Any:
     """Call ``operation`` on the user pool's API, mapping every failure to a domain error."""
     from botocore.exceptions import BotoCoreError, ClientError
 

@@ -30,6 +30,7 @@ from chalicelib.errors import Conflict, EchomateError, Invalid, RateLimited
 from chalicelib.keys import INDEX_KEYS, KEY_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 MAX_PAGE = 100
 _MAX_CURSOR_LENGTH = 2048
 _TRANSACTION_ATTEMPTS = 4
@@ -82,7 +83,9 @@ def encode_cursor(key: Mapping[str, str], scope: str, secret: bytes) -> str:
     return f"{payload}.{_sign(payload, scope, secret)}"
 
 
-def decode_cursor(cursor: str, scope: str, secret: bytes, attributes: Iterable[str]) -> dict:
+def decode_cursor(
+    cursor: str, scope: str, secret: bytes, attributes: Iterable[str]
+) -> dict[str, str]:
     """The key inside ``cursor``; ``Invalid`` if it was tampered with or belongs elsewhere."""
     bad = Invalid("cursor: invalid cursor", [{"field": "cursor", "reason": "invalid"}])
     if not cursor or len(cursor) > _MAX_CURSOR_LENGTH or cursor.count(".") != 1:
@@ -115,15 +118,16 @@ def cursor_secret() -> bytes:
     if settings.cursor_secret:
         return settings.cursor_secret.get_secret_value().encode()
     answer = aws.client("secretsmanager").get_secret_value(SecretId=settings.cursor_secret_arn)
-    return answer["SecretString"].encode()
+    secret: str = answer["SecretString"]
+    return secret.encode()
 
 
 # Pages -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Page(Generic[M]):
+class Page(Generic[T]):
     """One page of a list and the cursor of the next one (None when there is no more)."""
 
-    items: list[Any]
+    items: list[T]
     next_cursor: str | None
 
     def as_json(self) -> dict[str, Any]:
@@ -255,7 +259,8 @@ class Store:
 
     @property
     def table_name(self) -> str:
-        return self._table.name
+        name: str = self._table.name
+        return name
 
     def get(
         self, pk: str, sk: str, model: type[M] | None = None, *, consistent: bool = False
@@ -350,7 +355,7 @@ class Store:
         newest_first: bool = True,
         model: type[M] | None = None,
         keys_only: bool = False,
-    ) -> Page:
+    ) -> Page[Any]:
         """One page of the items of ``partition`` (on the table or a GSI), by sort key.
 
         Asks for one item more than the page to know whether another page exists, so the

@@ -43,7 +43,8 @@ def _plain(image: Mapping[str, Any] | None) -> dict[str, Any]:
     from boto3.dynamodb.types import TypeDeserializer
 
     deserializer = TypeDeserializer()
-    return db.plain({k: deserializer.deserialize(v) for k, v in image.items()})
+    plain: dict[str, Any] = db.plain({k: deserializer.deserialize(v) for k, v in image.items()})
+    return plain
 
 
 # Feed ------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from chalicelib import clock, db, keys, posts, tasks, timelines, users
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, Invalid
 from chalicelib.ids import id_time
-from chalicelib.models import Post
+from chalicelib.models import Post, PostOut
 
 EXPLORE_LOOKBACK_HOURS = 7 * 24
 
@@ -40,7 +40,7 @@ def _next_cursor(post_ids: list[str], more: bool, scope: str, served: int) -> st
     )
 
 
-def explore(caller_id: str, limit: int, cursor: str | None) -> db.Page:
+def explore(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
     """Recent public posts, newest first, read from hourly partitions (writes spread over
     time; a quiet hour costs one empty Query)."""
     scope = "explore"
@@ -67,7 +67,7 @@ def explore(caller_id: str, limit: int, cursor: str | None) -> db.Page:
     return db.Page(posts.render(caller_id, found, liked), _next_cursor(ids, more, scope, served))
 
 
-def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page:
+def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
     """The home feed: the caller's timeline (fanned out on write) merged with the recent posts
     of the big accounts they follow (merged at read), newest first. Without big accounts: one
     Query, one BatchGetItem of posts and likes, one of authors."""

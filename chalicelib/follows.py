@@ -6,9 +6,9 @@ first. Follow and unfollow are idempotent; the stream does the feed's backfill a
 from __future__ import annotations
 
 from chalicelib import clock, db, keys, users
-from chalicelib.errors import Conflict, Invalid, NotFound
+from chalicelib.errors import Conflict, EchomateError, Invalid, NotFound
 from chalicelib.ids import new_id
-from chalicelib.models import FollowOut
+from chalicelib.models import FollowOut, UserSummary
 
 
 def follow(caller_id: str, handle: str) -> FollowOut:
@@ -68,7 +68,7 @@ def remove_edge(
     follower_id: str,
     followee_id: str,
     *,
-    on_absent: Exception,
+    on_absent: EchomateError,
     counters: tuple[bool, bool] = (True, True),
 ) -> list[db.TxOp]:
     """The transaction that deletes an edge and moves the counters of whichever side is
@@ -88,7 +88,7 @@ def remove_edge(
 
 
 def _counter(
-    user_id: str, attribute: str, delta: int, condition: str, on_fail: Exception | None = None
+    user_id: str, attribute: str, delta: int, condition: str, on_fail: EchomateError | None = None
 ) -> db.TxOp:
     return db.tx_update(
         {keys.PK: keys.user_pk(user_id), keys.SK: keys.PROFILE_SK},
@@ -100,7 +100,7 @@ def _counter(
     )
 
 
-def followers(handle: str, limit: int, cursor: str | None) -> db.Page:
+def followers(handle: str, limit: int, cursor: str | None) -> db.Page[UserSummary]:
     """Who follows ``handle``, newest first: one Query, one BatchGetItem."""
     user_id = users.user_id_for(handle)
     page = db.get_store().query_page(
@@ -109,7 +109,7 @@ def followers(handle: str, limit: int, cursor: str | None) -> db.Page:
     return db.Page(users.summaries([e["followerId"] for e in page.items]), page.next_cursor)
 
 
-def following(handle: str, limit: int, cursor: str | None) -> db.Page:
+def following(handle: str, limit: int, cursor: str | None) -> db.Page[UserSummary]:
     """Whom ``handle`` follows, newest first: one Query, one BatchGetItem."""
     user_id = users.user_id_for(handle)
     page = db.get_store().query_page(

@@ -390,7 +390,9 @@ def _blurhash(img: Image.Image) -> str:
     rows = [
         [tuple(raw[o : o + 3]) for o in range(y * tw * 3, (y + 1) * tw * 3, 3)] for y in range(th)
     ]
-    return blurhash.encode(rows, *BLURHASH_COMPONENTS)
+    # blurhash ships no types (its encode is untyped, so mypy sees Any); it returns a str.
+    encoded: str = blurhash.encode(rows, *BLURHASH_COMPONENTS)
+    return encoded
 
 
 def _register_heif() -> None:

@@ -6,12 +6,14 @@ are idempotent. A report is kept once per user per post."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib import access, clock, db, keys, moderation, users
 from chalicelib.access import POST_NOT_FOUND
-from chalicelib.errors import Conflict, Forbidden, NotFound
+from chalicelib.errors import Conflict, EchomateError, Forbidden, NotFound
 from chalicelib.identity import ADMINS, MODERATORS, Identity
 from chalicelib.ids import new_id
-from chalicelib.models import CommentIn, CommentOut, LikeOut, ReportIn
+from chalicelib.models import CommentIn, CommentOut, LikeOut, ReportIn, UserSummary
 
 
 def like(caller_id: str, post_id: str) -> LikeOut:
@@ -62,7 +64,9 @@ def unlike(caller_id: str, post_id: str) -> LikeOut:
     return LikeOut(liked=False, like_count=max(0, post.like_count - 1))
 
 
-def remove_counted(post_id: str, sk: str, counter: str, *, on_absent: Exception) -> list[db.TxOp]:
+def remove_counted(
+    post_id: str, sk: str, counter: str, *, on_absent: EchomateError
+) -> list[db.TxOp]:
     """The transaction that deletes a like or comment and moves the post's counter; a missing
     item raises ``on_absent``, a missing post the post's NotFound."""
     return [
@@ -84,13 +88,15 @@ def _count(post_id: str, attribute: str, delta: int) -> db.TxOp:
     )
 
 
-def likers(caller_id: str, post_id: str, limit: int, cursor: str | None) -> db.Page:
+def likers(caller_id: str, post_id: str, limit: int, cursor: str | None) -> db.Page[UserSummary]:
     """Who liked a post (by user id), with their summaries."""
     page = _children(caller_id, post_id, keys.LIKE_PREFIX, limit, cursor)
     return db.Page(users.summaries([i["userId"] for i in page.items]), page.next_cursor)
 
 
-def _children(caller_id: str, post_id: str, prefix: str, limit: int, cursor: str | None) -> db.Page:
+def _children(
+    caller_id: str, post_id: str, prefix: str, limit: int, cursor: str | None
+) -> db.Page[Any]:
     """A page of the likes or comments of a post the caller may see, in key order."""
     access.visible_post(caller_id, post_id)
     return db.get_store().query_page(
@@ -126,7 +132,7 @@ def add_comment(caller_id: str, post_id: str, body: CommentIn) -> CommentOut:
     )
 
 
-def comments(caller_id: str, post_id: str, limit: int, cursor: str | None) -> db.Page:
+def comments(caller_id: str, post_id: str, limit: int, cursor: str | None) -> db.Page[CommentOut]:
     """Comments, oldest first, with their authors (one BatchGetItem)."""
     page = _children(caller_id, post_id, keys.COMMENT_PREFIX, limit, cursor)
     authors = users.summary_map(c["authorId"] for c in page.items)

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib import (
     aws,
@@ -36,6 +36,7 @@ from chalicelib.ids import new_id
 from chalicelib.models import DeletionOut, ExportOut, Media, Post
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _PAGE = 25
 _DONE_TTL_SECONDS = 30 * 24 * 3600
@@ -370,7 +371,7 @@ def _drop_edge(follower_id: str, followee_id: str, *, followee_side: bool) -> No
 
 
 def _drain(
-    fetch: Callable[[], db.Page], act: Callable[[dict[str, Any]], bool | None], budget: Budget
+    fetch: Callable[[], db.Page[T]], act: Callable[[T], bool | None], budget: Budget
 ) -> None:
     """Act on pages of items until none is left (or only items ``act`` keeps: it said False)."""
     while True:

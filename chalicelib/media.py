@@ -231,7 +231,7 @@ def _reject(media: Media, bucket: str, key: str, reason: str) -> str:
 def get_media(media_id: str) -> Media:
     if not media_id or "#" in media_id or len(media_id) > 64:
         raise NotFound(_NOT_FOUND)
-    media = db.get_store().get(keys.media_pk(media_id), keys.MEDIA_SK, Media)
+    media: Media | None = db.get_store().get(keys.media_pk(media_id), keys.MEDIA_SK, Media)
     if media is None:
         raise NotFound(_NOT_FOUND)
     return media
@@ -281,11 +281,12 @@ def rendition_url(key: str, *, restricted: bool = False) -> str:
     settings = get_settings()
     if settings.media_cdn_domain and not restricted:
         return f"https://{settings.media_cdn_domain}/{key}"
-    return aws.client("s3").generate_presigned_url(
+    url: str = aws.client("s3").generate_presigned_url(
         "get_object",
         Params={"Bucket": settings.media_bucket, "Key": key},
         ExpiresIn=settings.media_url_seconds,
     )
+    return url
 
 
 def delete(caller_id: str, media_id: str) -> None:

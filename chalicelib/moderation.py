@@ -31,7 +31,7 @@ def record(actor_id: str, action: str, target: str, **details: Any) -> None:
     )
 
 
-def reports(limit: int, cursor: str | None) -> db.Page:
+def reports(limit: int, cursor: str | None) -> db.Page[ReportOut]:
     """Every report, newest first, with its reporter."""
     page = db.get_store().query_page(keys.REPORTS_PK, index=keys.GSI1, limit=limit, cursor=cursor)
     reporters = users.summary_map(r["reporterId"] for r in page.items)

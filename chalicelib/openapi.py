@@ -9,12 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import BaseModel
 
 from chalicelib.errors import EchomateError, Forbidden, Invalid, Unauthorized
 from chalicelib.models import ErrorOut
+
+if TYPE_CHECKING:  # pydantic.json_schema is imported at run time only when the document is built
+    from pydantic.json_schema import JsonSchemaMode
+
+    # One model and the side of it ("validation" or "serialization") whose schema is wanted.
+    _SchemaRequest: TypeAlias = tuple[type[BaseModel], JsonSchemaMode]
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,10 @@ def build_document(routes: Iterable[RouteSpec], *, title: str, version: str) -> 
     from pydantic.json_schema import models_json_schema  # only when the document is asked for
 
     routes = list(routes)
-    inputs = [(r.body, "validation") for r in routes if r.body is not None]
-    outputs = [(r.response, "serialization") for r in routes if r.response is not None]
+    inputs: list[_SchemaRequest] = [(r.body, "validation") for r in routes if r.body is not None]
+    outputs: list[_SchemaRequest] = [
+        (r.response, "serialization") for r in routes if r.response is not None
+    ]
     _, defs = models_json_schema(
         list(dict.fromkeys([*inputs, *outputs, (ErrorOut, "serialization")])),
         by_alias=True,

@@ -326,7 +326,7 @@ def posts_and_likes(caller_id: str, post_ids: list[str]) -> tuple[list[Post], se
     return posts, liked
 
 
-def user_posts(caller_id: str, handle: str, limit: int, cursor: str | None) -> db.Page:
+def user_posts(caller_id: str, handle: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
     """A user's posts, newest first (followers-only ones for followers and the author)."""
     author = users.profile_by_handle(handle)
     store = db.get_store()
@@ -341,7 +341,7 @@ def user_posts(caller_id: str, handle: str, limit: int, cursor: str | None) -> d
     return db.Page(render(caller_id, posts), page.next_cursor)
 
 
-def search_tag(caller_id: str, tag: str, limit: int, cursor: str | None) -> db.Page:
+def search_tag(caller_id: str, tag: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
     """Public posts with ``tag``, newest first."""
     tag = tag.removeprefix("#").lower()
     if not re.fullmatch(r"\w{1,100}", tag):

@@ -34,7 +34,7 @@ def timeline_item(owner_id: str, post_id: str, author_id: str) -> dict[str, Any]
     }
 
 
-def timeline_items(owner_id: str, post_ids: Iterable[str], author_id: str) -> list[dict]:
+def timeline_items(owner_id: str, post_ids: Iterable[str], author_id: str) -> list[dict[str, Any]]:
     """Feed entries of ``post_ids`` for ``owner_id`` (fan-out and backfill)."""
     return [timeline_item(owner_id, p, author_id) for p in post_ids]
 

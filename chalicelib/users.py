@@ -182,7 +182,8 @@ def get_profile(user_id: str) -> Profile:
 
 def find_profile(user_id: str) -> Profile | None:
     """The profile item of ``user_id`` as stored, or None."""
-    return db.get_store().get(keys.user_pk(user_id), keys.PROFILE_SK, Profile)
+    profile: Profile | None = db.get_store().get(keys.user_pk(user_id), keys.PROFILE_SK, Profile)
+    return profile
 
 
 def me(user_id: str) -> MeOut:
@@ -197,7 +198,7 @@ def user_id_for(handle: str) -> str:
     reservation = db.get_store().get(keys.handle_pk(handle), keys.HANDLE_SK)
     if not reservation or reservation.get("status") != "active":
         raise NotFound(USER_NOT_FOUND)
-    return reservation["userId"]
+    return str(reservation["userId"])
 
 
 def profile_by_handle(handle: str) -> Profile:
@@ -239,7 +240,7 @@ def summaries(user_ids: list[str]) -> list[UserSummary]:
     return [found[u] for u in dict.fromkeys(user_ids) if u in found]
 
 
-def search(q: str, limit: int, cursor: str | None) -> db.Page:
+def search(q: str, limit: int, cursor: str | None) -> db.Page[UserSummary]:
     """Users whose handle or name (or a later word of it) starts with ``q``, any case or
     accent: one Query on the search index, one BatchGetItem of profiles."""
     term = keys.fold(q).strip()
