@@ -59,21 +59,19 @@ def list_activity(caller_id: str, limit: int, cursor: str | None) -> db.Page[Act
     profile = users.get_profile(caller_id)
     read_up_to = profile.activity_read_up_to
     page = db.get_store().query_page(keys.activity_pk(caller_id), limit=limit, cursor=cursor)
-    actors = users.summary_map(a["actorId"] for a in page.items)
-    return db.Page(
-        [
-            ActivityOut(
+    return page.map(
+        lambda items: users.with_users(
+            items,
+            lambda a: a["actorId"],
+            lambda a, actor: ActivityOut(
                 type=a["type"],
-                actor=actors[a["actorId"]],
+                actor=actor,
                 post_id=a.get("postId"),
                 comment_id=a.get("commentId"),
                 created_at=a["createdAt"],
                 read=a["createdAt"] <= read_up_to,
-            )
-            for a in page.items
-            if a["actorId"] in actors
-        ],
-        page.next_cursor,
+            ),
+        )
     )
 
 
@@ -131,7 +129,7 @@ def on_comment(comment: Mapping[str, Any]) -> None:
 
 
 def on_follow(edge: Mapping[str, Any]) -> None:
-    edge_id = edge.get("GSI1SK", "").split("#", 1)[0]
+    edge_id = keys.edge_id_of(edge.get(keys.GSI1SK, ""))
     if not edge_id:
         return
     db.get_store().put(

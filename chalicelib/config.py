@@ -30,8 +30,6 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib import __version__
-
 Stage = Literal["local", "dev", "prod", "test"]
 
 #: Abuse limits (production values), "hits/seconds" per fixed window. A stage overrides any of
@@ -107,7 +105,6 @@ class Settings(BaseModel):
 
     stage: Stage = Field(alias="ECHOMATE_STAGE")
     debug: bool = Field(False, alias="ECHOMATE_DEBUG")
-    version: str = __version__
     region: str = Field(alias="AWS_DEFAULT_REGION")
     aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
     table_name: str = Field(alias="TABLE_NAME", min_length=3)

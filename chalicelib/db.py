@@ -28,11 +28,11 @@ from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, EchomateError, Invalid, RateLimited
 from chalicelib.keys import INDEX_KEYS, KEY_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE
+from chalicelib.models import MAX_CURSOR_LENGTH, MAX_PAGE
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
-MAX_PAGE = 100
-_MAX_CURSOR_LENGTH = 2048
+R = TypeVar("R")
 _TRANSACTION_ATTEMPTS = 4
 
 
@@ -88,7 +88,7 @@ def decode_cursor(
 ) -> dict[str, str]:
     """The key inside ``cursor``; ``Invalid`` if it was tampered with or belongs elsewhere."""
     bad = Invalid("cursor: invalid cursor", [{"field": "cursor", "reason": "invalid"}])
-    if not cursor or len(cursor) > _MAX_CURSOR_LENGTH or cursor.count(".") != 1:
+    if not cursor or len(cursor) > MAX_CURSOR_LENGTH or cursor.count(".") != 1:
         raise bad
     payload, signature = cursor.split(".")
     if not hmac.compare_digest(signature.encode(), _sign(payload, scope, secret).encode()):
@@ -130,6 +130,10 @@ class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
 
+    def map(self, convert: Callable[[list[T]], list[R]]) -> Page[R]:
+        """The same page (same cursor) with its items converted as a whole."""
+        return Page(convert(self.items), self.next_cursor)
+
     def as_json(self) -> dict[str, Any]:
         items = [
             i.model_dump(mode="json", by_alias=True) if isinstance(i, BaseModel) else i
@@ -167,16 +171,7 @@ def tx_put(
     on_fail: EchomateError | None = None,
 ) -> TxOp:
     """Put ``item``; ``condition`` e.g. ``attribute_not_exists(PK)``."""
-    return TxOp(
-        "Put",
-        _params(
-            Item=dict(item),
-            ConditionExpression=condition,
-            ExpressionAttributeValues=values,
-            ExpressionAttributeNames=names,
-        ),
-        on_fail,
-    )
+    return _op("Put", condition, values, names, on_fail, Item=dict(item))
 
 
 def tx_update(
@@ -189,17 +184,7 @@ def tx_update(
     on_fail: EchomateError | None = None,
 ) -> TxOp:
     """Update the item at ``key`` (counters move here, in the same transaction)."""
-    return TxOp(
-        "Update",
-        _params(
-            Key=dict(key),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeValues=values,
-            ExpressionAttributeNames=names,
-        ),
-        on_fail,
-    )
+    return _op("Update", condition, values, names, on_fail, Key=dict(key), UpdateExpression=update)
 
 
 def tx_delete(
@@ -211,37 +196,24 @@ def tx_delete(
     on_fail: EchomateError | None = None,
 ) -> TxOp:
     """Delete the item at ``key``."""
-    return TxOp(
-        "Delete",
-        _params(
-            Key=dict(key),
-            ConditionExpression=condition,
-            ExpressionAttributeValues=values,
-            ExpressionAttributeNames=names,
-        ),
-        on_fail,
-    )
+    return _op("Delete", condition, values, names, on_fail, Key=dict(key))
 
 
-def tx_check(
-    key: Mapping[str, str],
-    condition: str,
-    *,
-    values: Mapping[str, Any] | None = None,
-    names: Mapping[str, str] | None = None,
-    on_fail: EchomateError | None = None,
+def _op(
+    kind: str,
+    condition: str | None,
+    values: Mapping[str, Any] | None,
+    names: Mapping[str, str] | None,
+    on_fail: EchomateError | None,
+    **target: Any,
 ) -> TxOp:
-    """Require ``condition`` on another item without writing it."""
-    return TxOp(
-        "ConditionCheck",
-        _params(
-            Key=dict(key),
-            ConditionExpression=condition,
-            ExpressionAttributeValues=values,
-            ExpressionAttributeNames=names,
-        ),
-        on_fail,
+    """The one builder behind ``tx_put``/``tx_update``/``tx_delete``."""
+    params = _params(
+        ConditionExpression=condition,
+        ExpressionAttributeValues=values,
+        ExpressionAttributeNames=names,
     )
+    return TxOp(kind, target | params, on_fail)
 
 
 def _params(**params: Any) -> dict[str, Any]:
@@ -486,6 +458,18 @@ class Store:
                 return  # fewer than ``keep`` items (or exactly): nothing to trim
             params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
         self.delete_listed(partition, sk_before=params["ExclusiveStartKey"][SK])
+
+    def transact_unless(self, ops: Sequence[TxOp], unless: EchomateError) -> bool:
+        """``transact_write``, where the failed condition that raises ``unless`` means "already
+        done": False then (nothing written), True when the transaction was applied. The shape
+        of every idempotent toggle (like/unlike, follow/unfollow)."""
+        try:
+            self.transact_write(ops)
+        except EchomateError as exc:
+            if exc is not unless:
+                raise
+            return False
+        return True
 
     def transact_write(self, ops: Sequence[TxOp]) -> None:
         """All of ``ops`` or none. A failed condition raises that op's ``on_fail`` error.

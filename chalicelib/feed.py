@@ -188,18 +188,15 @@ def flag_big_account(profile: Mapping[str, Any]) -> None:
         # Its posts made while big were never fanned out: a job copies its recent posts into its
         # followers' timelines, started with the change (a redelivered record finds it done).
         done = Conflict("already a small account")
-        try:
-            store.transact_write(
-                [
-                    db.tx_update(
-                        {keys.PK: user_pk, keys.SK: keys.PROFILE_SK},
-                        "REMOVE GSI3PK, GSI3SK",
-                        "attribute_exists(GSI3PK)",
-                        on_fail=done,
-                    ),
-                    tasks.job_op(tasks.REFILL_FEEDS, profile["userId"]),
-                ]
-            )
-        except Conflict as exc:
-            if exc is not done:
-                raise
+        store.transact_unless(
+            [
+                db.tx_update(
+                    {keys.PK: user_pk, keys.SK: keys.PROFILE_SK},
+                    "REMOVE GSI3PK, GSI3SK",
+                    "attribute_exists(GSI3PK)",
+                    on_fail=done,
+                ),
+                tasks.job_op(tasks.REFILL_FEEDS, profile["userId"]),
+            ],
+            unless=done,
+        )

@@ -32,19 +32,15 @@ def follow(caller_id: str, handle: str) -> FollowOut:
         "createdAt": clock.now(),
     }
     live = "attribute_exists(PK) AND attribute_not_exists(deletedAt)"
-    try:
-        db.get_store().transact_write(
-            [
-                db.tx_put(edge, "attribute_not_exists(PK)", on_fail=already),
-                _counter(target.user_id, "followerCount", 1, live, NotFound(users.USER_NOT_FOUND)),
-                _counter(caller_id, "followingCount", 1, live, NotFound("your profile is gone")),
-            ]
-        )
-    except Conflict as exc:
-        if exc is not already:
-            raise
-        return FollowOut(following=True, follower_count=target.follower_count)
-    return FollowOut(following=True, follower_count=target.follower_count + 1)
+    followed = db.get_store().transact_unless(
+        [
+            db.tx_put(edge, "attribute_not_exists(PK)", on_fail=already),
+            _counter(target.user_id, "followerCount", 1, live, NotFound(users.USER_NOT_FOUND)),
+            _counter(caller_id, "followingCount", 1, live, NotFound("your profile is gone")),
+        ],
+        unless=already,
+    )
+    return FollowOut(following=True, follower_count=target.follower_count + followed)
 
 
 def unfollow(caller_id: str, handle: str) -> FollowOut:
@@ -55,13 +51,10 @@ def unfollow(caller_id: str, handle: str) -> FollowOut:
             "username: you cannot follow yourself", [{"field": "username", "reason": "self"}]
         )
     absent = NotFound("not following")
-    try:
-        db.get_store().transact_write(remove_edge(caller_id, target.user_id, on_absent=absent))
-    except NotFound as exc:
-        if exc is not absent:
-            raise
-        return FollowOut(following=False, follower_count=target.follower_count)
-    return FollowOut(following=False, follower_count=max(0, target.follower_count - 1))
+    unfollowed = db.get_store().transact_unless(
+        remove_edge(caller_id, target.user_id, on_absent=absent), unless=absent
+    )
+    return FollowOut(following=False, follower_count=max(0, target.follower_count - unfollowed))
 
 
 def remove_edge(

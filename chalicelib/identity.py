@@ -49,6 +49,11 @@ class Identity:
             expires_at=expires_at,
         )
 
+    @property
+    def is_moderator(self) -> bool:
+        """Whether the caller may act on others' content (moderators and admins)."""
+        return not self.groups.isdisjoint({MODERATORS, ADMINS})
+
     def require_group(self, *groups: str) -> None:
         """Forbidden unless the caller is in one of ``groups``."""
         if groups and self.groups.isdisjoint(groups):

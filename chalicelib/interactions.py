@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib import access, clock, db, keys, moderation, users
 from chalicelib.access import POST_NOT_FOUND
 from chalicelib.errors import Conflict, EchomateError, Forbidden, NotFound
-from chalicelib.identity import ADMINS, MODERATORS, Identity
+from chalicelib.identity import Identity
 from chalicelib.ids import new_id
 from chalicelib.models import CommentIn, CommentOut, LikeOut, ReportIn, UserSummary
 
@@ -21,47 +21,39 @@ def like(caller_id: str, post_id: str) -> LikeOut:
     post = access.visible_post(caller_id, post_id)
     already = Conflict("already liked")
     like_id = new_id()
-    try:
-        db.get_store().transact_write(
-            [
-                db.tx_put(
-                    {
-                        keys.PK: keys.post_pk(post_id),
-                        keys.SK: keys.like_sk(caller_id),
-                        "GSI1PK": keys.likes_by_pk(caller_id),
-                        "GSI1SK": like_id,
-                        "likeId": like_id,
-                        "postId": post_id,
-                        "userId": caller_id,
-                        "authorId": post.author_id,
-                        "createdAt": clock.now(),
-                    },
-                    "attribute_not_exists(PK)",
-                    on_fail=already,
-                ),
-                _count(post_id, "likeCount", 1),
-            ]
-        )
-    except Conflict as exc:
-        if exc is not already:
-            raise
-        return LikeOut(liked=True, like_count=post.like_count)
-    return LikeOut(liked=True, like_count=post.like_count + 1)
+    liked = db.get_store().transact_unless(
+        [
+            db.tx_put(
+                {
+                    keys.PK: keys.post_pk(post_id),
+                    keys.SK: keys.like_sk(caller_id),
+                    "GSI1PK": keys.likes_by_pk(caller_id),
+                    "GSI1SK": like_id,
+                    "likeId": like_id,
+                    "postId": post_id,
+                    "userId": caller_id,
+                    "authorId": post.author_id,
+                    "createdAt": clock.now(),
+                },
+                "attribute_not_exists(PK)",
+                on_fail=already,
+            ),
+            _count(post_id, "likeCount", 1),
+        ],
+        unless=already,
+    )
+    return LikeOut(liked=True, like_count=post.like_count + liked)
 
 
 def unlike(caller_id: str, post_id: str) -> LikeOut:
     """Take a like back (idempotent)."""
     post = access.visible_post(caller_id, post_id)
     absent = NotFound("not liked")
-    try:
-        db.get_store().transact_write(
-            remove_counted(post_id, keys.like_sk(caller_id), "likeCount", on_absent=absent)
-        )
-    except NotFound as exc:
-        if exc is not absent:
-            raise
-        return LikeOut(liked=False, like_count=post.like_count)
-    return LikeOut(liked=False, like_count=max(0, post.like_count - 1))
+    unliked = db.get_store().transact_unless(
+        remove_counted(post_id, keys.like_sk(caller_id), "likeCount", on_absent=absent),
+        unless=absent,
+    )
+    return LikeOut(liked=False, like_count=max(0, post.like_count - unliked))
 
 
 def remove_counted(
@@ -135,20 +127,18 @@ def add_comment(caller_id: str, post_id: str, body: CommentIn) -> CommentOut:
 def comments(caller_id: str, post_id: str, limit: int, cursor: str | None) -> db.Page[CommentOut]:
     """Comments, oldest first, with their authors (one BatchGetItem)."""
     page = _children(caller_id, post_id, keys.COMMENT_PREFIX, limit, cursor)
-    authors = users.summary_map(c["authorId"] for c in page.items)
-    return db.Page(
-        [
-            CommentOut(
+    return page.map(
+        lambda items: users.with_users(
+            items,
+            lambda c: c["authorId"],
+            lambda c, author: CommentOut(
                 comment_id=c["commentId"],
                 post_id=post_id,
-                author=authors[c["authorId"]],
+                author=author,
                 text=c["text"],
                 created_at=c["createdAt"],
-            )
-            for c in page.items
-            if c["authorId"] in authors
-        ],
-        page.next_cursor,
+            ),
+        )
     )
 
 
@@ -160,7 +150,7 @@ def delete_comment(caller: Identity, post_id: str, comment_id: str) -> None:
     comment = db.get_store().get(keys.post_pk(post_id), keys.comment_sk(comment_id))
     if comment is None:
         raise NotFound("comment not found")
-    moderator = not caller.groups.isdisjoint({MODERATORS, ADMINS})
+    moderator = caller.is_moderator
     if caller.user_id not in (comment["authorId"], post.author_id) and not moderator:
         raise Forbidden("only the comment's author, the post's author or a moderator")
     db.get_store().transact_write(

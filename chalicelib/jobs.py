@@ -218,17 +218,15 @@ def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
         budget,
     )
     _drain(
-        lambda: store.query_page(
-            keys.likes_by_pk(user_id), index=keys.GSI1, limit=_PAGE, keys_only=True
-        ),
-        lambda like: _drop_counted(like, "likeCount"),
+        lambda: store.query_page(keys.likes_by_pk(user_id), index=keys.GSI1, limit=_PAGE),
+        lambda like: _drop_counted(like["postId"], keys.like_sk(user_id), "likeCount"),
         budget,
     )
     _drain(
-        lambda: store.query_page(
-            keys.comments_by_pk(user_id), index=keys.GSI1, limit=_PAGE, keys_only=True
+        lambda: store.query_page(keys.comments_by_pk(user_id), index=keys.GSI1, limit=_PAGE),
+        lambda comment: _drop_counted(
+            comment["postId"], keys.comment_sk(comment["commentId"]), "commentCount"
         ),
-        lambda comment: _drop_counted(comment, "commentCount"),
         budget,
     )
     # Edges out: the followee loses a follower. Edges in: the follower follows one fewer.
@@ -312,18 +310,17 @@ def _refill_feeds(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
     return {}
 
 
-def _drop_counted(item: dict[str, Any], counter: str) -> None:
-    """Delete a like or comment of the user and move the post's counter (if the post is
-    still there)."""
+def _drop_counted(post_id: str, sk: str, counter: str) -> None:
+    """Delete a like or comment (at ``sk`` under the post) of the user and move the post's
+    counter (if the post is still there)."""
     gone = NotFound("already removed")
-    post_id = item[keys.PK].removeprefix("POST#")
     try:
         db.get_store().transact_write(
-            interactions.remove_counted(post_id, item[keys.SK], counter, on_absent=gone)
+            interactions.remove_counted(post_id, sk, counter, on_absent=gone)
         )
     except NotFound as exc:
         if exc is not gone:  # the post is gone: just the item
-            db.get_store().delete(item[keys.PK], item[keys.SK])
+            db.get_store().delete(keys.post_pk(post_id), sk)
 
 
 def _delete_post(job: dict[str, Any], budget: Budget) -> dict[str, Any]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints, create_model
 from pydantic.alias_generators import to_camel
+
+MAX_PAGE = 100  # ?limit= is 1..MAX_PAGE (out of range is a 400)
+MAX_CURSOR_LENGTH = 2048
 
 # Field types shared by requests -----------------------------------------------------------------
 Email = Annotated[
@@ -33,6 +36,17 @@ class ApiModel(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
+
+
+def page_of(item: type[BaseModel], name: str) -> type[ApiModel]:
+    """The response model of a list of ``item``: ``{"items": [...], "nextCursor": ...}``."""
+    page: type[ApiModel] = create_model(
+        name,
+        __base__=ApiModel,
+        items=(list[item], ...),  # type: ignore[valid-type]  # a model made at run time
+        next_cursor=(str | None, ...),
+    )
+    return page
 
 
 class ErrorOut(BaseModel):
@@ -211,9 +225,7 @@ class UserSummary(ApiModel):
     avatar: str | None
 
 
-class UserPage(ApiModel):
-    items: list[UserSummary]
-    next_cursor: str | None
+UserPage = page_of(UserSummary, "UserPage")
 
 
 class FollowOut(ApiModel):
@@ -238,8 +250,10 @@ class PageQuery(ApiModel):
         alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True
     )
 
-    limit: int = Field(20, ge=1, le=100)
-    cursor: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
+    limit: int = Field(20, ge=1, le=MAX_PAGE)
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CURSOR_LENGTH)] | None = (
+        None
+    )
 
 
 class SearchQuery(PageQuery):
@@ -339,9 +353,7 @@ class PostOut(ApiModel):
     edited_at: str | None
 
 
-class PostPage(ApiModel):
-    items: list[PostOut]
-    next_cursor: str | None
+PostPage = page_of(PostOut, "PostPage")
 
 
 class TagQuery(PageQuery):
@@ -365,9 +377,7 @@ class CommentOut(ApiModel):
     created_at: str
 
 
-class CommentPage(ApiModel):
-    items: list[CommentOut]
-    next_cursor: str | None
+CommentPage = page_of(CommentOut, "CommentPage")
 
 
 class ActivityOut(ApiModel):
@@ -379,9 +389,7 @@ class ActivityOut(ApiModel):
     read: bool
 
 
-class ActivityPage(ApiModel):
-    items: list[ActivityOut]
-    next_cursor: str | None
+ActivityPage = page_of(ActivityOut, "ActivityPage")
 
 
 class ReadIn(ApiModel):
@@ -402,9 +410,7 @@ class ReportOut(ApiModel):
     created_at: str
 
 
-class ReportPage(ApiModel):
-    items: list[ReportOut]
-    next_cursor: str | None
+ReportPage = page_of(ReportOut, "ReportPage")
 
 
 # Storage entries -------------------------------------------------------------------------------

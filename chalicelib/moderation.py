@@ -34,20 +34,18 @@ def record(actor_id: str, action: str, target: str, **details: Any) -> None:
 def reports(limit: int, cursor: str | None) -> db.Page[ReportOut]:
     """Every report, newest first, with its reporter."""
     page = db.get_store().query_page(keys.REPORTS_PK, index=keys.GSI1, limit=limit, cursor=cursor)
-    reporters = users.summary_map(r["reporterId"] for r in page.items)
-    return db.Page(
-        [
-            ReportOut(
+    return page.map(
+        lambda items: users.with_users(
+            items,
+            lambda r: r["reporterId"],
+            lambda r, reporter: ReportOut(
                 report_id=r["reportId"],
                 post_id=r["postId"],
-                reporter=reporters[r["reporterId"]],
+                reporter=reporter,
                 reason=r["reason"],
                 created_at=r["createdAt"],
-            )
-            for r in page.items
-            if r["reporterId"] in reporters
-        ],
-        page.next_cursor,
+            ),
+        )
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from chalicelib import access, clock, db, keys, media, moderation, tasks, timelines, users
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound
-from chalicelib.identity import ADMINS, MODERATORS, Identity
+from chalicelib.identity import Identity
 from chalicelib.ids import id_time, new_id
 from chalicelib.models import (
     Post,
@@ -200,7 +200,7 @@ def delete_post(caller: Identity, post_id: str) -> None:
     """The author, or a moderator, deletes a post; its likes, comments, hashtags, feed copies,
     notifications and media go in the background (a job)."""
     post = access.visible_post(caller.user_id, post_id)
-    moderator = not caller.groups.isdisjoint({MODERATORS, ADMINS})
+    moderator = caller.is_moderator
     if post.author_id != caller.user_id and not moderator:
         raise Forbidden("only the author or a moderator can delete a post")
     db.get_store().transact_write(
@@ -272,12 +272,13 @@ def render(caller_id: str, posts: list[Post], liked: set[str] | None = None) -> 
         return []
     store = db.get_store()
     if liked is None:
-        likes = store.batch_get([(keys.post_pk(p.post_id), keys.like_sk(caller_id)) for p in posts])
-        liked = {pk.removeprefix("POST#") for pk, _ in likes}
-    authors = users.summary_map(p.author_id for p in posts)
-    return [
-        _view(p, authors[p.author_id], p.post_id in liked) for p in posts if p.author_id in authors
-    ]
+        like_keys = {p.post_id: (keys.post_pk(p.post_id), keys.like_sk(caller_id)) for p in posts}
+        likes = store.batch_get(list(like_keys.values()))
+        liked = {post_id for post_id, key in like_keys.items() if key in likes}
+    seen_liked = liked
+    return users.with_users(
+        posts, lambda p: p.author_id, lambda p, author: _view(p, author, p.post_id in seen_liked)
+    )
 
 
 def _view(post: Post, author: UserSummary, liked: bool) -> PostOut:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from chalicelib import clock, db, documents, keys, media
 from chalicelib.errors import Conflict, Invalid, NotFound
@@ -23,6 +23,8 @@ from chalicelib.models import (
     UserSummary,
 )
 
+T = TypeVar("T")
+R = TypeVar("R")
 STALE_RESERVATION_SECONDS = 15 * 60
 _RESERVATION_TTL_SECONDS = 24 * 3600
 _MAX_NAME_TERMS = 3
@@ -231,6 +233,15 @@ def summary_map(user_ids: Iterable[str]) -> dict[str, UserSummary]:
         return {}
     found = db.get_store().batch_get([(keys.user_pk(u), keys.PROFILE_SK) for u in wanted], Profile)
     return {p.user_id: p.summary() for p in found.values() if not p.deleted_at and not p.disabled}
+
+
+def with_users(
+    items: Sequence[T], user_of: Callable[[T], str], view: Callable[[T, UserSummary], R]
+) -> list[R]:
+    """``view(item, summary of its user)`` for each item whose user is live and visible (one
+    BatchGetItem); items of users who are gone or hidden are left out."""
+    found = summary_map(user_of(i) for i in items)
+    return [view(i, found[user_of(i)]) for i in items if user_of(i) in found]
 
 
 def summaries(user_ids: list[str]) -> list[UserSummary]:

@@ -5,7 +5,7 @@ from decimal import Decimal
 import boto3
 import pytest
 
-from chalicelib.db import tx_check, tx_put, tx_update
+from chalicelib.db import tx_put, tx_update
 from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.keys import GSI1
 
@@ -133,15 +133,18 @@ def test_transaction_condition_on_another_item(store):
     with pytest.raises(NotFound, match="no such user"):
         store.transact_write(
             [
-                tx_check(
+                tx_update(
                     {"PK": "USER#ghost", "SK": "PROFILE"},
+                    "ADD followerCount :one",
                     "attribute_exists(PK)",
+                    values={":one": 1},
                     on_fail=NotFound("no such user"),
                 ),
                 tx_put({"PK": "USER#me", "SK": "FOLLOWS#ghost"}),
             ]
         )
     assert store.get("USER#me", "FOLLOWS#ghost") is None
+    assert store.get("USER#ghost", "PROFILE") is None
 
 
 def test_batch_get_returns_found_items_by_key(store):
