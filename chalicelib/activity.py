@@ -48,7 +48,11 @@ def notification(
         keys.TTL_ATTRIBUTE: int(time.time()) + TTL_SECONDS,
     }
     if post_id:
-        item |= {"postId": post_id, "GSI1PK": keys.post_activity_pk(post_id), "GSI1SK": activity_id}
+        item |= {
+            "postId": post_id,
+            keys.GSI1PK: keys.post_activity_pk(post_id),
+            keys.GSI1SK: activity_id,
+        }
     if comment_id:
         item["commentId"] = comment_id
     return item

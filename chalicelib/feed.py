@@ -173,7 +173,7 @@ def flag_big_account(profile: Mapping[str, Any]) -> None:
     threshold does not flip on every follow)."""
     threshold = get_settings().fanout_max_followers
     count = profile.get("followerCount", 0)
-    flagged = profile.get("GSI3PK") == keys.BIG_ACCOUNTS_PK
+    flagged = profile.get(keys.GSI3PK) == keys.BIG_ACCOUNTS_PK
     store = db.get_store()
     user_pk = keys.user_pk(profile["userId"])
     if count >= threshold and not flagged:

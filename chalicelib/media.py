@@ -67,7 +67,10 @@ def request_upload(user_id: str, body: MediaRequestIn) -> MediaUploadOut:
         )
     store = db.get_store()
     pending = store.query_page(
-        keys.user_media_pk(user_id), index=keys.GSI1, limit=100, sk_prefix="pending#"
+        keys.user_media_pk(user_id),
+        index=keys.GSI1,
+        limit=100,
+        sk_prefix=keys.media_listing_prefix("pending"),
     )
     if len(pending.items) >= settings.media_max_pending:
         raise Conflict(
@@ -81,10 +84,10 @@ def request_upload(user_id: str, body: MediaRequestIn) -> MediaUploadOut:
         {
             keys.PK: keys.media_pk(media_id),
             keys.SK: keys.MEDIA_SK,
-            "GSI1PK": keys.user_media_pk(user_id),
-            "GSI1SK": f"pending#{media_id}",
-            "GSI3PK": keys.media_state_pk("pending"),
-            "GSI3SK": media_id,
+            keys.GSI1PK: keys.user_media_pk(user_id),
+            keys.GSI1SK: keys.media_listing_sk("pending", media_id),
+            keys.GSI3PK: keys.media_state_pk("pending"),
+            keys.GSI3SK: media_id,
             "mediaId": media_id,
             "ownerId": user_id,
             "purpose": body.purpose,
@@ -190,7 +193,7 @@ def process_upload(bucket: str, key: str) -> str:
                 ":r": renditions,
                 ":f": processed.format,
                 ":now": clock.now(),
-                ":listed": f"ready#{media_id}",
+                ":listed": keys.media_listing_sk("ready", media_id),
                 ":unattached": keys.media_state_pk("unattached"),
                 ":id": media_id,
             },
@@ -216,7 +219,7 @@ def _reject(media: Media, bucket: str, key: str, reason: str) -> str:
                 ":pending": "pending",
                 ":reason": reason,
                 ":now": clock.now(),
-                ":listed": f"rejected#{media.media_id}",
+                ":listed": keys.media_listing_sk("rejected", media.media_id),
             },
             names={"#status": "status"},
         )

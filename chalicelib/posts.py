@@ -58,7 +58,10 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
                 "Idempotency-Key: 1 to 128 letters, digits or _.:-",
                 [{"field": "Idempotency-Key", "reason": "format"}],
             )
-        record_key = (keys.idempotency_pk(caller_id, "create_post", idempotency_key), "IDEMPOTENCY")
+        record_key = (
+            keys.idempotency_pk(caller_id, "create_post", idempotency_key),
+            keys.IDEMPOTENCY_SK,
+        )
         replay = _replay(record_key, request_hash)
         if replay is not None:
             return replay
@@ -90,12 +93,12 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
     item = {
         keys.PK: keys.post_pk(post_id),
         keys.SK: keys.POST_SK,
-        "GSI1PK": keys.user_posts_pk(caller_id),
-        "GSI1SK": post_id,
+        keys.GSI1PK: keys.user_posts_pk(caller_id),
+        keys.GSI1SK: post_id,
         **post.model_dump(by_alias=True, exclude_none=True),
     }
     if post.visibility == "public":
-        item |= {"GSI2PK": keys.explore_pk(explore_bucket(post_id)), "GSI2SK": post_id}
+        item |= {keys.GSI2PK: keys.explore_pk(explore_bucket(post_id)), keys.GSI2SK: post_id}
     ops = [
         db.tx_put(item, "attribute_not_exists(PK)"),
         db.tx_update(

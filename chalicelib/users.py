@@ -91,8 +91,8 @@ def _search_item(user_id: str, term: str) -> dict[str, Any]:
     return {
         keys.PK: keys.user_pk(user_id),
         keys.SK: keys.search_item_sk(term),
-        "GSI1PK": keys.search_pk(term),
-        "GSI1SK": keys.search_sk(term, user_id),
+        keys.GSI1PK: keys.search_pk(term),
+        keys.GSI1SK: keys.search_sk(term, user_id),
         "userId": user_id,
     }
 

@@ -59,3 +59,36 @@ def test_index_keys_name_every_key_attribute():
         "GSI3PK",
         "GSI3SK",
     }
+
+
+@pytest.mark.parametrize(
+    ("pk", "sk", "kind"),
+    [
+        (keys.user_pk("u1"), keys.PROFILE_SK, "profile"),
+        (keys.user_pk("u1"), keys.follow_sk("u2"), "follow"),
+        (keys.user_pk("u1"), keys.search_item_sk("ana"), "search"),
+        (keys.handle_pk("Ana"), keys.HANDLE_SK, "handle"),
+        (keys.post_pk("p1"), keys.POST_SK, "post"),
+        (keys.post_pk("p1"), keys.like_sk("u1"), "like"),
+        (keys.post_pk("p1"), keys.comment_sk("c1"), "comment"),
+        (keys.post_pk("p1"), keys.report_sk("u1"), "report"),
+        (keys.media_pk("m1"), keys.MEDIA_SK, "media"),
+        (keys.job_pk("j1"), keys.JOB_SK, "job"),
+        (keys.timeline_pk("u1"), "p1", "timeline"),
+        (keys.hashtag_pk("sun"), "p1", "hashtag"),
+        (keys.activity_pk("u1"), "a1", "notification"),
+        (keys.moderation_log_pk("202612"), "x1", "modlog"),
+        (keys.rate_limit_pk("login_ip", "d1"), keys.rate_window_sk(60), "rate"),
+        (keys.idempotency_pk("u1", "create_post", "k"), keys.IDEMPOTENCY_SK, "idempotency"),
+        (keys.post_pk("p1"), "SOMETHING", None),
+        ("UNKNOWN#1", "X", None),
+    ],
+)
+def test_kind_of_names_the_item_a_key_holds(pk, sk, kind):
+    assert keys.kind_of(pk, sk) == kind
+
+
+def test_media_listing_keys_and_edge_ids_round_trip():
+    assert keys.media_listing_sk("pending", "m1").startswith(keys.media_listing_prefix("pending"))
+    assert not keys.media_listing_sk("ready", "m1").startswith(keys.media_listing_prefix("pending"))
+    assert keys.edge_id_of(keys.edge_sk("E1", "u2")) == "E1"
