@@ -1,6 +1,18 @@
+from pathlib import Path
+
 import pytest
 
 from tests.e2e.stack import free_port
+
+_HERE = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test of this tier is marked `e2e`: `pytest -m "not e2e"` is the quick loop."""
+    for item in items:
+        if _HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture
