@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export AWS_EC2_METADATA_DISABLED := true
 LOCAL_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
-.PHONY: dev grant test lint imports cfn-lint typecheck pytest package deploy bench clean
+.PHONY: dev grant test lint fmt imports cfn-lint typecheck pytest unit service api e2e infra package deploy bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -25,12 +25,15 @@ grant: $(STAMP) ## make grant USER=<username> GROUP=<admins|moderators> (on the 
 
 test: lint imports typecheck cfn-lint package pytest ## everything CI runs (pytest last: its summary closes the log)
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff's checks and format, changing nothing
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 imports: $(STAMP) ## the import contracts (pyproject.toml): features never import jobs or events
 	$(BIN)/lint-imports
+
+fmt: $(STAMP) ## ruff format, then ruff check --fix: fixes what it can of `make lint`
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint infra/template.yaml
@@ -38,8 +41,23 @@ cfn-lint: $(STAMP)
 typecheck: $(STAMP) ## mypy over app.py and chalicelib/ (strict settings in pyproject.toml)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) ## every tier (the quick loop without e2e: .venv/bin/pytest -m "not e2e")
 	$(BIN)/python -m pytest
+
+unit: $(STAMP) ## tests/unit: pure functions, no AWS
+	$(BIN)/python -m pytest tests/unit
+
+service: $(STAMP) ## tests/service: chalicelib on moto in-process, table from the template
+	$(BIN)/python -m pytest tests/service
+
+api: $(STAMP) ## tests/api: the routes through chalice.test.Client, moto Cognito tokens
+	$(BIN)/python -m pytest tests/api
+
+e2e: $(STAMP) ## tests/e2e (marker e2e, slow): the embedded stack over HTTP, the event pump
+	$(BIN)/python -m pytest tests/e2e
+
+infra: $(STAMP) ## tests/infra: template, deploy scripts, IAM (the policy check needs all tiers)
+	$(BIN)/python -m pytest tests/infra
 
 package: $(STAMP) ## the prod package as `chalice deploy` builds it (terraform format: SAM refuses S3 events)
 	rm -rf build/package

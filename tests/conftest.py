@@ -72,9 +72,10 @@ def _only_loopback():
 
 
 #: Every AWS operation the app itself made in this run, as (service, operation), e.g.
-#: ("dynamodb", "TransactWriteItems"); tests/test_iam_policy.py checks the policies allow them.
+#: ("dynamodb", "TransactWriteItems"); tests/infra/test_iam_policy.py checks the policies allow
+#: them.
 AWS_OPERATIONS: set[tuple[str, str]] = set()
-_POLICY_TEST = "tests/test_iam_policy.py::"
+_POLICY_TEST = "tests/infra/test_iam_policy.py::"
 
 
 def _record_operation(model: object, **_: object) -> None:

@@ -1,4 +1,5 @@
-"""Helpers shared by the test tiers: AWS resources from infra/template.yaml, and tokens."""
+"""Helpers shared by the test tiers: AWS resources from infra/template.yaml, tokens, requests and
+what the table and the pool hold. Test data (users, media, photos) is in tests/factories.py."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ _TABLE_PARAMS = (
     "BillingMode",
     "StreamSpecification",
 )
+
+#: The password of every test account.
+PASSWORD = "Correct-Horse-9"
 
 
 def create_table(dynamodb: Any, name: str) -> None:
@@ -38,7 +42,7 @@ def sign_up(
     idp: Any,
     client_id: str,
     email: str,
-    password: str = "Correct-Horse-9",
+    password: str = PASSWORD,
     username: str | None = None,
     groups: tuple[str, ...] = (),
     pool_id: str | None = None,
@@ -209,3 +213,36 @@ def call(
     all_headers = {"Authorization": token, "Content-Type": "application/json", **(headers or {})}
     data = json.dumps(body) if body is not None else ""
     return client.http.request(method, path, headers=all_headers, body=data)
+
+
+def post(client: Any, path: str, body: Any = None, token: str | None = None, method: str = "POST"):
+    """A JSON request through ``chalice.test.Client``, with a token if one is given."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = token
+    return getattr(client.http, method.lower())(
+        path, headers=headers, body=json.dumps(body) if body is not None else ""
+    )
+
+
+def table_items() -> list[dict[str, Any]]:
+    """Every item of the table but the rate-limit counters."""
+    import os
+
+    import boto3
+
+    table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+    return [i for i in table.scan()["Items"] if not i["PK"].startswith("RATE#")]
+
+
+def pool_users(cognito: dict[str, Any]) -> list[dict[str, Any]]:
+    """The accounts in the ``cognito`` fixture's user pool."""
+    return cognito["idp"].list_users(UserPoolId=cognito["pool_id"])["Users"]
+
+
+def set_limits(monkeypatch: Any, **limits: str) -> None:
+    """Rate limits for this test only, e.g. ``set_limits(monkeypatch, login_ip="2/60")``."""
+    from chalicelib import config
+
+    monkeypatch.setenv("RATE_LIMITS", json.dumps(limits))
+    config.get_settings.cache_clear()

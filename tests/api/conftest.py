@@ -2,6 +2,7 @@ import pytest
 from chalice.test import Client
 
 from tests import support
+from tests.factories import confirmed_user
 
 
 @pytest.fixture(autouse=True)
@@ -33,14 +34,10 @@ def client():
 @pytest.fixture
 def ana(client, cognito):
     """A signed-up, confirmed user "ana": her ID token."""
-    from tests.api.test_auth import confirmed_user
-
     return confirmed_user(client)["idToken"]
 
 
 @pytest.fixture
 def bob(client, cognito):
     """A signed-up, confirmed user "bob": his ID token."""
-    from tests.api.test_auth import confirmed_user
-
     return confirmed_user(client, "bob@example.com", "bob")["idToken"]

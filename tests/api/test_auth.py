@@ -1,59 +1,10 @@
 """Every /auth flow and error row, through the routes, on moto's Cognito."""
 
-import json
-import os
-
-import boto3
 import pytest
 
-from chalicelib import config
 from tests import support
-
-PASSWORD = "Correct-Horse-9"
-
-
-def post(client, path, body=None, token=None, method="POST"):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = token
-    return getattr(client.http, method.lower())(
-        path, headers=headers, body=json.dumps(body) if body is not None else ""
-    )
-
-
-def sign_up(client, email="ana@example.com", username="ana", password=PASSWORD, name="Ana"):
-    return post(
-        client,
-        "/auth/signup",
-        {"email": email, "password": password, "username": username, "name": name},
-    )
-
-
-def log_in(client, email="ana@example.com", password=PASSWORD):
-    return post(client, "/auth/login", {"email": email, "password": password})
-
-
-def confirmed_user(client, email="ana@example.com", username="ana"):
-    assert sign_up(client, email, username).status_code == 201
-    assert post(client, "/auth/confirm", {"email": email, "code": "123456"}).status_code == 200
-    response = log_in(client, email)
-    assert response.status_code == 200, response.json_body
-    return response.json_body
-
-
-def table_items():
-    """Every item but the rate-limit counters."""
-    table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
-    return [i for i in table.scan()["Items"] if not i["PK"].startswith("RATE#")]
-
-
-def pool_users(cognito):
-    return cognito["idp"].list_users(UserPoolId=cognito["pool_id"])["Users"]
-
-
-def set_limits(monkeypatch, **limits):
-    monkeypatch.setenv("RATE_LIMITS", json.dumps(limits))
-    config.get_settings.cache_clear()
+from tests.factories import confirmed_user, log_in, sign_up
+from tests.support import PASSWORD, pool_users, post, set_limits, table_items
 
 
 # Sign-up ---------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import boto3
 import pytest
 
 from chalicelib import media
-from tests.service.test_media import BUCKET, jpeg
+from tests.factories import BUCKET, jpeg
 from tests.support import call
 
 

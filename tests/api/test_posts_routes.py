@@ -1,9 +1,8 @@
 """The post, interaction, activity and moderation routes over chalice.test.Client."""
 
-import json
-
 import pytest
 
+from tests.factories import log_in
 from tests.support import call
 
 
@@ -120,9 +119,4 @@ def test_reports_and_the_moderators_list(client, cognito, ana, bob):
 
 
 def confirmed_login(client):
-    response = client.http.post(
-        "/auth/login",
-        headers={"Content-Type": "application/json"},
-        body=json.dumps({"email": "ana@example.com", "password": "Correct-Horse-9"}),
-    )
-    return response.json_body["idToken"]
+    return log_in(client).json_body["idToken"]

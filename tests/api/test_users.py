@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from tests.support import call
+from tests.factories import log_in, sign_up
+from tests.support import call, pool_users, set_limits, table_items
 
 
 def test_me_and_public_profile_views(client, ana, bob):
@@ -154,14 +155,10 @@ def _rename(client, token, username):
 
 
 def _handles():
-    from tests.api.test_auth import table_items
-
     return sorted(i["PK"] for i in table_items() if i["PK"].startswith("HANDLE#"))
 
 
 def test_change_username_moves_the_handle_search_and_token(client, cognito, ana, bob):
-    from tests.api.test_auth import log_in, sign_up
-
     # Taken, in any case, or malformed: a 409 or a 400, and nothing changes
     for taken in ("bob", "BOB"):
         answer = _rename(client, ana, taken)
@@ -196,8 +193,6 @@ def test_change_username_moves_the_handle_search_and_token(client, cognito, ana,
 
 
 def test_username_changes_are_rate_limited(client, cognito, ana, bob, monkeypatch):
-    from tests.api.test_auth import set_limits
-
     set_limits(monkeypatch, rename_account="1/600")
     assert _rename(client, ana, "bob").status_code == 409  # a taken handle costs no change
     assert _rename(client, ana, "ana2").status_code == 200
@@ -209,7 +204,6 @@ def test_username_changes_are_rate_limited(client, cognito, ana, bob, monkeypatc
 def test_a_failed_change_undoes_the_reservation_and_the_pool(client, cognito, ana, monkeypatch):
     from chalicelib import users
     from chalicelib.errors import Conflict
-    from tests.api.test_auth import pool_users
 
     def fail(*_args, **_kwargs):
         raise Conflict("version: the profile changed; retry")

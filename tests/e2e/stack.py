@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -76,6 +77,13 @@ class Stack:
 
     def settings(self) -> dict:
         return json.loads(self.outputs_file.read_text())
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def call(url, method="GET", token=None, body=None):

@@ -8,24 +8,13 @@ import boto3
 
 from tests import support
 from tests.e2e.stack import ROOT, call
-
-PASSWORD = "Correct-Horse-9"
-
-
-def _sign_up_and_log_in(stack, email, username):
-    body = {"email": email, "password": PASSWORD, "username": username, "name": username}
-    assert call(f"{stack.api}/auth/signup", "POST", body=body)[0] == 201
-    assert call(f"{stack.api}/auth/confirm", "POST", body={"email": email, "code": "1"})[0] == 200
-    status, tokens = call(
-        f"{stack.api}/auth/login", "POST", body={"email": email, "password": PASSWORD}
-    )
-    assert status == 200, tokens
-    return tokens
+from tests.factories import sign_up_and_log_in
+from tests.support import PASSWORD
 
 
 def test_sign_up_to_logout(stack):
     api = stack.api
-    tokens = _sign_up_and_log_in(stack, "flow@example.com", "flow")
+    tokens = sign_up_and_log_in(stack, "flow@example.com", "flow")
     status, me = call(f"{api}/me", token=tokens["idToken"])
     assert status == 200 and me["username"] == "flow" and me["email"] == "flow@example.com"
     status, fresh = call(
@@ -50,7 +39,7 @@ def test_sign_up_to_logout(stack):
 
 def test_mfa_challenge_with_real_totp_codes(stack):
     api = stack.api
-    tokens = _sign_up_and_log_in(stack, "mfa@example.com", "mfa_user")
+    tokens = sign_up_and_log_in(stack, "mfa@example.com", "mfa_user")
     status, setup = call(
         f"{api}/auth/mfa/setup",
         "POST",
@@ -128,8 +117,8 @@ def test_concurrent_sign_ups_for_one_handle(stack):
 
 def test_make_grant_then_an_admin_disables_an_account(stack):
     api = stack.api
-    _sign_up_and_log_in(stack, "boss@example.com", "boss")
-    victim = _sign_up_and_log_in(stack, "victim@example.com", "victim")
+    sign_up_and_log_in(stack, "boss@example.com", "boss")
+    victim = sign_up_and_log_in(stack, "victim@example.com", "victim")
     done = subprocess.run(
         [
             sys.executable,

@@ -8,8 +8,7 @@ import boto3
 import pytest
 
 from tests import support
-from tests.e2e.conftest import free_port
-from tests.e2e.stack import Stack, call
+from tests.e2e.stack import Stack, call, free_port
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from chalice import Chalice
 from devstack.motoserver import MotoServer
 from devstack.provision import S3_EVENTS_QUEUE, clients, provision
 from devstack.pump import EventPump
-from tests.e2e.conftest import free_port
+from tests.e2e.stack import free_port
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,12 @@ import requests
 from PIL import Image
 
 from tests.e2e.stack import call
-from tests.e2e.test_auth_flows import _sign_up_and_log_in
-from tests.service.test_media import jpeg
+from tests.factories import jpeg, sign_up_and_log_in
 
 
 def test_upload_is_ready_within_seconds_with_downloadable_renditions(stack):
     api = stack.api
-    token = _sign_up_and_log_in(stack, "photo@example.com", "photographer")["idToken"]
+    token = sign_up_and_log_in(stack, "photo@example.com", "photographer")["idToken"]
     data = jpeg(4000, 3000, orientation=6, gps=True)
     status, answer = call(
         f"{api}/media",

@@ -4,7 +4,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.e2e.stack import call
-from tests.e2e.test_auth_flows import _sign_up_and_log_in
+from tests.factories import sign_up_and_log_in
 
 
 def _feed(stack, token):
@@ -22,8 +22,8 @@ def _within(condition, seconds):
 
 def test_post_reaches_a_followers_feed_and_leaves_it(stack):
     api = stack.api
-    author = _sign_up_and_log_in(stack, "author@example.com", "author")["idToken"]
-    reader = _sign_up_and_log_in(stack, "reader@example.com", "reader")["idToken"]
+    author = sign_up_and_log_in(stack, "author@example.com", "author")["idToken"]
+    reader = sign_up_and_log_in(stack, "reader@example.com", "reader")["idToken"]
     assert call(f"{api}/users/author/follow", "PUT", token=reader)[0] == 200
     status, made = call(f"{api}/posts", "POST", token=author, body={"caption": "fresh #news"})
     assert status == 201
@@ -35,10 +35,9 @@ def test_post_reaches_a_followers_feed_and_leaves_it(stack):
 
 def test_thirty_concurrent_likes_from_three_users_count_three(stack):
     api = stack.api
-    owner = _sign_up_and_log_in(stack, "liked@example.com", "liked")["idToken"]
+    owner = sign_up_and_log_in(stack, "liked@example.com", "liked")["idToken"]
     fans = [
-        _sign_up_and_log_in(stack, f"liker{i}@example.com", f"liker{i}")["idToken"]
-        for i in range(3)
+        sign_up_and_log_in(stack, f"liker{i}@example.com", f"liker{i}")["idToken"] for i in range(3)
     ]
     _, made = call(f"{api}/posts", "POST", token=owner, body={"caption": "like me"})
     with ThreadPoolExecutor(max_workers=10) as pool:

@@ -9,7 +9,7 @@ from urllib.request import urlopen
 import boto3
 
 from tests.e2e.stack import call
-from tests.e2e.test_auth_flows import _sign_up_and_log_in
+from tests.factories import sign_up_and_log_in
 
 KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
 
@@ -31,9 +31,9 @@ def _wait(condition, seconds):
 
 def test_follow_counters_stay_exact_under_concurrent_calls(stack):
     api = stack.api
-    _sign_up_and_log_in(stack, "idol@example.com", "idol")
+    sign_up_and_log_in(stack, "idol@example.com", "idol")
     fans = [
-        _sign_up_and_log_in(stack, f"fan{i}@example.com", f"fan_{i}")["idToken"] for i in range(4)
+        sign_up_and_log_in(stack, f"fan{i}@example.com", f"fan_{i}")["idToken"] for i in range(4)
     ]
     rng = random.Random(7)
     calls = [(token, rng.choice(["PUT", "DELETE"])) for token in fans for _ in range(5)]
@@ -58,8 +58,8 @@ def test_follow_counters_stay_exact_under_concurrent_calls(stack):
 
 def test_deleted_account_disappears_within_seconds(stack):
     api = stack.api
-    gone = _sign_up_and_log_in(stack, "gone@example.com", "gone_user")
-    friend = _sign_up_and_log_in(stack, "friend@example.com", "friend")
+    gone = sign_up_and_log_in(stack, "gone@example.com", "gone_user")
+    friend = sign_up_and_log_in(stack, "friend@example.com", "friend")
     assert call(f"{api}/users/friend/follow", "PUT", token=gone["idToken"])[0] == 200
     assert call(f"{api}/users/gone_user/follow", "PUT", token=friend["idToken"])[0] == 200
     _, me = call(f"{api}/me", token=gone["idToken"])
@@ -87,7 +87,7 @@ def test_deleted_account_disappears_within_seconds(stack):
 
 def test_export_becomes_a_downloadable_archive(stack):
     api = stack.api
-    tokens = _sign_up_and_log_in(stack, "export@example.com", "exporter")
+    tokens = sign_up_and_log_in(stack, "export@example.com", "exporter")
     status, job = call(f"{api}/me/export", token=tokens["idToken"])
     assert status == 202 and job["status"] == "pending"
     assert _wait(lambda: call(f"{api}/me/export", token=tokens["idToken"])[0] == 200, 10)

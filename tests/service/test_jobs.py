@@ -9,7 +9,7 @@ import pytest
 from chalicelib import follows, jobs, keys, users
 from chalicelib.errors import NotFound
 from tests import support
-from tests.service.test_users import make_user
+from tests.factories import make_user
 
 KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
 
@@ -134,7 +134,7 @@ def test_export_writes_the_whole_archive(world):
 
 def test_deletion_removes_the_users_media_and_objects(world):
     from chalicelib import media
-    from tests.service.test_media import BUCKET, jpeg, objects, upload
+    from tests.factories import BUCKET, jpeg, objects, upload
 
     _, key = upload(world.ana, jpeg())
     media.process_upload(BUCKET, key)

@@ -10,40 +10,7 @@ from PIL import Image
 from chalicelib import keys, media
 from chalicelib.errors import Conflict, Forbidden, NotFound, TooLarge, UnsupportedMedia
 from chalicelib.models import MediaRequestIn
-
-BUCKET = "echomate-test-media"
-
-
-def jpeg(width=1600, height=1200, *, orientation=None, gps=False):
-    image = Image.new("RGB", (width, height), (200, 30, 30))
-    image.paste((30, 30, 200), (0, 0, width, height // 4))  # a blue top band
-    exif = Image.Exif()
-    if orientation:
-        exif[0x0112] = orientation
-    if gps:
-        exif[0x8825] = {1: "N", 2: (59.0, 54.0, 0.0)}
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90, exif=exif.tobytes())
-    return out.getvalue()
-
-
-def upload(owner, data, *, purpose="post", content_type="image/jpeg", length=None):
-    """Ask for an upload, then put the bytes where the presigned POST would."""
-    out = media.request_upload(
-        owner,
-        MediaRequestIn(
-            content_type=content_type, content_length=length or len(data), purpose=purpose
-        ),
-    )
-    key = out.upload.fields["key"]
-    boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=data)
-    return out.media_id, key
-
-
-def objects():
-    return sorted(
-        o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])
-    )
+from tests.factories import BUCKET, jpeg, objects, upload
 
 
 def test_upload_request_pins_key_type_and_length(store):

@@ -22,8 +22,7 @@ from chalicelib import (
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.identity import Identity
 from chalicelib.models import CommentIn, PostIn, ReportIn
-from tests.service.test_media import BUCKET, jpeg, objects, upload
-from tests.service.test_users import make_user
+from tests.factories import jpeg, make_user, objects, ready_media, upload
 
 
 def who(user_id, *groups):
@@ -36,14 +35,6 @@ def post(author, caption="hello #World", visibility="public", media_ids=(), key=
     return posts.create_post(
         author, PostIn(caption=caption, visibility=visibility, media_ids=list(media_ids)), key
     )
-
-
-def ready_media(owner):
-    from chalicelib import media
-
-    media_id, key = upload(owner, jpeg())
-    assert media.process_upload(BUCKET, key) == "ready"
-    return media_id
 
 
 def feed_ids(user_id):

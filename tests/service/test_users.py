@@ -5,15 +5,7 @@ import pytest
 from chalicelib import follows, keys, users
 from chalicelib.errors import Conflict, Invalid, NotFound, TooLarge
 from chalicelib.models import MePatch
-
-
-def make_user(handle, name=None, user_id=None):
-    user_id = user_id or f"id-{handle.lower()}"
-    reservation = users.reserve_handle(handle)
-    users.create_profile(
-        user_id, handle, f"{handle.lower()}@example.com", name or handle, reservation
-    )
-    return user_id
+from tests.factories import make_user
 
 
 def patch(user_id, body, version=None):

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import AWS_OPERATIONS
 
-CHALICE = Path(__file__).resolve().parents[1] / ".chalice"
+CHALICE = Path(__file__).resolve().parents[2] / ".chalice"
 
 #: A transaction needs the item-level action of each of its operations.
 _DYNAMODB_ACTIONS = {
