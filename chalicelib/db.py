@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, EchomateError, Invalid, RateLimited
-from chalicelib.keys import INDEX_KEYS, KEY_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE
+from chalicelib.keys import INDEX_KEYS, KEY_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE, index_names
 from chalicelib.models import MAX_CURSOR_LENGTH, MAX_PAGE
 
 M = TypeVar("M", bound=BaseModel)
@@ -208,10 +208,11 @@ def _op(
     **target: Any,
 ) -> TxOp:
     """The one builder behind ``tx_put``/``tx_update``/``tx_delete``."""
+    names = {**index_names(target.get("UpdateExpression"), condition), **(names or {})}
     params = _params(
         ConditionExpression=condition,
         ExpressionAttributeValues=values,
-        ExpressionAttributeNames=names,
+        ExpressionAttributeNames=names or None,
     )
     return TxOp(kind, target | params, on_fail)
 
@@ -278,12 +279,13 @@ class Store:
 
         A failed ``condition`` raises ``on_fail`` (default: Conflict).
         """
+        all_names = {**index_names(expression, condition), **(names or {})}
         params = _params(
             Key={PK: pk, SK: sk},
             UpdateExpression=expression,
             ConditionExpression=condition,
             ExpressionAttributeValues=to_dynamo(values) if values else None,
-            ExpressionAttributeNames=dict(names) if names else None,
+            ExpressionAttributeNames=all_names or None,
             ReturnValues="ALL_NEW",
         )
         try:

@@ -180,7 +180,7 @@ def flag_big_account(profile: Mapping[str, Any]) -> None:
         store.update(
             user_pk,
             keys.PROFILE_SK,
-            "SET GSI3PK = :big, GSI3SK = :id",
+            "SET #i3pk = :big, #i3sk = :id",
             condition="attribute_exists(PK)",
             values={":big": keys.BIG_ACCOUNTS_PK, ":id": profile["userId"]},
         )
@@ -192,8 +192,8 @@ def flag_big_account(profile: Mapping[str, Any]) -> None:
             [
                 db.tx_update(
                     {keys.PK: user_pk, keys.SK: keys.PROFILE_SK},
-                    "REMOVE GSI3PK, GSI3SK",
-                    "attribute_exists(GSI3PK)",
+                    "REMOVE #i3pk, #i3sk",
+                    "attribute_exists(#i3pk)",
                     on_fail=done,
                 ),
                 tasks.job_op(tasks.REFILL_FEEDS, profile["userId"]),

@@ -171,7 +171,7 @@ def run_job(job_id: str, budget: Budget) -> bool:
     store.update(
         keys.job_pk(job_id),
         keys.JOB_SK,
-        "SET " + ", ".join(sets) + " REMOVE GSI1PK, GSI1SK",
+        "SET " + ", ".join(sets) + " REMOVE #i1pk, #i1sk",
         values={
             ":done": "ready",
             ":now": clock.now(),

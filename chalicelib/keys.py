@@ -7,6 +7,7 @@ which request uses which key. No other module writes a key string.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 PK, SK = "PK", "SK"
@@ -27,6 +28,29 @@ INDEX_KEYS: dict[str | None, tuple[str, str]] = {
     GSI3: (GSI3PK, GSI3SK),
 }
 KEY_ATTRIBUTES = frozenset(name for pair in INDEX_KEYS.values() for name in pair)
+#: how update and condition expressions name the index key attributes (``SET #i3pk = :big``);
+#: the store adds the ExpressionAttributeNames of those an expression uses
+INDEX_PLACEHOLDERS = {
+    "#i1pk": GSI1PK,
+    "#i1sk": GSI1SK,
+    "#i2pk": GSI2PK,
+    "#i2sk": GSI2SK,
+    "#i3pk": GSI3PK,
+    "#i3sk": GSI3SK,
+}
+
+
+def index_names(*expressions: str | None) -> dict[str, str]:
+    """The ExpressionAttributeNames of the ``INDEX_PLACEHOLDERS`` that ``expressions`` use
+    (DynamoDB refuses names an expression does not use)."""
+    text = " ".join(e for e in expressions if e)
+    return {
+        placeholder: name
+        for placeholder, name in INDEX_PLACEHOLDERS.items()
+        if re.search(rf"{placeholder}\b", text)
+    }
+
+
 TTL_ATTRIBUTE = "ttl"
 
 PROFILE_SK = "PROFILE"

@@ -181,8 +181,8 @@ def process_upload(bucket: str, key: str) -> str:
             keys.media_pk(media_id),
             keys.MEDIA_SK,
             "SET #status = :ready, width = :w, height = :h, blurhash = :bh, "
-            "renditions = :r, sourceFormat = :f, processedAt = :now, GSI1SK = :listed, "
-            "GSI3PK = :unattached, GSI3SK = :id",
+            "renditions = :r, sourceFormat = :f, processedAt = :now, #i1sk = :listed, "
+            "#i3pk = :unattached, #i3sk = :id",
             condition="#status = :pending",
             values={
                 ":ready": "ready",
@@ -212,7 +212,7 @@ def _reject(media: Media, bucket: str, key: str, reason: str) -> str:
             keys.media_pk(media.media_id),
             keys.MEDIA_SK,
             "SET #status = :rejected, rejectReason = :reason, processedAt = :now, "
-            "GSI1SK = :listed REMOVE GSI3PK, GSI3SK",
+            "#i1sk = :listed REMOVE #i3pk, #i3sk",
             condition="#status = :pending",
             values={
                 ":rejected": "rejected",
@@ -338,7 +338,7 @@ def attach_op(media_id: str, owner: str, attached_to: str) -> db.TxOp:
     """The transaction step that marks media as used (so cleanup keeps it)."""
     return db.tx_update(
         {keys.PK: keys.media_pk(media_id), keys.SK: keys.MEDIA_SK},
-        "SET attachedTo = :to REMOVE GSI3PK, GSI3SK",
+        "SET attachedTo = :to REMOVE #i3pk, #i3sk",
         "ownerId = :owner AND #status = :ready",
         values={":to": attached_to, ":owner": owner, ":ready": "ready"},
         names={"#status": "status"},
@@ -350,7 +350,7 @@ def detach_op(media_id: str) -> db.TxOp:
     """The transaction step that releases media (cleanup removes it a day later)."""
     return db.tx_update(
         {keys.PK: keys.media_pk(media_id), keys.SK: keys.MEDIA_SK},
-        "REMOVE attachedTo SET GSI3PK = :unattached, GSI3SK = :id",
+        "REMOVE attachedTo SET #i3pk = :unattached, #i3sk = :id",
         "attribute_exists(PK)",
         values={":unattached": keys.media_state_pk("unattached"), ":id": media_id},
     )

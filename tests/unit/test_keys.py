@@ -92,3 +92,12 @@ def test_media_listing_keys_and_edge_ids_round_trip():
     assert keys.media_listing_sk("pending", "m1").startswith(keys.media_listing_prefix("pending"))
     assert not keys.media_listing_sk("ready", "m1").startswith(keys.media_listing_prefix("pending"))
     assert keys.edge_id_of(keys.edge_sk("E1", "u2")) == "E1"
+
+
+def test_index_names_cover_exactly_the_placeholders_an_expression_uses():
+    assert keys.index_names("SET #i3pk = :big, #i3sk = :id", "attribute_exists(PK)") == {
+        "#i3pk": "GSI3PK",
+        "#i3sk": "GSI3SK",
+    }
+    assert keys.index_names("REMOVE #i1pk", None) == {"#i1pk": "GSI1PK"}
+    assert keys.index_names("SET #status = :s") == {}
