@@ -4,29 +4,26 @@ Pure functions over bytes, no AWS. The S3-event handler imports this module lazi
 (imported here at the top) never loads on the API's cold start; pillow-heif is imported only when
 a HEIC/HEIF upload actually arrives.
 
-Pipeline, chosen for speed and a small peak memory (numbers measured on this project's 2-core dev
-box, Pillow 13, 12 MP 4000x3000 quality-90 JPEG of ~3.4 MB):
+Pipeline, chosen for speed and a small peak memory (figures: docs/media-pipeline.md):
 
 1. Sniff the real format from magic bytes; the declared content type is never trusted.
 2. ``Image.open`` reads only the header: refuse decompression bombs and absurd dimensions there,
    before a single pixel is decoded.
 3. JPEG: ``draft()`` asks libjpeg for DCT scaling (1/2, 1/4, 1/8) down to the smallest size that is
-   still at least as big as the largest rendition needs. Full decode 112 ms and 48 MB of pixels
-   (Pillow keeps RGB at 4 bytes a pixel); at 1/2 scale (2000x1500) 53 ms and 12 MB.
+   still at least as big as the largest rendition needs: a big photo is never decoded in full,
+   which saves decode time and most of the pixel memory.
 4. Cascade: ``large`` from the (drafted) source, ``small`` from ``large``, ``thumb`` from ``small``
    (or from the smallest image still big enough for it, for very wide or tall photos).
-5. EXIF orientation is applied to ``large`` right after it is made, not to the source: the same
-   transposition costs ~10 ms on the drafted 2000x1500 source and ~2 ms at 1080 px, and because
-   every box is square the rendition sizes do not depend on the order. Everything downstream of
-   ``large`` is derived from it, so it is oriented too.
+5. EXIF orientation is applied to ``large`` right after it is made, not to the source: a
+   transposition costs in proportion to the pixels it moves, and because every box is square the
+   rendition sizes do not depend on the order. Everything downstream of ``large`` is derived
+   from it, so it is oriented too.
 6. Every rendition is saved as a fresh baseline JPEG with no EXIF, GPS, XMP, comment or any other
    metadata; only the ICC colour profile is written back.
 
-Output format: JPEG (quality 82, 4:2:0, baseline, no Huffman optimisation). Measured at 1080x810:
-JPEG q80 encode 3.4 ms / 219 KB; progressive 20 ms / 208 KB; optimize=True 8.4 ms / 216 KB;
-WebP q80 method 4: 106 ms / 187 KB, method 0: 33 ms / 189 KB. WebP would save ~15 % bytes for
-10-30x the encode time on every upload, and baseline JPEG decodes everywhere; progressive and
-optimize buy 1-5 % for 2.5-6x the time. So: plain JPEG.
+Output format: JPEG (quality 82, 4:2:0, baseline, no Huffman optimisation). WebP would make
+smaller files for many times the encode time on every upload, and baseline JPEG decodes
+everywhere; progressive and optimize buy little for their time. So: plain JPEG.
 """
 
 from __future__ import annotations
@@ -58,11 +55,9 @@ BLURHASH_BOX = 16  # blurhash input: fit within 16x16 (4x3 components need far f
 BLURHASH_COMPONENTS = (4, 3)
 DEFAULT_MAX_PIXELS = 40_000_000
 
-# Filters (Pillow's resize always antialiases when shrinking). Measured on the 12 MP JPEG, PSNR of
-# each rendition against a LANCZOS resize of the full-resolution decode, after JPEG q82 encoding:
-# BICUBIC large + LANCZOS small/thumb gives 32.2/28.9/26.9 dB, identical to that reference; all
-# LANCZOS costs 23 ms more (large 60 ms vs 38 ms from the 2000x1500 draft) for no gain; BICUBIC
-# everywhere loses 0.2 dB on small; BILINEAR/HAMMING lose 0.6-1.2 dB.
+# Filters (Pillow's resize always antialiases when shrinking): BICUBIC for large is as good as
+# LANCZOS there and cheaper; the smaller cascade steps need LANCZOS to stay as sharp as the
+# reference. Figures: docs/media-pipeline.md.
 _LARGE_FILTER = Image.Resampling.BICUBIC
 _CASCADE_FILTER = Image.Resampling.LANCZOS
 
@@ -287,8 +282,8 @@ def _resize(img: Image.Image, size: tuple[int, int], resample: Image.Resampling)
     if img.size == size:
         return img
     # reducing_gap: when the image is >= 6x the target (a big PNG/WebP/HEIC, which have no DCT
-    # scaling), box-reduce by an integer factor first. 8000x6000 -> 1080x810 BICUBIC: 194 ms
-    # instead of 487 ms, 43.1 dB instead of 43.8 dB PSNR against a full LANCZOS pass.
+    # scaling), box-reduce by an integer factor first: much faster, for a small loss of quality.
+    # Figures: docs/media-pipeline.md.
     return img.resize(size, resample, reducing_gap=3.0)
 
 
@@ -338,7 +333,8 @@ def _flatten(img: Image.Image) -> Image.Image:
     """Composite an image with alpha onto an opaque white background (RGBA -> RGB, LA -> L).
 
     One new image only: paste() takes the colour bands of an RGBA source and its alpha as the
-    mask as they are, so no RGB copy and no separate alpha band are made (peak -12 MB at 3 MP).
+    mask as they are, so no RGB copy and no separate alpha band are made (a lower peak memory;
+    figures: docs/media-pipeline.md).
     """
     if img.mode in ("RGBa", "La"):  # premultiplied: undo before compositing
         img = img.convert(img.mode[:-1] + "A")
@@ -406,8 +402,8 @@ def _register_heif() -> None:
     # Embedded thumbnails and depth/aux images are never used: a HEIC's thumbnail can show
     # something other than its main image, so renditions always come from the primary image.
     # One decode thread: Lambda below 1,769 MB has one vCPU, and each libheif thread keeps its
-    # own malloc arena (bench, 12 MP HEIC, 8 runs in one process: peak 188 MiB with the default
-    # 4 threads, 144 MiB with 1; 0.94 s against 1.0 s on 2 cores).
+    # own malloc arena, so more threads cost memory and gain little time (figures:
+    # docs/media-pipeline.md).
     pillow_heif.register_heif_opener(
         thumbnails=False, depth_images=False, aux_images=False, decode_threads=1
     )

@@ -1,24 +1,26 @@
-"""Every route of the REST contract (../shared/API.md) is built and documented."""
+"""Every implemented route of the REST contract (docs/api.md) is built and documented."""
 
 import re
 from pathlib import Path
 
-import pytest
-
 import app as application
 from chalicelib.openapi import build_document
 
-CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "API.md"
+CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 
 
 def contract_routes():
-    rows = re.findall(
-        r"^\| (GET|POST|PUT|PATCH|DELETE) \| (/[^ |]*)", CONTRACT.read_text(), flags=re.M
-    )
-    return {(method, path.split("?")[0]) for method, path in rows}
+    """(method, path) of every table row outside the sections marked planned."""
+    routes = set()
+    for section in re.split(r"^## ", CONTRACT.read_text(), flags=re.M):
+        heading = section.partition("\n")[0]
+        if "planned" in heading.lower():
+            continue
+        rows = re.findall(r"^\| (GET|POST|PUT|PATCH|DELETE) \| (/[^ |]*)", section, flags=re.M)
+        routes |= {(method, path.split("?")[0]) for method, path in rows}
+    return routes
 
 
-@pytest.mark.skipif(not CONTRACT.exists(), reason="the shared contract is not beside the repo")
 def test_every_contract_route_is_built_and_documented():
     routes = contract_routes()
     assert len(routes) > 40
