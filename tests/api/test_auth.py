@@ -177,7 +177,7 @@ def test_reset_password_with_the_code(client, cognito):
 def test_reset_password_with_a_wrong_code_is_400(client, cognito):
     confirmed_user(client)
     post(client, "/auth/forgot-password", {"email": "ana@example.com"})
-    # moto checks codes that carry its prefix; any other code it accepts (see README)
+    # moto checks codes that carry its prefix; any other code it accepts (docs/architecture.md)
     body = {
         "email": "ana@example.com",
         "code": "moto-confirmation-code:0000",
