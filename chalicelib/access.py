@@ -5,17 +5,16 @@ everywhere). The safety rules (blocks, private accounts) join them here."""
 
 from __future__ import annotations
 
-from chalicelib import db, keys
+from chalicelib import db
+from chalicelib.entities import Follow, Post
 from chalicelib.errors import NotFound
-from chalicelib.models import Post
 
 POST_NOT_FOUND = "post not found"
 
 
 def follows(follower_id: str, followee_id: str) -> bool:
     """Whether ``follower_id`` follows ``followee_id`` (one GetItem)."""
-    edge = db.get_store().get(keys.user_pk(follower_id), keys.follow_sk(followee_id))
-    return edge is not None
+    return db.get_store().get(Follow.key_of(follower_id, followee_id), Follow) is not None
 
 
 def may_see_everything_of(caller_id: str, author_id: str) -> bool:
@@ -29,10 +28,10 @@ def visible_post(caller_id: str, post_id: str) -> Post:
     if not post_id or "#" in post_id or len(post_id) > 64:
         raise NotFound(POST_NOT_FOUND)
     store = db.get_store()
-    post: Post | None = store.get(keys.post_pk(post_id), keys.POST_SK, Post)
+    post = store.get(Post.key_of(post_id), Post)
     if post is None:
         raise NotFound(POST_NOT_FOUND)
     restricted = post.visibility == "followers" and post.author_id != caller_id
-    if restricted and store.get(keys.user_pk(caller_id), keys.follow_sk(post.author_id)) is None:
+    if restricted and not follows(caller_id, post.author_id):
         raise NotFound(POST_NOT_FOUND)
     return post

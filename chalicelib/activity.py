@@ -10,10 +10,10 @@ marking everything read is a single write.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import Any
+from typing import Literal
 
 from chalicelib import db, keys, users
+from chalicelib.entities import Comment, Follow, Like, Notification, Post, Profile
 from chalicelib.errors import NotFound
 from chalicelib.models import ActivityOut
 
@@ -31,49 +31,44 @@ def notify_like(like_count: int) -> bool:
 def notification(
     owner_id: str,
     activity_id: str,
-    kind: str,
+    kind: Literal["like", "comment", "follow"],
     actor_id: str,
     created_at: str,
     post_id: str | None = None,
     comment_id: str | None = None,
-) -> dict[str, Any]:
-    """The item of one notification; ``activity_id`` comes from the source (like, comment or
-    edge id), so a redelivered stream record rewrites the same item."""
-    item = {
-        keys.PK: keys.activity_pk(owner_id),
-        keys.SK: activity_id,
-        "type": kind,
-        "actorId": actor_id,
-        "createdAt": created_at,
-        keys.TTL_ATTRIBUTE: int(time.time()) + TTL_SECONDS,
-    }
-    if post_id:
-        item |= {
-            "postId": post_id,
-            keys.GSI1PK: keys.post_activity_pk(post_id),
-            keys.GSI1SK: activity_id,
-        }
-    if comment_id:
-        item["commentId"] = comment_id
-    return item
+) -> Notification:
+    """One notification; ``activity_id`` comes from the source (like, comment or edge id), so
+    a redelivered stream record rewrites the same item."""
+    return Notification(
+        owner_id=owner_id,
+        activity_id=activity_id,
+        type=kind,
+        actor_id=actor_id,
+        created_at=created_at,
+        post_id=post_id,
+        comment_id=comment_id,
+        ttl=int(time.time()) + TTL_SECONDS,
+    )
 
 
 def list_activity(caller_id: str, limit: int, cursor: str | None) -> db.Page[ActivityOut]:
     """The caller's notifications, newest first, with their actors (one BatchGetItem)."""
     profile = users.get_profile(caller_id)
     read_up_to = profile.activity_read_up_to
-    page = db.get_store().query_page(keys.activity_pk(caller_id), limit=limit, cursor=cursor)
+    page = db.get_store().query_page(
+        keys.activity_pk(caller_id), limit=limit, cursor=cursor, model=Notification
+    )
     return page.map(
         lambda items: users.with_users(
             items,
-            lambda a: a["actorId"],
+            lambda a: a.actor_id,
             lambda a, actor: ActivityOut(
-                type=a["type"],
+                type=a.type,
                 actor=actor,
-                post_id=a.get("postId"),
-                comment_id=a.get("commentId"),
-                created_at=a["createdAt"],
-                read=a["createdAt"] <= read_up_to,
+                post_id=a.post_id,
+                comment_id=a.comment_id,
+                created_at=a.created_at,
+                read=a.created_at <= read_up_to,
             ),
         )
     )
@@ -84,8 +79,7 @@ def mark_read(caller_id: str, up_to: str) -> None:
     unchanged = NotFound("already read")
     try:
         db.get_store().update(
-            keys.user_pk(caller_id),
-            keys.PROFILE_SK,
+            Profile.key_of(caller_id),
             "SET activityReadUpTo = :upto",
             condition="attribute_exists(PK) AND (attribute_not_exists(activityReadUpTo) "
             "OR activityReadUpTo < :upto)",
@@ -98,44 +92,43 @@ def mark_read(caller_id: str, up_to: str) -> None:
 
 
 # From the stream -------------------------------------------------------------------------------
-def on_like(like: Mapping[str, Any]) -> None:
-    if like["userId"] == like["authorId"]:
+def on_like(like: Like) -> None:
+    if like.user_id == like.author_id:
         return
-    post = db.get_store().get(keys.post_pk(like["postId"]), keys.POST_SK)
-    if post is None or not notify_like(post.get("likeCount", 0)):
+    post = db.get_store().get(Post.key_of(like.post_id), Post)
+    if post is None or not notify_like(post.like_count):
         return
     db.get_store().put(
         notification(
-            like["authorId"],
-            like["likeId"],
+            like.author_id,
+            like.like_id,
             "like",
-            like["userId"],
-            like["createdAt"],
-            post_id=like["postId"],
+            like.user_id,
+            like.created_at,
+            post_id=like.post_id,
         )
     )
 
 
-def on_comment(comment: Mapping[str, Any]) -> None:
-    if comment["authorId"] == comment["postAuthorId"]:
+def on_comment(comment: Comment) -> None:
+    if comment.author_id == comment.post_author_id:
         return
     db.get_store().put(
         notification(
-            comment["postAuthorId"],
-            comment["commentId"],
+            comment.post_author_id,
+            comment.comment_id,
             "comment",
-            comment["authorId"],
-            comment["createdAt"],
-            post_id=comment["postId"],
-            comment_id=comment["commentId"],
+            comment.author_id,
+            comment.created_at,
+            post_id=comment.post_id,
+            comment_id=comment.comment_id,
         )
     )
 
 
-def on_follow(edge: Mapping[str, Any]) -> None:
-    edge_id = keys.edge_id_of(edge.get(keys.GSI1SK, ""))
-    if not edge_id:
+def on_follow(edge: Follow) -> None:
+    if not edge.edge_id:
         return
     db.get_store().put(
-        notification(edge["followeeId"], edge_id, "follow", edge["followerId"], edge["createdAt"])
+        notification(edge.followee_id, edge.edge_id, "follow", edge.follower_id, edge.created_at)
     )

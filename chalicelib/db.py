@@ -1,9 +1,10 @@
 """The single-table access layer.
 
-Items go in as plain dicts built from ``keys``; they come out as models or plain dicts with the
-key attributes stripped and every ``Decimal`` turned back into an int (or a float), so a count is
-a JSON integer. Lists are paginated with opaque cursors: base64url of the last item's key, signed
-with HMAC-SHA256 over the listing they belong to, so a tampered or transplanted cursor is a 400.
+Items go in as entities (``entities``: each builds its own keys and item) and come out as
+entities, with the key attributes stripped and every ``Decimal`` turned back into an int (or a
+float), so a count is a JSON integer; never as raw items. Lists are paginated with opaque
+cursors: base64url of the last item's key, signed with HMAC-SHA256 over the listing they belong
+to, so a tampered or transplanted cursor is a 400.
 Conditional writes that fail become domain errors.
 """
 
@@ -20,38 +21,24 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel
 
 from chalicelib import aws
 from chalicelib.config import get_settings
+from chalicelib.entities import Entity, ItemKey, decode
 from chalicelib.errors import Conflict, EchomateError, Invalid, RateLimited
-from chalicelib.keys import INDEX_KEYS, KEY_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE, index_names
+from chalicelib.keys import INDEX_KEYS, PK, SK, index_names
 from chalicelib.models import MAX_CURSOR_LENGTH, MAX_PAGE
 
-M = TypeVar("M", bound=BaseModel)
+E = TypeVar("E", bound=Entity)
 T = TypeVar("T")
 R = TypeVar("R")
 _TRANSACTION_ATTEMPTS = 4
 
 
 # Conversion at the storage edge ----------------------------------------------------------------
-def plain(value: Any) -> Any:
-    """A DynamoDB value as plain JSON-ready Python (Decimal → int/float, sets → sorted lists)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, Mapping):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted(plain(v) for v in value)
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
-    return value
-
-
 def to_dynamo(value: Any) -> Any:
     """Plain Python as boto3 takes it: floats become Decimals (boto3 refuses floats)."""
     if isinstance(value, float):
@@ -61,11 +48,6 @@ def to_dynamo(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_dynamo(v) for v in value]
     return value
-
-
-def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    """An item without its key and TTL attributes, as plain Python."""
-    return {k: plain(v) for k, v in item.items() if k not in KEY_ATTRIBUTES and k != TTL_ATTRIBUTE}
 
 
 # Cursors ---------------------------------------------------------------------------------------
@@ -163,19 +145,23 @@ class TxOp:
 
 
 def tx_put(
-    item: Mapping[str, Any],
+    entity: Entity,
     condition: str | None = None,
     *,
     values: Mapping[str, Any] | None = None,
     names: Mapping[str, str] | None = None,
     on_fail: EchomateError | None = None,
 ) -> TxOp:
-    """Put ``item``; ``condition`` e.g. ``attribute_not_exists(PK)``."""
-    return _op("Put", condition, values, names, on_fail, Item=dict(item))
+    """Put ``entity``; ``condition`` e.g. ``attribute_not_exists(PK)``."""
+    return _op("Put", condition, values, names, on_fail, Item=entity.to_item())
+
+
+def _key(key: tuple[str, str]) -> dict[str, str]:
+    return {PK: key[0], SK: key[1]}
 
 
 def tx_update(
-    key: Mapping[str, str],
+    key: tuple[str, str],
     update: str,
     condition: str | None = None,
     *,
@@ -184,11 +170,11 @@ def tx_update(
     on_fail: EchomateError | None = None,
 ) -> TxOp:
     """Update the item at ``key`` (counters move here, in the same transaction)."""
-    return _op("Update", condition, values, names, on_fail, Key=dict(key), UpdateExpression=update)
+    return _op("Update", condition, values, names, on_fail, Key=_key(key), UpdateExpression=update)
 
 
 def tx_delete(
-    key: Mapping[str, str],
+    key: tuple[str, str],
     condition: str | None = None,
     *,
     values: Mapping[str, Any] | None = None,
@@ -196,7 +182,7 @@ def tx_delete(
     on_fail: EchomateError | None = None,
 ) -> TxOp:
     """Delete the item at ``key``."""
-    return _op("Delete", condition, values, names, on_fail, Key=dict(key))
+    return _op("Delete", condition, values, names, on_fail, Key=_key(key))
 
 
 def _op(
@@ -235,26 +221,32 @@ class Store:
         name: str = self._table.name
         return name
 
+    @overload
+    def get(self, key: tuple[str, str], model: type[E], *, consistent: bool = ...) -> E | None: ...
+    @overload
     def get(
-        self, pk: str, sk: str, model: type[M] | None = None, *, consistent: bool = False
-    ) -> Any:
-        """The item at (pk, sk) as ``model`` (or a plain dict), None if absent."""
-        answer = self._call(self._table.get_item, Key={PK: pk, SK: sk}, ConsistentRead=consistent)
+        self, key: tuple[str, str], model: None = None, *, consistent: bool = ...
+    ) -> Entity | None: ...
+    def get(
+        self, key: tuple[str, str], model: type[E] | None = None, *, consistent: bool = False
+    ) -> E | Entity | None:
+        """The item at ``key`` as ``model`` (or as whatever entity it is), None if absent."""
+        answer = self._call(self._table.get_item, Key=_key(key), ConsistentRead=consistent)
         item = answer.get("Item")
         return None if item is None else _as(item, model)
 
     def put(
         self,
-        item: Mapping[str, Any],
+        entity: Entity,
         *,
         condition: str | None = None,
         values: Mapping[str, Any] | None = None,
         names: Mapping[str, str] | None = None,
         on_fail: EchomateError | None = None,
     ) -> None:
-        """Write ``item``; a failed ``condition`` raises ``on_fail`` (default: Conflict)."""
+        """Write ``entity``; a failed ``condition`` raises ``on_fail`` (default: Conflict)."""
         params = _params(
-            Item=to_dynamo(item),
+            Item=to_dynamo(entity.to_item()),
             ConditionExpression=condition,
             ExpressionAttributeValues=to_dynamo(values) if values else None,
             ExpressionAttributeNames=dict(names) if names else None,
@@ -266,48 +258,42 @@ class Store:
 
     def update(
         self,
-        pk: str,
-        sk: str,
+        key: tuple[str, str],
         expression: str,
         *,
         condition: str | None = None,
         values: Mapping[str, Any] | None = None,
         names: Mapping[str, str] | None = None,
         on_fail: EchomateError | None = None,
-    ) -> dict[str, Any]:
-        """Apply ``expression`` to the item at (pk, sk); returns the item as it is after.
-
-        A failed ``condition`` raises ``on_fail`` (default: Conflict).
-        """
+    ) -> None:
+        """Apply ``expression`` to the item at ``key``; a failed ``condition`` raises
+        ``on_fail`` (default: Conflict)."""
         all_names = {**index_names(expression, condition), **(names or {})}
         params = _params(
-            Key={PK: pk, SK: sk},
+            Key=_key(key),
             UpdateExpression=expression,
             ConditionExpression=condition,
             ExpressionAttributeValues=to_dynamo(values) if values else None,
             ExpressionAttributeNames=all_names or None,
-            ReturnValues="ALL_NEW",
         )
         try:
-            answer = self._call(self._table.update_item, **params)
+            self._call(self._table.update_item, **params)
         except _ConditionFailed as exc:
             raise (on_fail or Conflict("conflict")) from exc
-        return from_item(answer.get("Attributes", {}))
 
     def delete(
         self,
-        pk: str,
-        sk: str,
+        key: tuple[str, str],
         *,
         condition: str | None = None,
         values: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Remove the item at (pk, sk); absent is fine (deletes are idempotent).
+        """Remove the item at ``key``; absent is fine (deletes are idempotent).
 
         With ``condition``, only if it holds: False when it did not (nothing deleted).
         """
         params = _params(
-            Key={PK: pk, SK: sk},
+            Key=_key(key),
             ConditionExpression=condition,
             ExpressionAttributeValues=dict(values) if values else None,
         )
@@ -317,6 +303,32 @@ class Store:
             return False
         return True
 
+    @overload
+    def query_page(
+        self,
+        partition: str,
+        *,
+        index: str | None = ...,
+        limit: int = ...,
+        cursor: str | None = ...,
+        sk_prefix: str | None = ...,
+        sk_before: str | None = ...,
+        newest_first: bool = ...,
+        model: type[E],
+    ) -> Page[E]: ...
+    @overload
+    def query_page(
+        self,
+        partition: str,
+        *,
+        index: str | None = ...,
+        limit: int = ...,
+        cursor: str | None = ...,
+        sk_prefix: str | None = ...,
+        sk_before: str | None = ...,
+        newest_first: bool = ...,
+        model: None = None,
+    ) -> Page[Entity]: ...
     def query_page(
         self,
         partition: str,
@@ -327,10 +339,46 @@ class Store:
         sk_prefix: str | None = None,
         sk_before: str | None = None,
         newest_first: bool = True,
-        model: type[M] | None = None,
-        keys_only: bool = False,
-    ) -> Page[Any]:
-        """One page of the items of ``partition`` (on the table or a GSI), by sort key.
+        model: type[E] | None = None,
+    ) -> Page[E] | Page[Entity]:
+        """One page of the items of ``partition`` (on the table or a GSI), by sort key, as
+        ``model`` (a partition of one kind) or as whatever entity each item is."""
+        items, next_cursor = self._query(
+            partition, index, limit, cursor, sk_prefix, sk_before, newest_first, keys_only=False
+        )
+        if model is not None:
+            return Page([model.from_item(i) for i in items], next_cursor)
+        return Page([decode(i) for i in items], next_cursor)
+
+    def query_keys(
+        self,
+        partition: str,
+        *,
+        index: str | None = None,
+        limit: int = 25,
+        sk_prefix: str | None = None,
+        sk_before: str | None = None,
+    ) -> list[ItemKey]:
+        """The primary keys of the first ``limit`` items of ``partition``, oldest first (only
+        the key attributes travel: for deleting what a partition lists)."""
+        items, _ = self._query(
+            partition, index, limit, None, sk_prefix, sk_before, False, keys_only=True
+        )
+        return [ItemKey(i[PK], i[SK]) for i in items]
+
+    def _query(
+        self,
+        partition: str,
+        index: str | None,
+        limit: int,
+        cursor: str | None,
+        sk_prefix: str | None,
+        sk_before: str | None,
+        newest_first: bool,
+        *,
+        keys_only: bool,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Raw items of one page and the next page's cursor.
 
         Asks for one item more than the page to know whether another page exists, so the
         last page has no cursor (an exactly full page on AWS would otherwise return one).
@@ -353,7 +401,7 @@ class Store:
         }
         if index:
             params["IndexName"] = index
-        if keys_only:  # raw key attributes, for deleting what the page lists
+        if keys_only:
             params["ProjectionExpression"] = ", ".join(cursor_attributes)
         if cursor is not None:
             start = decode_cursor(cursor, scope, self._secret, cursor_attributes)
@@ -375,16 +423,23 @@ class Store:
             next_cursor = encode_cursor(
                 {a: last[a] for a in cursor_attributes}, scope, self._secret
             )
-        if keys_only:
-            return Page(items, next_cursor)
-        return Page([_as(i, model) for i in items], next_cursor)
+        return items, next_cursor
 
+    @overload
     def batch_get(
-        self, keys: Sequence[tuple[str, str]], model: type[M] | None = None
-    ) -> dict[tuple[str, str], Any]:
-        """Items by key (up to 100), retrying unprocessed keys; absent keys are left out."""
+        self, keys: Sequence[tuple[str, str]], model: type[E]
+    ) -> dict[tuple[str, str], E]: ...
+    @overload
+    def batch_get(
+        self, keys: Sequence[tuple[str, str]], model: None = None
+    ) -> dict[tuple[str, str], Entity]: ...
+    def batch_get(
+        self, keys: Sequence[tuple[str, str]], model: type[E] | None = None
+    ) -> dict[tuple[str, str], E] | dict[tuple[str, str], Entity]:
+        """Items by key (up to 100), as ``model`` or as whatever entity each is, retrying
+        unprocessed keys; absent keys are left out."""
         found: dict[tuple[str, str], Any] = {}
-        pending = [{PK: pk, SK: sk} for pk, sk in dict.fromkeys(keys)]
+        pending = [_key(k) for k in dict.fromkeys(keys)]
         resource = self._table.meta.client
         attempt = 0
         while pending:
@@ -392,7 +447,7 @@ class Store:
                 resource.batch_get_item, RequestItems={self.table_name: {"Keys": pending[:100]}}
             )
             for item in answer.get("Responses", {}).get(self.table_name, []):
-                found[(item[PK], item[SK])] = _as(item, model)
+                found[ItemKey(item[PK], item[SK])] = _as(item, model)
             unprocessed = answer.get("UnprocessedKeys", {}).get(self.table_name, {})
             pending = unprocessed.get("Keys", []) + pending[100:]
             if unprocessed:
@@ -402,15 +457,15 @@ class Store:
 
     def batch_write(
         self,
-        puts: Iterable[Mapping[str, Any]] = (),
+        puts: Iterable[Entity] = (),
         deletes: Iterable[tuple[str, str]] = (),
     ) -> None:
         """Unconditional puts and deletes, 25 a request, unprocessed items retried."""
         with self._table.batch_writer(overwrite_by_pkeys=[PK, SK]) as batch:
-            for item in puts:
-                batch.put_item(Item=to_dynamo(item))
-            for pk, sk in deletes:
-                batch.delete_item(Key={PK: pk, SK: sk})
+            for entity in puts:
+                batch.put_item(Item=to_dynamo(entity.to_item()))
+            for key in deletes:
+                batch.delete_item(Key=_key(key))
 
     def delete_listed(
         self,
@@ -426,18 +481,12 @@ class Store:
         while True:
             if before_page is not None:
                 before_page()
-            page = self.query_page(
-                partition,
-                index=index,
-                sk_prefix=sk_prefix,
-                sk_before=sk_before,
-                limit=25,
-                newest_first=False,
-                keys_only=True,
+            found = self.query_keys(
+                partition, index=index, sk_prefix=sk_prefix, sk_before=sk_before
             )
-            if not page.items:
+            if not found:
                 return
-            self.batch_write(deletes=[(k[PK], k[SK]) for k in page.items])
+            self.batch_write(deletes=found)
 
     def trim(self, partition: str, keep: int) -> None:
         """Delete all but the ``keep`` items of ``partition`` with the greatest sort keys.
@@ -543,9 +592,8 @@ def _serialize(params: Mapping[str, Any], table_name: str, serializer: Any) -> d
     return out
 
 
-def _as(item: Mapping[str, Any], model: type[M] | None) -> Any:
-    data = from_item(item)
-    return model.model_validate(data) if model else data
+def _as(item: Mapping[str, Any], model: type[E] | None) -> Entity:
+    return model.from_item(item) if model is not None else decode(item)
 
 
 @cache

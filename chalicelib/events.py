@@ -1,50 +1,53 @@
 """The table's stream router: each record goes to the feature that reacts to it (feed fan-out
 and backfill, notifications, big-account flags, jobs). Every consumer is idempotent (Lambda and
-the local event pump may deliver a record twice) and cheap to skip (records are routed by the
-kind of item, read from its key by ``keys.kind_of``)."""
+the local event pump may deliver a record twice) and cheap to skip. Records are routed by the
+type of the entity they carry (``entities.decode``), never by key text."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chalicelib import activity, db, feed, jobs, keys
-from chalicelib.models import Post
+from chalicelib import activity, feed, jobs
+from chalicelib.entities import Comment, Entity, Follow, Job, Like, Post, Profile, decode
+
+log = logging.getLogger(__name__)
 
 
 def dispatch(records: Iterable[Any], seconds: float) -> None:
-    """Route each stream record to its consumer, by the kind of item it is about."""
+    """Route each stream record to its consumer, by the type of entity it is about."""
     for record in records:
-        new, old = _plain(record.new_image), _plain(record.old_image)
-        image = new or old
-        kind = keys.kind_of(image.get(keys.PK, ""), image.get(keys.SK, ""))
+        new, old = _entity(record.new_image), _entity(record.old_image)
         change = record.event_name
-        if kind == "job":
-            if change != "REMOVE" and new.get("status") == "pending":
-                jobs.run_job(new["jobId"], jobs.Budget(seconds))
-        elif change == "INSERT" and kind == "post":
-            feed.fan_out(Post.model_validate(db.from_item(new)))
-        elif change == "INSERT" and kind == "like":
+        if isinstance(new, Job):
+            if change != "REMOVE" and new.status == "pending":
+                jobs.run_job(new.job_id, jobs.Budget(seconds))
+        elif change == "INSERT" and isinstance(new, Post):
+            feed.fan_out(new)
+        elif change == "INSERT" and isinstance(new, Like):
             activity.on_like(new)
-        elif change == "INSERT" and kind == "comment":
+        elif change == "INSERT" and isinstance(new, Comment):
             activity.on_comment(new)
-        elif change == "INSERT" and kind == "follow":
-            feed.backfill(new["followerId"], new["followeeId"])
+        elif change == "INSERT" and isinstance(new, Follow):
+            feed.backfill(new.follower_id, new.followee_id)
             activity.on_follow(new)
-        elif change == "REMOVE" and kind == "follow":
-            feed.unfill(old["followerId"], old["followeeId"])
-        elif change == "MODIFY" and kind == "profile":
+        elif change == "REMOVE" and isinstance(old, Follow):
+            feed.unfill(old.follower_id, old.followee_id)
+        elif change == "MODIFY" and isinstance(new, Profile):
             feed.flag_big_account(new)
 
 
-def _plain(image: Mapping[str, Any] | None) -> dict[str, Any]:
+def _entity(image: Mapping[str, Any] | None) -> Entity | None:
+    """The entity in a stream image (None for none, or for an item of no known kind)."""
     if not image:
-        return {}
+        return None
     from boto3.dynamodb.types import TypeDeserializer
 
     deserializer = TypeDeserializer()
-    plain: dict[str, Any] = db.plain({k: deserializer.deserialize(v) for k, v in image.items()})
-    return plain
-
-
-# Feed ------------------------------------------------------------------------------------------
+    item = {k: deserializer.deserialize(v) for k, v in image.items()}
+    try:
+        return decode(item)
+    except ValueError as exc:  # not an item any consumer reads (or one it could not)
+        log.debug("stream record skipped: %s", exc)
+        return None

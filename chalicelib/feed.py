@@ -8,14 +8,14 @@ posts deep."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from chalicelib import clock, db, keys, posts, tasks, timelines, users
 from chalicelib.config import get_settings
+from chalicelib.entities import Follow, Post, Profile, TimelineEntry
 from chalicelib.errors import Conflict, Invalid
 from chalicelib.ids import id_time
-from chalicelib.models import Post, PostOut
+from chalicelib.models import PostOut
 
 EXPLORE_LOOKBACK_HOURS = 7 * 24
 
@@ -57,8 +57,9 @@ def explore(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
             index=keys.GSI2,
             limit=min(100, limit - len(ids) + 1),
             sk_before=before,
+            model=Post,
         )
-        ids += [i["postId"] for i in page.items]
+        ids += [i.post_id for i in page.items]
         if len(ids) > limit:
             more = True
             break
@@ -75,15 +76,17 @@ def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
     before, served = _position(cursor, scope)
     limit = min(limit, timelines.LIST_CAP - served)
     store = db.get_store()
-    page = store.query_page(keys.timeline_pk(caller_id), limit=limit, sk_before=before)
-    ids = [i["postId"] for i in page.items]
+    page = store.query_page(
+        keys.timeline_pk(caller_id), limit=limit, sk_before=before, model=TimelineEntry
+    )
+    ids = [i.post_id for i in page.items]
     more = page.next_cursor is not None
     big = followed_big_accounts(caller_id)
     for account in big:
         extra = store.query_page(
-            keys.user_posts_pk(account), index=keys.GSI1, limit=limit, sk_before=before
+            keys.user_posts_pk(account), index=keys.GSI1, limit=limit, sk_before=before, model=Post
         )
-        ids += [p["postId"] for p in extra.items]
+        ids += [p.post_id for p in extra.items]
         more = more or extra.next_cursor is not None
     if big:
         ids = sorted(set(ids), reverse=True)
@@ -99,8 +102,10 @@ _big_cache: dict[str, Any] = {"at": 0.0, "ids": []}
 def big_accounts() -> list[str]:
     """Accounts too big to fan out (cached a minute per instance: a small, slow-moving set)."""
     if time.monotonic() - _big_cache["at"] > 60:
-        page = db.get_store().query_page(keys.BIG_ACCOUNTS_PK, index=keys.GSI3, limit=100)
-        _big_cache.update(at=time.monotonic(), ids=[p["userId"] for p in page.items])
+        page = db.get_store().query_page(
+            keys.BIG_ACCOUNTS_PK, index=keys.GSI3, limit=100, model=Profile
+        )
+        _big_cache.update(at=time.monotonic(), ids=[p.user_id for p in page.items])
     return list(_big_cache["ids"])
 
 
@@ -108,8 +113,8 @@ def followed_big_accounts(caller_id: str) -> list[str]:
     big = [b for b in big_accounts() if b != caller_id]
     if not big:
         return []
-    edges = db.get_store().batch_get([(keys.user_pk(caller_id), keys.follow_sk(b)) for b in big])
-    return [b for b in big if (keys.user_pk(caller_id), keys.follow_sk(b)) in edges]
+    edges = db.get_store().batch_get([Follow.key_of(caller_id, b) for b in big], Follow)
+    return [b for b in big if Follow.key_of(caller_id, b) in edges]
 
 
 # Fan-out ------------------------------------------------------------------------------------------
@@ -127,9 +132,13 @@ def fan_out(post: Post) -> int:
     cursor, copied = None, 0
     while True:
         page = store.query_page(
-            keys.followers_pk(post.author_id), index=keys.GSI1, limit=100, cursor=cursor
+            keys.followers_pk(post.author_id),
+            index=keys.GSI1,
+            limit=100,
+            cursor=cursor,
+            model=Follow,
         )
-        followers = [e["followerId"] for e in page.items]
+        followers = [e.follower_id for e in page.items]
         store.batch_write(
             puts=[
                 item
@@ -152,37 +161,35 @@ def backfill(follower_id: str, followee_id: str) -> None:
     if followee is None or followee.follower_count >= get_settings().fanout_max_followers:
         return
     page = db.get_store().query_page(
-        keys.user_posts_pk(followee_id), index=keys.GSI1, limit=timelines.BACKFILL_POSTS
+        keys.user_posts_pk(followee_id), index=keys.GSI1, limit=timelines.BACKFILL_POSTS, model=Post
     )
     if page.items:
-        timelines.add_to_timelines([follower_id], [p["postId"] for p in page.items], followee_id)
+        timelines.add_to_timelines([follower_id], [p.post_id for p in page.items], followee_id)
 
 
 def unfill(follower_id: str, followee_id: str) -> None:
     """An unfollow takes the followee's recent posts out of the follower's timeline."""
     page = db.get_store().query_page(
-        keys.user_posts_pk(followee_id), index=keys.GSI1, limit=timelines.BACKFILL_POSTS
+        keys.user_posts_pk(followee_id), index=keys.GSI1, limit=timelines.BACKFILL_POSTS, model=Post
     )
     db.get_store().batch_write(
-        deletes=[(keys.timeline_pk(follower_id), p["postId"]) for p in page.items]
+        deletes=[TimelineEntry.key_of(follower_id, p.post_id) for p in page.items]
     )
 
 
-def flag_big_account(profile: Mapping[str, Any]) -> None:
+def flag_big_account(profile: Profile) -> None:
     """Keep the set of accounts too big to fan out (with hysteresis, so an account at the
     threshold does not flip on every follow)."""
     threshold = get_settings().fanout_max_followers
-    count = profile.get("followerCount", 0)
-    flagged = profile.get(keys.GSI3PK) == keys.BIG_ACCOUNTS_PK
+    count = profile.follower_count
+    flagged = profile.big_account
     store = db.get_store()
-    user_pk = keys.user_pk(profile["userId"])
     if count >= threshold and not flagged:
         store.update(
-            user_pk,
-            keys.PROFILE_SK,
+            profile.key,
             "SET #i3pk = :big, #i3sk = :id",
             condition="attribute_exists(PK)",
-            values={":big": keys.BIG_ACCOUNTS_PK, ":id": profile["userId"]},
+            values={":big": keys.BIG_ACCOUNTS_PK, ":id": profile.user_id},
         )
     elif count < threshold // 2 and flagged:
         # Its posts made while big were never fanned out: a job copies its recent posts into its
@@ -191,12 +198,12 @@ def flag_big_account(profile: Mapping[str, Any]) -> None:
         store.transact_unless(
             [
                 db.tx_update(
-                    {keys.PK: user_pk, keys.SK: keys.PROFILE_SK},
+                    profile.key,
                     "REMOVE #i3pk, #i3sk",
                     "attribute_exists(#i3pk)",
                     on_fail=done,
                 ),
-                tasks.job_op(tasks.REFILL_FEEDS, profile["userId"]),
+                tasks.job_op(tasks.REFILL_FEEDS, profile.user_id),
             ],
             unless=done,
         )

@@ -6,6 +6,7 @@ first. Follow and unfollow are idempotent; the stream does the feed's backfill a
 from __future__ import annotations
 
 from chalicelib import clock, db, keys, users
+from chalicelib.entities import Follow, Profile
 from chalicelib.errors import Conflict, EchomateError, Invalid, NotFound
 from chalicelib.ids import new_id
 from chalicelib.models import FollowOut, UserSummary
@@ -20,17 +21,12 @@ def follow(caller_id: str, handle: str) -> FollowOut:
         )
     edge_id = new_id()
     already = Conflict("already following")
-    edge = {
-        keys.PK: keys.user_pk(caller_id),
-        keys.SK: keys.follow_sk(target.user_id),
-        keys.GSI1PK: keys.followers_pk(target.user_id),
-        keys.GSI1SK: keys.edge_sk(edge_id, caller_id),
-        keys.GSI2PK: keys.following_pk(caller_id),
-        keys.GSI2SK: keys.edge_sk(edge_id, target.user_id),
-        "followerId": caller_id,
-        "followeeId": target.user_id,
-        "createdAt": clock.now(),
-    }
+    edge = Follow(
+        follower_id=caller_id,
+        followee_id=target.user_id,
+        edge_id=edge_id,
+        created_at=clock.now(),
+    )
     live = "attribute_exists(PK) AND attribute_not_exists(deletedAt)"
     followed = db.get_store().transact_unless(
         [
@@ -68,7 +64,7 @@ def remove_edge(
     still there (``counters``: followee's, follower's)."""
     ops = [
         db.tx_delete(
-            {keys.PK: keys.user_pk(follower_id), keys.SK: keys.follow_sk(followee_id)},
+            Follow.key_of(follower_id, followee_id),
             "attribute_exists(PK)",
             on_fail=on_absent,
         )
@@ -84,7 +80,7 @@ def _counter(
     user_id: str, attribute: str, delta: int, condition: str, on_fail: EchomateError | None = None
 ) -> db.TxOp:
     return db.tx_update(
-        {keys.PK: keys.user_pk(user_id), keys.SK: keys.PROFILE_SK},
+        Profile.key_of(user_id),
         "ADD #counter :delta",
         condition,
         values={":delta": delta},
@@ -97,15 +93,15 @@ def followers(handle: str, limit: int, cursor: str | None) -> db.Page[UserSummar
     """Who follows ``handle``, newest first: one Query, one BatchGetItem."""
     user_id = users.user_id_for(handle)
     page = db.get_store().query_page(
-        keys.followers_pk(user_id), index=keys.GSI1, limit=limit, cursor=cursor
+        keys.followers_pk(user_id), index=keys.GSI1, limit=limit, cursor=cursor, model=Follow
     )
-    return db.Page(users.summaries([e["followerId"] for e in page.items]), page.next_cursor)
+    return db.Page(users.summaries([e.follower_id for e in page.items]), page.next_cursor)
 
 
 def following(handle: str, limit: int, cursor: str | None) -> db.Page[UserSummary]:
     """Whom ``handle`` follows, newest first: one Query, one BatchGetItem."""
     user_id = users.user_id_for(handle)
     page = db.get_store().query_page(
-        keys.following_pk(user_id), index=keys.GSI2, limit=limit, cursor=cursor
+        keys.following_pk(user_id), index=keys.GSI2, limit=limit, cursor=cursor, model=Follow
     )
-    return db.Page(users.summaries([e["followeeId"] for e in page.items]), page.next_cursor)
+    return db.Page(users.summaries([e.followee_id for e in page.items]), page.next_cursor)

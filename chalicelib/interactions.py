@@ -6,14 +6,17 @@ are idempotent. A report is kept once per user per post."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
 from chalicelib import access, clock, db, keys, moderation, users
 from chalicelib.access import POST_NOT_FOUND
+from chalicelib.entities import Comment, Like, Post, Report
 from chalicelib.errors import Conflict, EchomateError, Forbidden, NotFound
 from chalicelib.identity import Identity
 from chalicelib.ids import new_id
 from chalicelib.models import CommentIn, CommentOut, LikeOut, ReportIn, UserSummary
+
+C = TypeVar("C", Like, Comment)
 
 
 def like(caller_id: str, post_id: str) -> LikeOut:
@@ -24,17 +27,13 @@ def like(caller_id: str, post_id: str) -> LikeOut:
     liked = db.get_store().transact_unless(
         [
             db.tx_put(
-                {
-                    keys.PK: keys.post_pk(post_id),
-                    keys.SK: keys.like_sk(caller_id),
-                    keys.GSI1PK: keys.likes_by_pk(caller_id),
-                    keys.GSI1SK: like_id,
-                    "likeId": like_id,
-                    "postId": post_id,
-                    "userId": caller_id,
-                    "authorId": post.author_id,
-                    "createdAt": clock.now(),
-                },
+                Like(
+                    like_id=like_id,
+                    post_id=post_id,
+                    user_id=caller_id,
+                    author_id=post.author_id,
+                    created_at=clock.now(),
+                ),
                 "attribute_not_exists(PK)",
                 on_fail=already,
             ),
@@ -50,28 +49,26 @@ def unlike(caller_id: str, post_id: str) -> LikeOut:
     post = access.visible_post(caller_id, post_id)
     absent = NotFound("not liked")
     unliked = db.get_store().transact_unless(
-        remove_counted(post_id, keys.like_sk(caller_id), "likeCount", on_absent=absent),
+        remove_counted(post_id, Like.key_of(post_id, caller_id), "likeCount", on_absent=absent),
         unless=absent,
     )
     return LikeOut(liked=False, like_count=max(0, post.like_count - unliked))
 
 
 def remove_counted(
-    post_id: str, sk: str, counter: str, *, on_absent: EchomateError
+    post_id: str, key: tuple[str, str], counter: str, *, on_absent: EchomateError
 ) -> list[db.TxOp]:
-    """The transaction that deletes a like or comment and moves the post's counter; a missing
-    item raises ``on_absent``, a missing post the post's NotFound."""
+    """The transaction that deletes a like or comment of a post (at ``key``) and moves the
+    post's counter; a missing item raises ``on_absent``, a missing post the post's NotFound."""
     return [
-        db.tx_delete(
-            {keys.PK: keys.post_pk(post_id), keys.SK: sk}, "attribute_exists(PK)", on_fail=on_absent
-        ),
+        db.tx_delete(key, "attribute_exists(PK)", on_fail=on_absent),
         _count(post_id, counter, -1),
     ]
 
 
 def _count(post_id: str, attribute: str, delta: int) -> db.TxOp:
     return db.tx_update(
-        {keys.PK: keys.post_pk(post_id), keys.SK: keys.POST_SK},
+        Post.key_of(post_id),
         "ADD #n :delta",
         "attribute_exists(PK)",
         values={":delta": delta},
@@ -82,17 +79,23 @@ def _count(post_id: str, attribute: str, delta: int) -> db.TxOp:
 
 def likers(caller_id: str, post_id: str, limit: int, cursor: str | None) -> db.Page[UserSummary]:
     """Who liked a post (by user id), with their summaries."""
-    page = _children(caller_id, post_id, keys.LIKE_PREFIX, limit, cursor)
-    return db.Page(users.summaries([i["userId"] for i in page.items]), page.next_cursor)
+    page = _children(caller_id, post_id, Like, limit, cursor)
+    return db.Page(users.summaries([i.user_id for i in page.items]), page.next_cursor)
 
 
 def _children(
-    caller_id: str, post_id: str, prefix: str, limit: int, cursor: str | None
-) -> db.Page[Any]:
+    caller_id: str, post_id: str, kind: type[C], limit: int, cursor: str | None
+) -> db.Page[C]:
     """A page of the likes or comments of a post the caller may see, in key order."""
     access.visible_post(caller_id, post_id)
+    prefix = keys.LIKE_PREFIX if kind is Like else keys.COMMENT_PREFIX
     return db.get_store().query_page(
-        keys.post_pk(post_id), sk_prefix=prefix, limit=limit, cursor=cursor, newest_first=False
+        keys.post_pk(post_id),
+        sk_prefix=prefix,
+        limit=limit,
+        cursor=cursor,
+        newest_first=False,
+        model=kind,
     )
 
 
@@ -100,46 +103,34 @@ def add_comment(caller_id: str, post_id: str, body: CommentIn) -> CommentOut:
     """A comment, and the post's counter, in one transaction."""
     post = access.visible_post(caller_id, post_id)
     comment_id = new_id()
-    item = {
-        keys.PK: keys.post_pk(post_id),
-        keys.SK: keys.comment_sk(comment_id),
-        keys.GSI1PK: keys.comments_by_pk(caller_id),
-        keys.GSI1SK: comment_id,
-        "commentId": comment_id,
-        "postId": post_id,
-        "authorId": caller_id,
-        "postAuthorId": post.author_id,
-        "text": body.text,
-        "createdAt": clock.now(),
-    }
-    db.get_store().transact_write(
-        [db.tx_put(item, "attribute_not_exists(PK)"), _count(post_id, "commentCount", 1)]
-    )
-    return CommentOut(
+    comment = Comment(
         comment_id=comment_id,
         post_id=post_id,
-        author=users.get_profile(caller_id).summary(),
+        author_id=caller_id,
+        post_author_id=post.author_id,
         text=body.text,
-        created_at=item["createdAt"],
+        created_at=clock.now(),
+    )
+    db.get_store().transact_write(
+        [db.tx_put(comment, "attribute_not_exists(PK)"), _count(post_id, "commentCount", 1)]
+    )
+    return _comment_view(comment, users.get_profile(caller_id).summary())
+
+
+def _comment_view(comment: Comment, author: UserSummary) -> CommentOut:
+    return CommentOut(
+        comment_id=comment.comment_id,
+        post_id=comment.post_id,
+        author=author,
+        text=comment.text,
+        created_at=comment.created_at,
     )
 
 
 def comments(caller_id: str, post_id: str, limit: int, cursor: str | None) -> db.Page[CommentOut]:
     """Comments, oldest first, with their authors (one BatchGetItem)."""
-    page = _children(caller_id, post_id, keys.COMMENT_PREFIX, limit, cursor)
-    return page.map(
-        lambda items: users.with_users(
-            items,
-            lambda c: c["authorId"],
-            lambda c, author: CommentOut(
-                comment_id=c["commentId"],
-                post_id=post_id,
-                author=author,
-                text=c["text"],
-                created_at=c["createdAt"],
-            ),
-        )
-    )
+    page = _children(caller_id, post_id, Comment, limit, cursor)
+    return page.map(lambda items: users.with_users(items, lambda c: c.author_id, _comment_view))
 
 
 def delete_comment(caller: Identity, post_id: str, comment_id: str) -> None:
@@ -147,21 +138,18 @@ def delete_comment(caller: Identity, post_id: str, comment_id: str) -> None:
     post = access.visible_post(caller.user_id, post_id)
     if not comment_id or "#" in comment_id:
         raise NotFound("comment not found")
-    comment = db.get_store().get(keys.post_pk(post_id), keys.comment_sk(comment_id))
+    comment = db.get_store().get(Comment.key_of(post_id, comment_id), Comment)
     if comment is None:
         raise NotFound("comment not found")
     moderator = caller.is_moderator
-    if caller.user_id not in (comment["authorId"], post.author_id) and not moderator:
+    if caller.user_id not in (comment.author_id, post.author_id) and not moderator:
         raise Forbidden("only the comment's author, the post's author or a moderator")
     db.get_store().transact_write(
         remove_counted(
-            post_id,
-            keys.comment_sk(comment_id),
-            "commentCount",
-            on_absent=NotFound("comment not found"),
+            post_id, comment.key, "commentCount", on_absent=NotFound("comment not found")
         )
     )
-    if caller.user_id not in (comment["authorId"], post.author_id):
+    if caller.user_id not in (comment.author_id, post.author_id):
         moderation.record(caller.user_id, "delete_comment", comment_id, post=post_id)
 
 
@@ -171,20 +159,14 @@ def report(caller_id: str, post_id: str, body: ReportIn) -> None:
     post = access.visible_post(caller_id, post_id)
     report_id = new_id()
     db.get_store().put(
-        {
-            keys.PK: keys.post_pk(post_id),
-            keys.SK: keys.report_sk(caller_id),
-            keys.GSI1PK: keys.REPORTS_PK,
-            keys.GSI1SK: report_id,
-            keys.GSI2PK: keys.reports_by_pk(caller_id),
-            keys.GSI2SK: report_id,
-            "reportId": report_id,
-            "postId": post_id,
-            "postAuthorId": post.author_id,
-            "reporterId": caller_id,
-            "reason": body.reason,
-            "createdAt": clock.now(),
-        },
+        Report(
+            report_id=report_id,
+            post_id=post_id,
+            post_author_id=post.author_id,
+            reporter_id=caller_id,
+            reason=body.reason,
+            created_at=clock.now(),
+        ),
         condition="attribute_not_exists(PK)",
         on_fail=Conflict("you already reported this post", [{"reason": "duplicate"}]),
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from chalicelib import (
@@ -31,12 +31,24 @@ from chalicelib import (
     users,
 )
 from chalicelib.config import get_settings
+from chalicelib.entities import (
+    Comment,
+    Entity,
+    Follow,
+    Handle,
+    Job,
+    Like,
+    Media,
+    Post,
+    Profile,
+)
 from chalicelib.errors import EchomateError, NotFound
 from chalicelib.ids import new_id
-from chalicelib.models import DeletionOut, ExportOut, Media, Post
+from chalicelib.models import DeletionOut, ExportOut
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+E = TypeVar("E", bound=Entity)
 
 _PAGE = 25
 _DONE_TTL_SECONDS = 30 * 24 * 3600
@@ -78,13 +90,13 @@ def start_account_deletion(user_id: str) -> DeletionOut:
             db.get_store().transact_write(
                 [
                     db.tx_update(
-                        {keys.PK: keys.user_pk(user_id), keys.SK: keys.PROFILE_SK},
+                        profile.key,
                         "SET deletedAt = :now, deletionJob = :job",
                         "attribute_exists(PK) AND attribute_not_exists(deletedAt)",
                         values={":now": clock.now(), ":job": job_id},
                     ),
                     db.tx_update(
-                        {keys.PK: keys.handle_pk(profile.username), keys.SK: keys.HANDLE_SK},
+                        Handle.key_of(profile.username),
                         "SET #status = :deleting",
                         "userId = :user",
                         values={":deleting": "deleting", ":user": user_id},
@@ -111,24 +123,24 @@ def request_export(user_id: str) -> ExportOut:
     """The caller's latest export if it is recent (pending or ready), else a new one."""
     store = db.get_store()
     users.get_profile(user_id)
-    latest = store.query_page(keys.user_jobs_pk(user_id), index=keys.GSI2, limit=10)
+    latest = store.query_page(keys.user_jobs_pk(user_id), index=keys.GSI2, limit=10, model=Job)
     for job in latest.items:
-        recent = time.time() - clock.epoch(job["createdAt"]) < _EXPORT_REUSE_SECONDS
-        if job["kind"] == tasks.EXPORT and job["status"] in ("pending", "ready") and recent:
+        recent = time.time() - clock.epoch(job.created_at) < _EXPORT_REUSE_SECONDS
+        if job.kind == tasks.EXPORT and job.status in ("pending", "ready") and recent:
             return _export_view(job)
     job = tasks.job_item(new_id(), tasks.EXPORT, user_id)
     store.put(job, condition="attribute_not_exists(PK)")
-    return _export_view(db.from_item(job))
+    return _export_view(job)
 
 
-def _export_view(job: Mapping[str, Any]) -> ExportOut:
-    view = ExportOut(job_id=job["jobId"], status=job["status"], created_at=job["createdAt"])
-    if job["status"] == "ready":
+def _export_view(job: Job) -> ExportOut:
+    view = ExportOut(job_id=job.job_id, status=job.status, created_at=job.created_at)
+    if job.status == "ready":
         view.url = aws.client("s3").generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": get_settings().media_bucket,
-                "Key": job["objectKey"],
+                "Key": job.object_key,
                 "ResponseContentDisposition": "attachment; filename=echomate-export.json",
             },
             ExpiresIn=_EXPORT_URL_SECONDS,
@@ -142,35 +154,33 @@ def run_job(job_id: str, budget: Budget) -> bool:
     """Advance job ``job_id``; True when it is finished. Out of time, it touches its item so
     the stream brings it back."""
     store = db.get_store()
-    job = store.get(keys.job_pk(job_id), keys.JOB_SK, consistent=True)
-    if job is None or job["status"] != "pending":
+    job = store.get(Job.key_of(job_id), Job, consistent=True)
+    if job is None or job.status != "pending":
         return True
-    steps: dict[str, Callable[[dict[str, Any], Budget], dict[str, Any]]] = {
+    steps: dict[str, Callable[[Job, Budget], dict[str, Any]]] = {
         tasks.DELETE_ACCOUNT: _delete_account,
         tasks.DELETE_POST: _delete_post,
         tasks.EXPORT: _export,
         tasks.REFILL_FEEDS: _refill_feeds,
     }
     try:
-        result = steps[job["kind"]](job, budget)
+        result = steps[job.kind](job, budget)
     except OutOfTime:
         store.update(
-            keys.job_pk(job_id),
-            keys.JOB_SK,
+            job.key,
             "ADD nudges :one SET updatedAt = :now",
             values={":one": 1, ":now": clock.now()},
         )
         return False
-    if job["kind"] in (tasks.DELETE_ACCOUNT, tasks.DELETE_POST):
+    if job.kind in (tasks.DELETE_ACCOUNT, tasks.DELETE_POST):
         # Nothing of what was deleted may remain, not even the record of the deletion.
-        store.delete(keys.job_pk(job_id), keys.JOB_SK)
-        log.info("%s job %s finished", job["kind"], job_id)
+        store.delete(job.key)
+        log.info("%s job %s finished", job.kind, job_id)
         return True
     sets = ["#status = :done", "finishedAt = :now", "#ttl = :ttl"]
     sets += [f"{name} = :{name}" for name in result]
     store.update(
-        keys.job_pk(job_id),
-        keys.JOB_SK,
+        job.key,
         "SET " + ", ".join(sets) + " REMOVE #i1pk, #i1sk",
         values={
             ":done": "ready",
@@ -187,14 +197,15 @@ def sweep_stale_jobs(limit: int = 50) -> int:
     """Touch jobs pending for a while (their run crashed) so the stream runs them again."""
     store = db.get_store()
     cutoff = new_id(time.time() - _STALE_SECONDS)
-    page = store.query_page(keys.PENDING_JOBS_PK, index=keys.GSI1, limit=limit, newest_first=False)
+    page = store.query_page(
+        keys.PENDING_JOBS_PK, index=keys.GSI1, limit=limit, newest_first=False, model=Job
+    )
     touched = 0
     for job in page.items:
-        if job["jobId"] >= cutoff:
+        if job.job_id >= cutoff:
             break
         store.update(
-            keys.job_pk(job["jobId"]),
-            keys.JOB_SK,
+            job.key,
             "ADD nudges :one SET updatedAt = :now",
             values={":one": 1, ":now": clock.now()},
         )
@@ -203,10 +214,11 @@ def sweep_stale_jobs(limit: int = 50) -> int:
 
 
 # Account deletion ------------------------------------------------------------------------------
-def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
-    user_id = job["userId"]
+def _delete_account(job: Job, budget: Budget) -> dict[str, Any]:
+    user_id = job.user_id
     budget.spend()
-    cognito.delete_user(job["email"])
+    if job.email:
+        cognito.delete_user(job.email)
     store = db.get_store()
     # Their posts first (removing their feed copies needs the follow edges), and what they
     # did on others' posts.
@@ -218,26 +230,32 @@ def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
         budget,
     )
     _drain(
-        lambda: store.query_page(keys.likes_by_pk(user_id), index=keys.GSI1, limit=_PAGE),
-        lambda like: _drop_counted(like["postId"], keys.like_sk(user_id), "likeCount"),
+        lambda: store.query_page(
+            keys.likes_by_pk(user_id), index=keys.GSI1, limit=_PAGE, model=Like
+        ),
+        lambda like: _drop_counted(like.post_id, like.key, "likeCount"),
         budget,
     )
     _drain(
-        lambda: store.query_page(keys.comments_by_pk(user_id), index=keys.GSI1, limit=_PAGE),
-        lambda comment: _drop_counted(
-            comment["postId"], keys.comment_sk(comment["commentId"]), "commentCount"
+        lambda: store.query_page(
+            keys.comments_by_pk(user_id), index=keys.GSI1, limit=_PAGE, model=Comment
         ),
+        lambda comment: _drop_counted(comment.post_id, comment.key, "commentCount"),
         budget,
     )
     # Edges out: the followee loses a follower. Edges in: the follower follows one fewer.
     _drain(
-        lambda: store.query_page(keys.following_pk(user_id), index=keys.GSI2, limit=_PAGE),
-        lambda edge: _drop_edge(user_id, edge["followeeId"], followee_side=True),
+        lambda: store.query_page(
+            keys.following_pk(user_id), index=keys.GSI2, limit=_PAGE, model=Follow
+        ),
+        lambda edge: _drop_edge(user_id, edge.followee_id, followee_side=True),
         budget,
     )
     _drain(
-        lambda: store.query_page(keys.followers_pk(user_id), index=keys.GSI1, limit=_PAGE),
-        lambda edge: _drop_edge(edge["followerId"], user_id, followee_side=False),
+        lambda: store.query_page(
+            keys.followers_pk(user_id), index=keys.GSI1, limit=_PAGE, model=Follow
+        ),
+        lambda edge: _drop_edge(edge.follower_id, user_id, followee_side=False),
         budget,
     )
     # Their search entries; the profile goes last.
@@ -245,12 +263,10 @@ def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
         keys.user_pk(user_id), sk_prefix=keys.SEARCH_ITEM_PREFIX, before_page=budget.spend
     )
     budget.spend()
-    store.delete(
-        keys.handle_pk(job["handle"]),
-        keys.HANDLE_SK,
-        condition="userId = :user",
-        values={":user": user_id},
-    )
+    if job.handle:
+        store.delete(
+            Handle.key_of(job.handle), condition="userId = :user", values={":user": user_id}
+        )
     # Their feed, notifications and reports.
     for partition, index in (
         (keys.timeline_pk(user_id), None),
@@ -268,41 +284,42 @@ def _delete_account(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
     )
     # The user's other jobs and exported archives.
     _drain(
-        lambda: store.query_page(keys.user_jobs_pk(user_id), index=keys.GSI2, limit=_PAGE),
-        lambda other: _forget_job(other, keep=job["jobId"]),
+        lambda: store.query_page(
+            keys.user_jobs_pk(user_id), index=keys.GSI2, limit=_PAGE, model=Job
+        ),
+        lambda other: _forget_job(other, keep=job.job_id),
         budget,
     )
     _delete_objects(f"exports/{user_id}/", budget)
     budget.spend()
-    store.delete(keys.user_pk(user_id), keys.PROFILE_SK)
+    store.delete(Profile.key_of(user_id))
     return {}
 
 
 # Feeds of an account that is no longer big ------------------------------------------------------
-def _refill_feeds(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
+def _refill_feeds(job: Job, budget: Budget) -> dict[str, Any]:
     """Copy the account's latest posts (those made while it was too big to fan out among them)
     into each follower's timeline, a page of followers at a time. The page reached is kept on
     the job, so a run out of time continues there; copies are idempotent puts."""
     store = db.get_store()
-    account = job["userId"]
+    account = job.user_id
     budget.spend()
     latest = store.query_page(
-        keys.user_posts_pk(account), index=keys.GSI1, limit=timelines.BACKFILL_POSTS
+        keys.user_posts_pk(account), index=keys.GSI1, limit=timelines.BACKFILL_POSTS, model=Post
     )
-    post_ids = [p["postId"] for p in latest.items]
-    cursor = job.get("cursor")
+    post_ids = [p.post_id for p in latest.items]
+    cursor = job.cursor
     while post_ids:
         budget.spend()
         page = store.query_page(
-            keys.followers_pk(account), index=keys.GSI1, limit=_PAGE, cursor=cursor
+            keys.followers_pk(account), index=keys.GSI1, limit=_PAGE, cursor=cursor, model=Follow
         )
-        timelines.add_to_timelines([edge["followerId"] for edge in page.items], post_ids, account)
+        timelines.add_to_timelines([edge.follower_id for edge in page.items], post_ids, account)
         cursor = page.next_cursor
         if cursor is None:
             break
         store.update(
-            keys.job_pk(job["jobId"]),
-            keys.JOB_SK,
+            job.key,
             "SET #cursor = :c",
             values={":c": cursor},
             names={"#cursor": "cursor"},
@@ -310,28 +327,28 @@ def _refill_feeds(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
     return {}
 
 
-def _drop_counted(post_id: str, sk: str, counter: str) -> None:
-    """Delete a like or comment (at ``sk`` under the post) of the user and move the post's
+def _drop_counted(post_id: str, key: tuple[str, str], counter: str) -> None:
+    """Delete a like or comment (at ``key`` under the post) of the user and move the post's
     counter (if the post is still there)."""
     gone = NotFound("already removed")
     try:
         db.get_store().transact_write(
-            interactions.remove_counted(post_id, sk, counter, on_absent=gone)
+            interactions.remove_counted(post_id, key, counter, on_absent=gone)
         )
     except NotFound as exc:
         if exc is not gone:  # the post is gone: just the item
-            db.get_store().delete(keys.post_pk(post_id), sk)
+            db.get_store().delete(key)
 
 
-def _delete_post(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
-    posts.purge_post(Post.model_validate(job["post"]), budget.spend)
+def _delete_post(job: Job, budget: Budget) -> dict[str, Any]:
+    posts.purge_post(Post.model_validate(job.post), budget.spend)
     return {}
 
 
-def _forget_job(job: dict[str, Any], *, keep: str) -> bool:
-    if job["jobId"] == keep:
+def _forget_job(job: Job, *, keep: str) -> bool:
+    if job.job_id == keep:
         return False
-    db.get_store().delete(keys.job_pk(job["jobId"]), keys.JOB_SK)
+    db.get_store().delete(job.key)
     return True
 
 
@@ -364,7 +381,7 @@ def _drop_edge(follower_id: str, followee_id: str, *, followee_side: bool) -> No
         return  # removed by an earlier run
     except EchomateError:
         # the other side's profile is gone too (deleted meanwhile): just drop the edge
-        store.delete(keys.user_pk(follower_id), keys.follow_sk(followee_id))
+        store.delete(Follow.key_of(follower_id, followee_id))
 
 
 def _drain(
@@ -383,30 +400,34 @@ def _drain(
 
 
 # Export ----------------------------------------------------------------------------------------
-def _export(job: dict[str, Any], budget: Budget) -> dict[str, Any]:
-    user_id = job["userId"]
+def _export(job: Job, budget: Budget) -> dict[str, Any]:
+    user_id = job.user_id
     profile = users.find_profile(user_id)
     archive: dict[str, Any] = {
         "exportedAt": clock.now(),
         "profile": profile.me().to_json() if profile else None,
-        "following": _collect(keys.following_pk(user_id), keys.GSI2, budget, _edge_row),
-        "followers": _collect(keys.followers_pk(user_id), keys.GSI1, budget, _edge_row),
+        "following": _collect(keys.following_pk(user_id), keys.GSI2, budget, _edge_row, Follow),
+        "followers": _collect(keys.followers_pk(user_id), keys.GSI1, budget, _edge_row, Follow),
         "media": _collect(keys.user_media_pk(user_id), keys.GSI1, budget, _media_row, Media),
         "posts": _collect(keys.user_posts_pk(user_id), keys.GSI1, budget, _post_row, Post),
         "comments": _collect(
             keys.comments_by_pk(user_id),
             keys.GSI1,
             budget,
-            lambda c: {k: c[k] for k in ("commentId", "postId", "text", "createdAt")},
+            lambda c: c.model_dump(
+                by_alias=True, include={"comment_id", "post_id", "text", "created_at"}
+            ),
+            Comment,
         ),
         "likes": _collect(
             keys.likes_by_pk(user_id),
             keys.GSI1,
             budget,
-            lambda like: {k: like[k] for k in ("postId", "createdAt")},
+            lambda like: like.model_dump(by_alias=True, include={"post_id", "created_at"}),
+            Like,
         ),
     }
-    key = f"exports/{user_id}/{job['jobId']}.json"
+    key = f"exports/{user_id}/{job.job_id}.json"
     budget.spend()
     aws.client("s3").put_object(
         Bucket=get_settings().media_bucket,
@@ -421,8 +442,8 @@ def _collect(
     partition: str,
     index: str,
     budget: Budget,
-    row: Callable[[Any], dict[str, Any]],
-    model: type | None = None,
+    row: Callable[[E], dict[str, Any]],
+    model: type[E],
 ) -> list[dict[str, Any]]:
     """Every item of a partition, each turned into an archive row."""
     rows, cursor = [], None
@@ -436,8 +457,8 @@ def _collect(
         cursor = page.next_cursor
 
 
-def _edge_row(edge: dict[str, Any]) -> dict[str, Any]:
-    return {k: edge[k] for k in ("followerId", "followeeId", "createdAt")}
+def _edge_row(edge: Follow) -> dict[str, Any]:
+    return edge.model_dump(by_alias=True, include={"follower_id", "followee_id", "created_at"})
 
 
 def _post_row(post: Post) -> dict[str, Any]:

@@ -22,11 +22,11 @@ import time
 
 from chalicelib import access, aws, clock, db, keys
 from chalicelib.config import get_settings
+from chalicelib.entities import Media
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedMedia
 from chalicelib.ids import id_time, new_id
 from chalicelib.models import (
     MEDIA_TYPES,
-    Media,
     MediaOut,
     MediaRequestIn,
     MediaUploadOut,
@@ -81,22 +81,16 @@ def request_upload(user_id: str, body: MediaRequestIn) -> MediaUploadOut:
     media_id = new_id()
     key = upload_key(user_id, media_id)
     store.put(
-        {
-            keys.PK: keys.media_pk(media_id),
-            keys.SK: keys.MEDIA_SK,
-            keys.GSI1PK: keys.user_media_pk(user_id),
-            keys.GSI1SK: keys.media_listing_sk("pending", media_id),
-            keys.GSI3PK: keys.media_state_pk("pending"),
-            keys.GSI3SK: media_id,
-            "mediaId": media_id,
-            "ownerId": user_id,
-            "purpose": body.purpose,
-            "status": "pending",
-            "contentType": body.content_type,
-            "declaredLength": body.content_length,
-            "uploadKey": key,
-            "createdAt": clock.now(),
-        },
+        Media(
+            media_id=media_id,
+            owner_id=user_id,
+            purpose=body.purpose,
+            status="pending",
+            content_type=body.content_type,
+            declared_length=body.content_length,
+            upload_key=key,
+            created_at=clock.now(),
+        ),
         condition="attribute_not_exists(PK)",
     )
     post = aws.client("s3").generate_presigned_post(
@@ -130,7 +124,7 @@ def process_upload(bucket: str, key: str) -> str:
         return "skipped"
     user_id, media_id = parts[1], parts[2]
     store = db.get_store()
-    media = store.get(keys.media_pk(media_id), keys.MEDIA_SK, Media, consistent=True)
+    media = store.get(Media.key_of(media_id), Media, consistent=True)
     s3 = aws.client("s3")
     if media is None or media.owner_id != user_id:
         s3.delete_object(Bucket=bucket, Key=key)  # nobody asked for this upload
@@ -178,8 +172,7 @@ def process_upload(bucket: str, key: str) -> str:
         }
     try:
         store.update(
-            keys.media_pk(media_id),
-            keys.MEDIA_SK,
+            media.key,
             "SET #status = :ready, width = :w, height = :h, blurhash = :bh, "
             "renditions = :r, sourceFormat = :f, processedAt = :now, #i1sk = :listed, "
             "#i3pk = :unattached, #i3sk = :id",
@@ -209,8 +202,7 @@ def process_upload(bucket: str, key: str) -> str:
 def _reject(media: Media, bucket: str, key: str, reason: str) -> str:
     try:
         db.get_store().update(
-            keys.media_pk(media.media_id),
-            keys.MEDIA_SK,
+            media.key,
             "SET #status = :rejected, rejectReason = :reason, processedAt = :now, "
             "#i1sk = :listed REMOVE #i3pk, #i3sk",
             condition="#status = :pending",
@@ -234,7 +226,7 @@ def _reject(media: Media, bucket: str, key: str, reason: str) -> str:
 def get_media(media_id: str) -> Media:
     if not media_id or "#" in media_id or len(media_id) > 64:
         raise NotFound(_NOT_FOUND)
-    media: Media | None = db.get_store().get(keys.media_pk(media_id), keys.MEDIA_SK, Media)
+    media = db.get_store().get(Media.key_of(media_id), Media)
     if media is None:
         raise NotFound(_NOT_FOUND)
     return media
@@ -315,7 +307,7 @@ def purge(media: Media) -> None:
         Bucket=get_settings().media_bucket,
         Delete={"Objects": [{"Key": k} for k in objects], "Quiet": True},
     )
-    db.get_store().delete(keys.media_pk(media.media_id), keys.MEDIA_SK)
+    db.get_store().delete(media.key)
 
 
 def check_attachable(user_id: str, media_id: str, purpose: str) -> Media:
@@ -337,7 +329,7 @@ def check_attachable(user_id: str, media_id: str, purpose: str) -> Media:
 def attach_op(media_id: str, owner: str, attached_to: str) -> db.TxOp:
     """The transaction step that marks media as used (so cleanup keeps it)."""
     return db.tx_update(
-        {keys.PK: keys.media_pk(media_id), keys.SK: keys.MEDIA_SK},
+        Media.key_of(media_id),
         "SET attachedTo = :to REMOVE #i3pk, #i3sk",
         "ownerId = :owner AND #status = :ready",
         values={":to": attached_to, ":owner": owner, ":ready": "ready"},
@@ -349,7 +341,7 @@ def attach_op(media_id: str, owner: str, attached_to: str) -> db.TxOp:
 def detach_op(media_id: str) -> db.TxOp:
     """The transaction step that releases media (cleanup removes it a day later)."""
     return db.tx_update(
-        {keys.PK: keys.media_pk(media_id), keys.SK: keys.MEDIA_SK},
+        Media.key_of(media_id),
         "REMOVE attachedTo SET #i3pk = :unattached, #i3sk = :id",
         "attribute_exists(PK)",
         values={":unattached": keys.media_state_pk("unattached"), ":id": media_id},

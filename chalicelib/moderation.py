@@ -7,6 +7,7 @@ from typing import Any
 
 from chalicelib import clock, cognito, db, keys, users
 from chalicelib.config import get_settings
+from chalicelib.entities import ModerationEntry, Report
 from chalicelib.errors import Invalid
 from chalicelib.identity import Identity
 from chalicelib.ids import new_id
@@ -15,35 +16,33 @@ from chalicelib.models import DisabledOut, ReportOut
 
 def record(actor_id: str, action: str, target: str, **details: Any) -> None:
     """Log a moderation action (``delete_post``, ``delete_comment``, ``disable_user``)."""
-    action_id = new_id()
-    now = clock.now()
     db.get_store().put(
-        {
-            keys.PK: keys.moderation_log_pk(clock.month_bucket(now)),
-            keys.SK: action_id,
-            "actionId": action_id,
-            "actorId": actor_id,
-            "action": action,
-            "target": target,
-            "details": details,
-            "createdAt": now,
-        }
+        ModerationEntry(
+            action_id=new_id(),
+            actor_id=actor_id,
+            action=action,
+            target=target,
+            details=details,
+            created_at=clock.now(),
+        )
     )
 
 
 def reports(limit: int, cursor: str | None) -> db.Page[ReportOut]:
     """Every report, newest first, with its reporter."""
-    page = db.get_store().query_page(keys.REPORTS_PK, index=keys.GSI1, limit=limit, cursor=cursor)
+    page = db.get_store().query_page(
+        keys.REPORTS_PK, index=keys.GSI1, limit=limit, cursor=cursor, model=Report
+    )
     return page.map(
         lambda items: users.with_users(
             items,
-            lambda r: r["reporterId"],
+            lambda r: r.reporter_id,
             lambda r, reporter: ReportOut(
-                report_id=r["reportId"],
-                post_id=r["postId"],
+                report_id=r.report_id,
+                post_id=r.post_id,
                 reporter=reporter,
-                reason=r["reason"],
-                created_at=r["createdAt"],
+                reason=r.reason,
+                created_at=r.created_at,
             ),
         )
     )

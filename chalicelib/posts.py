@@ -16,11 +16,19 @@ import time
 from typing import Any
 
 from chalicelib import access, clock, db, keys, media, moderation, tasks, timelines, users
+from chalicelib.entities import (
+    Follow,
+    HashtagEntry,
+    IdempotencyRecord,
+    Like,
+    Post,
+    Profile,
+    TimelineEntry,
+)
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.identity import Identity
-from chalicelib.ids import id_time, new_id
+from chalicelib.ids import new_id
 from chalicelib.models import (
-    Post,
     PostIn,
     PostMediaOut,
     PostOut,
@@ -40,11 +48,6 @@ def hashtags(caption: str) -> list[str]:
     return list(tags)[:MAX_HASHTAGS]
 
 
-def explore_bucket(post_id: str) -> str:
-    """The hour a post belongs to on explore (``YYYYMMDDHH``, UTC)."""
-    return clock.hour_bucket(id_time(post_id))
-
-
 # Creating and changing posts -------------------------------------------------------------------
 def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> PostOut:
     """A new post; with ``Idempotency-Key`` a retry of the same body returns the first answer
@@ -58,10 +61,7 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
                 "Idempotency-Key: 1 to 128 letters, digits or _.:-",
                 [{"field": "Idempotency-Key", "reason": "format"}],
             )
-        record_key = (
-            keys.idempotency_pk(caller_id, "create_post", idempotency_key),
-            keys.IDEMPOTENCY_SK,
-        )
+        record_key = IdempotencyRecord.key_of(caller_id, "create_post", idempotency_key)
         replay = _replay(record_key, request_hash)
         if replay is not None:
             return replay
@@ -90,19 +90,10 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
             for m in items
         ],
     )
-    item = {
-        keys.PK: keys.post_pk(post_id),
-        keys.SK: keys.POST_SK,
-        keys.GSI1PK: keys.user_posts_pk(caller_id),
-        keys.GSI1SK: post_id,
-        **post.model_dump(by_alias=True, exclude_none=True),
-    }
-    if post.visibility == "public":
-        item |= {keys.GSI2PK: keys.explore_pk(explore_bucket(post_id)), keys.GSI2SK: post_id}
     ops = [
-        db.tx_put(item, "attribute_not_exists(PK)"),
+        db.tx_put(post, "attribute_not_exists(PK)"),
         db.tx_update(
-            {keys.PK: keys.user_pk(caller_id), keys.SK: keys.PROFILE_SK},
+            Profile.key_of(caller_id),
             "ADD postCount :one",
             "attribute_exists(PK) AND attribute_not_exists(deletedAt)",
             values={":one": 1},
@@ -112,29 +103,21 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
         *(media.attach_op(m.media_id, caller_id, f"post:{post_id}") for m in items),
     ]
     if post.visibility == "public":
-        ops += [
-            db.tx_put(
-                {
-                    keys.PK: keys.hashtag_pk(t),
-                    keys.SK: post_id,
-                    "postId": post_id,
-                    "authorId": caller_id,
-                }
-            )
-            for t in post.hashtags
-        ]
+        ops += [db.tx_put(_tagged(t, post)) for t in post.hashtags]
     view = _view(post, author.summary(), liked=False)
     if record_key is not None:
         duplicate = Conflict("duplicate request")
+        record = IdempotencyRecord(
+            user_id=caller_id,
+            operation="create_post",
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            response=view.to_json(),
+            ttl=int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
+        )
         ops.append(
             db.tx_put(
-                {
-                    keys.PK: record_key[0],
-                    keys.SK: record_key[1],
-                    "requestHash": request_hash,
-                    "response": view.to_json(),
-                    keys.TTL_ATTRIBUTE: int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
-                },
+                record,
                 "attribute_not_exists(PK)",
                 on_fail=duplicate,
             )
@@ -150,16 +133,20 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
     return view
 
 
+def _tagged(tag: str, post: Post) -> HashtagEntry:
+    return HashtagEntry(tag=tag, post_id=post.post_id, author_id=post.author_id)
+
+
 def _replay(record_key: tuple[str, str], request_hash: str) -> PostOut | None:
-    record = db.get_store().get(*record_key, consistent=True)
+    record = db.get_store().get(record_key, IdempotencyRecord, consistent=True)
     if record is None:
         return None
-    if record["requestHash"] != request_hash:
+    if record.request_hash != request_hash:
         raise Conflict(
             "Idempotency-Key: already used for a different request",
             [{"field": "Idempotency-Key", "reason": "reused"}],
         )
-    return PostOut.model_validate(record["response"])
+    return PostOut.model_validate(record.response)
 
 
 def edit_post(caller_id: str, post_id: str, caption: str) -> PostOut:
@@ -171,7 +158,7 @@ def edit_post(caller_id: str, post_id: str, caption: str) -> PostOut:
     now = clock.now()
     ops = [
         db.tx_update(
-            {keys.PK: keys.post_pk(post_id), keys.SK: keys.POST_SK},
+            post.key,
             "SET caption = :caption, hashtags = :tags, editedAt = :now",
             "attribute_exists(PK)",
             values={":caption": caption, ":tags": new_tags, ":now": now},
@@ -180,20 +167,10 @@ def edit_post(caller_id: str, post_id: str, caption: str) -> PostOut:
     ]
     if post.visibility == "public":
         ops += [
-            db.tx_delete({keys.PK: keys.hashtag_pk(t), keys.SK: post_id})
+            db.tx_delete(HashtagEntry.key_of(t, post_id))
             for t in set(post.hashtags) - set(new_tags)
         ]
-        ops += [
-            db.tx_put(
-                {
-                    keys.PK: keys.hashtag_pk(t),
-                    keys.SK: post_id,
-                    "postId": post_id,
-                    "authorId": post.author_id,
-                }
-            )
-            for t in set(new_tags) - set(post.hashtags)
-        ]
+        ops += [db.tx_put(_tagged(t, post)) for t in set(new_tags) - set(post.hashtags)]
     db.get_store().transact_write(ops)
     post = post.model_copy(update={"caption": caption, "hashtags": new_tags, "edited_at": now})
     return render(caller_id, [post])[0]
@@ -208,13 +185,9 @@ def delete_post(caller: Identity, post_id: str) -> None:
         raise Forbidden("only the author or a moderator can delete a post")
     db.get_store().transact_write(
         [
-            db.tx_delete(
-                {keys.PK: keys.post_pk(post_id), keys.SK: keys.POST_SK},
-                "attribute_exists(PK)",
-                on_fail=NotFound(_NOT_FOUND),
-            ),
+            db.tx_delete(post.key, "attribute_exists(PK)", on_fail=NotFound(_NOT_FOUND)),
             db.tx_update(
-                {keys.PK: keys.user_pk(post.author_id), keys.SK: keys.PROFILE_SK},
+                Profile.key_of(post.author_id),
                 "ADD postCount :minus",
                 "attribute_exists(PK)",
                 values={":minus": -1},
@@ -235,17 +208,21 @@ def purge_post(post: Post, spend: Any) -> None:
         store.delete_listed(partition, sk_prefix=prefix, before_page=spend)
     spend()
     store.batch_write(
-        deletes=[(keys.hashtag_pk(t), post.post_id) for t in post.hashtags]
-        + [(keys.timeline_pk(post.author_id), post.post_id), (partition, keys.POST_SK)]
+        deletes=[HashtagEntry.key_of(t, post.post_id) for t in post.hashtags]
+        + [TimelineEntry.key_of(post.author_id, post.post_id), post.key]
     )
     cursor = None
     while True:  # feed copies: the author's followers
         spend()
         page = store.query_page(
-            keys.followers_pk(post.author_id), index=keys.GSI1, limit=100, cursor=cursor
+            keys.followers_pk(post.author_id),
+            index=keys.GSI1,
+            limit=100,
+            cursor=cursor,
+            model=Follow,
         )
         store.batch_write(
-            deletes=[(keys.timeline_pk(e["followerId"]), post.post_id) for e in page.items]
+            deletes=[TimelineEntry.key_of(e.follower_id, post.post_id) for e in page.items]
         )
         if page.next_cursor is None:
             break
@@ -275,12 +252,12 @@ def render(caller_id: str, posts: list[Post], liked: set[str] | None = None) -> 
         return []
     store = db.get_store()
     if liked is None:
-        like_keys = {p.post_id: (keys.post_pk(p.post_id), keys.like_sk(caller_id)) for p in posts}
-        likes = store.batch_get(list(like_keys.values()))
+        like_keys = {p.post_id: Like.key_of(p.post_id, caller_id) for p in posts}
+        likes = store.batch_get(list(like_keys.values()), Like)
         liked = {post_id for post_id, key in like_keys.items() if key in likes}
-    seen_liked = liked
+    liked_ids: set[str] = liked
     return users.with_users(
-        posts, lambda p: p.author_id, lambda p, author: _view(p, author, p.post_id in seen_liked)
+        posts, lambda p: p.author_id, lambda p, author: _view(p, author, p.post_id in liked_ids)
     )
 
 
@@ -317,28 +294,18 @@ def _view(post: Post, author: UserSummary, liked: bool) -> PostOut:
 
 def posts_and_likes(caller_id: str, post_ids: list[str]) -> tuple[list[Post], set[str]]:
     """Posts by id, in that order, and which of them the caller likes: one BatchGetItem."""
-    store = db.get_store()
-    wanted = [(keys.post_pk(p), keys.POST_SK) for p in post_ids]
-    wanted += [(keys.post_pk(p), keys.like_sk(caller_id)) for p in post_ids]
-    found = store.batch_get(wanted)
-    posts = [
-        Post.model_validate(found[(keys.post_pk(p), keys.POST_SK)])
-        for p in post_ids
-        if (keys.post_pk(p), keys.POST_SK) in found
-    ]
-    liked = {p for p in post_ids if (keys.post_pk(p), keys.like_sk(caller_id)) in found}
+    wanted = [Post.key_of(p) for p in post_ids] + [Like.key_of(p, caller_id) for p in post_ids]
+    found = db.get_store().batch_get(wanted)
+    posts = [p for p in (found.get(Post.key_of(i)) for i in post_ids) if isinstance(p, Post)]
+    liked = {p for p in post_ids if Like.key_of(p, caller_id) in found}
     return posts, liked
 
 
 def user_posts(caller_id: str, handle: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
     """A user's posts, newest first (followers-only ones for followers and the author)."""
     author = users.profile_by_handle(handle)
-    store = db.get_store()
-    may_see_all = (
-        author.user_id == caller_id
-        or store.get(keys.user_pk(caller_id), keys.follow_sk(author.user_id)) is not None
-    )
-    page = store.query_page(
+    may_see_all = access.may_see_everything_of(caller_id, author.user_id)
+    page = db.get_store().query_page(
         keys.user_posts_pk(author.user_id), index=keys.GSI1, limit=limit, cursor=cursor, model=Post
     )
     posts = [p for p in page.items if may_see_all or p.visibility == "public"]
@@ -352,12 +319,8 @@ def search_tag(caller_id: str, tag: str, limit: int, cursor: str | None) -> db.P
         raise Invalid(
             "tag: letters, digits or _ (without #)", [{"field": "tag", "reason": "format"}]
         )
-    page = db.get_store().query_page(keys.hashtag_pk(tag), limit=limit, cursor=cursor)
-    posts, liked = posts_and_likes(caller_id, [i["postId"] for i in page.items])
+    page = db.get_store().query_page(
+        keys.hashtag_pk(tag), limit=limit, cursor=cursor, model=HashtagEntry
+    )
+    posts, liked = posts_and_likes(caller_id, [i.post_id for i in page.items])
     return db.Page(render(caller_id, posts, liked), page.next_cursor)
-
-
-# Likes -----------------------------------------------------------------------------------------
-
-
-# Comments --------------------------------------------------------------------------------------

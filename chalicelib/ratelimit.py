@@ -12,6 +12,7 @@ import time
 
 from chalicelib import db, keys
 from chalicelib.config import get_settings
+from chalicelib.entities import ENTITY_ATTRIBUTE, RateCounter
 from chalicelib.errors import RateLimited
 
 
@@ -22,12 +23,16 @@ def hit(name: str, subject: str, *, now: float | None = None) -> None:
     window = int(now // seconds * seconds)
     retry_after = max(1, int(window + seconds - now + 0.999))
     db.get_store().update(
-        keys.rate_limit_pk(name, _digest(subject)),
-        keys.rate_window_sk(window),
-        "ADD hits :one SET #ttl = :expires",
+        RateCounter.key_of(name, _digest(subject), window),
+        "ADD hits :one SET #ttl = :expires, #entity = :kind",
         condition="attribute_not_exists(hits) OR hits < :limit",
-        values={":one": 1, ":limit": limit, ":expires": window + seconds + 60},
-        names={"#ttl": keys.TTL_ATTRIBUTE},
+        values={
+            ":one": 1,
+            ":limit": limit,
+            ":expires": window + seconds + 60,
+            ":kind": RateCounter.KIND,
+        },
+        names={"#ttl": keys.TTL_ATTRIBUTE, "#entity": ENTITY_ATTRIBUTE},
         on_fail=RateLimited(f"too many attempts; retry in {retry_after} s", retry_after),
     )
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import clock, db, keys
+from chalicelib import clock, db
+from chalicelib.entities import Job
 from chalicelib.ids import new_id
 
 DELETE_ACCOUNT, DELETE_POST, EXPORT = "delete_account", "delete_post", "export"
@@ -16,23 +17,9 @@ DELETE_ACCOUNT, DELETE_POST, EXPORT = "delete_account", "delete_post", "export"
 REFILL_FEEDS = "refill_feeds"
 
 
-def job_item(job_id: str, kind: str, user_id: str, **extra: Any) -> dict[str, Any]:
-    created = clock.now()
-    return {
-        keys.PK: keys.job_pk(job_id),
-        keys.SK: keys.JOB_SK,
-        keys.GSI1PK: keys.PENDING_JOBS_PK,
-        keys.GSI1SK: job_id,
-        keys.GSI2PK: keys.user_jobs_pk(user_id),
-        keys.GSI2SK: job_id,
-        "jobId": job_id,
-        "kind": kind,
-        "userId": user_id,
-        "status": "pending",
-        "createdAt": created,
-        "nudges": 0,
-        **extra,
-    }
+def job_item(job_id: str, kind: str, user_id: str, **extra: Any) -> Job:
+    """A new pending job; ``extra`` are the kind's own fields (``Job``)."""
+    return Job(job_id=job_id, kind=kind, user_id=user_id, created_at=clock.now(), **extra)
 
 
 def job_op(kind: str, user_id: str, **extra: Any) -> db.TxOp:

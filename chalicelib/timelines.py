@@ -8,9 +8,9 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Iterable
-from typing import Any
 
 from chalicelib import db, keys
+from chalicelib.entities import TimelineEntry
 
 TIMELINE_TTL_SECONDS = 30 * 24 * 3600
 
@@ -24,17 +24,16 @@ LIST_CAP = 1000  # the feed and explore go at most this many posts deep
 TIMELINE_TRIM_ONE_IN = 50  # a fan-out write trims that timeline back to LIST_CAP 1 time in 50
 
 
-def timeline_item(owner_id: str, post_id: str, author_id: str) -> dict[str, Any]:
-    return {
-        keys.PK: keys.timeline_pk(owner_id),
-        keys.SK: post_id,
-        "postId": post_id,
-        "authorId": author_id,
-        keys.TTL_ATTRIBUTE: int(time.time()) + TIMELINE_TTL_SECONDS,
-    }
+def timeline_item(owner_id: str, post_id: str, author_id: str) -> TimelineEntry:
+    return TimelineEntry(
+        owner_id=owner_id,
+        post_id=post_id,
+        author_id=author_id,
+        ttl=int(time.time()) + TIMELINE_TTL_SECONDS,
+    )
 
 
-def timeline_items(owner_id: str, post_ids: Iterable[str], author_id: str) -> list[dict[str, Any]]:
+def timeline_items(owner_id: str, post_ids: Iterable[str], author_id: str) -> list[TimelineEntry]:
     """Feed entries of ``post_ids`` for ``owner_id`` (fan-out and backfill)."""
     return [timeline_item(owner_id, p, author_id) for p in post_ids]
 

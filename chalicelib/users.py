@@ -11,17 +11,12 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from chalicelib import clock, db, documents, keys, media
+from chalicelib.entities import Follow, Handle, Profile, SearchEntry
 from chalicelib.errors import Conflict, Invalid, NotFound
-from chalicelib.models import (
-    MeOut,
-    MePatch,
-    Profile,
-    PublicProfileOut,
-    UserSummary,
-)
+from chalicelib.models import MeOut, MePatch, PublicProfileOut, UserSummary
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -44,15 +39,13 @@ def reserve_handle(handle: str, *, now: float | None = None) -> str:
     now = time.time() if now is None else now
     store = db.get_store()
     reservation = secrets.token_hex(8)
-    item = {
-        keys.PK: keys.handle_pk(handle),
-        keys.SK: keys.HANDLE_SK,
-        "handle": handle,
-        "status": "pending",
-        "reservation": reservation,
-        "reservedAt": int(now),
-        keys.TTL_ATTRIBUTE: int(now) + _RESERVATION_TTL_SECONDS,
-    }
+    item = Handle(
+        handle=handle,
+        status="pending",
+        reservation=reservation,
+        reserved_at=int(now),
+        ttl=int(now) + _RESERVATION_TTL_SECONDS,
+    )
     try:
         store.put(item, condition="attribute_not_exists(PK)", on_fail=_taken(handle))
     except Conflict:
@@ -71,8 +64,7 @@ def reserve_handle(handle: str, *, now: float | None = None) -> str:
 def release_handle(handle: str, reservation: str) -> None:
     """Give up a reservation (the sign-up failed); a no-op if it is no longer ours."""
     db.get_store().delete(
-        keys.handle_pk(handle),
-        keys.HANDLE_SK,
+        Handle.key_of(handle),
         condition="reservation = :reservation",
         values={":reservation": reservation},
     )
@@ -87,20 +79,14 @@ def search_terms(handle: str, name: str) -> set[str]:
     return {t[:100].strip() for t in terms if len(t.strip()) >= 1 and "#" not in t}
 
 
-def _search_item(user_id: str, term: str) -> dict[str, Any]:
-    return {
-        keys.PK: keys.user_pk(user_id),
-        keys.SK: keys.search_item_sk(term),
-        keys.GSI1PK: keys.search_pk(term),
-        keys.GSI1SK: keys.search_sk(term, user_id),
-        "userId": user_id,
-    }
+def _search_item(user_id: str, term: str) -> SearchEntry:
+    return SearchEntry(user_id=user_id, term=term)
 
 
 def _bind_handle(handle: str, user_id: str, reservation: str) -> db.TxOp:
     """The transaction step that turns our reservation of ``handle`` into the user's handle."""
     return db.tx_update(
-        {keys.PK: keys.handle_pk(handle), keys.SK: keys.HANDLE_SK},
+        Handle.key_of(handle),
         "SET userId = :user, #status = :active REMOVE #ttl",
         "reservation = :reservation",
         values={":user": user_id, ":active": "active", ":reservation": reservation},
@@ -114,14 +100,9 @@ def create_profile(user_id: str, handle: str, email: str, name: str, reservation
     profile = Profile(
         user_id=user_id, username=handle, email=email, name=name, created_at=clock.now()
     )
-    item = {
-        keys.PK: keys.user_pk(user_id),
-        keys.SK: keys.PROFILE_SK,
-        **profile.model_dump(by_alias=True, exclude_none=True),
-    }
     db.get_store().transact_write(
         [
-            db.tx_put(item, "attribute_not_exists(PK)", on_fail=Conflict("user already exists")),
+            db.tx_put(profile, "attribute_not_exists(PK)", on_fail=Conflict("user already exists")),
             _bind_handle(handle, user_id, reservation),
             *(db.tx_put(_search_item(user_id, t)) for t in sorted(search_terms(handle, name))),
         ]
@@ -133,12 +114,11 @@ def rename(current: Profile, handle: str, reservation: str | None) -> MeOut:
     """The user's handle becomes ``handle``, in one transaction: the new handle bound (its
     ``reservation``; None when only the letter case changes, the same handle), the old one freed,
     the profile and its search entries changed. A concurrent profile change is a 409."""
-    user_pk = keys.user_pk(current.user_id)
     old_terms = search_terms(current.username, current.name)
     new_terms = search_terms(handle, current.name)
     ops = [
         db.tx_update(
-            {keys.PK: user_pk, keys.SK: keys.PROFILE_SK},
+            current.key,
             "SET username = :handle, #version = #version + :one, updatedAt = :now",
             "#version = :expected AND attribute_not_exists(deletedAt)",
             values={
@@ -154,7 +134,7 @@ def rename(current: Profile, handle: str, reservation: str | None) -> MeOut:
             ),
         ),
         *(
-            db.tx_delete({keys.PK: user_pk, keys.SK: keys.search_item_sk(t)})
+            db.tx_delete(SearchEntry.key_of(current.user_id, t))
             for t in sorted(old_terms - new_terms)
         ),
         *(db.tx_put(_search_item(current.user_id, t)) for t in sorted(new_terms - old_terms)),
@@ -163,7 +143,7 @@ def rename(current: Profile, handle: str, reservation: str | None) -> MeOut:
         ops += [
             _bind_handle(handle, current.user_id, reservation),
             db.tx_delete(
-                {keys.PK: keys.handle_pk(current.username), keys.SK: keys.HANDLE_SK},
+                Handle.key_of(current.username),
                 "userId = :user",
                 values={":user": current.user_id},
             ),
@@ -184,8 +164,7 @@ def get_profile(user_id: str) -> Profile:
 
 def find_profile(user_id: str) -> Profile | None:
     """The profile item of ``user_id`` as stored, or None."""
-    profile: Profile | None = db.get_store().get(keys.user_pk(user_id), keys.PROFILE_SK, Profile)
-    return profile
+    return db.get_store().get(Profile.key_of(user_id), Profile)
 
 
 def me(user_id: str) -> MeOut:
@@ -197,10 +176,10 @@ def user_id_for(handle: str) -> str:
     """The id of the active user holding ``handle`` (any case): one GetItem."""
     if not keys.fold(handle) or "#" in handle:
         raise NotFound(USER_NOT_FOUND)
-    reservation = db.get_store().get(keys.handle_pk(handle), keys.HANDLE_SK)
-    if not reservation or reservation.get("status") != "active":
+    reservation = db.get_store().get(Handle.key_of(handle), Handle)
+    if reservation is None or reservation.status != "active" or not reservation.user_id:
         raise NotFound(USER_NOT_FOUND)
-    return str(reservation["userId"])
+    return reservation.user_id
 
 
 def profile_by_handle(handle: str) -> Profile:
@@ -218,11 +197,11 @@ def public_profile(caller_id: str, handle: str) -> PublicProfileOut:
     """Anyone's public profile, with whether the caller follows them: two requests (the handle,
     then one BatchGetItem of the profile and the caller's follow edge)."""
     user_id = user_id_for(handle)
-    profile_key = (keys.user_pk(user_id), keys.PROFILE_SK)
-    edge_key = (keys.user_pk(caller_id), keys.follow_sk(user_id))
+    profile_key = Profile.key_of(user_id)
+    edge_key = Follow.key_of(caller_id, user_id)
     found = db.get_store().batch_get([profile_key, edge_key])
     item = found.get(profile_key)
-    profile = _visible(Profile.model_validate(item) if item else None)
+    profile = _visible(item if isinstance(item, Profile) else None)
     return profile.public(is_following=edge_key in found)
 
 
@@ -231,7 +210,7 @@ def summary_map(user_ids: Iterable[str]) -> dict[str, UserSummary]:
     wanted = list(dict.fromkeys(user_ids))
     if not wanted:
         return {}
-    found = db.get_store().batch_get([(keys.user_pk(u), keys.PROFILE_SK) for u in wanted], Profile)
+    found = db.get_store().batch_get([Profile.key_of(u) for u in wanted], Profile)
     return {p.user_id: p.summary() for p in found.values() if not p.deleted_at and not p.disabled}
 
 
@@ -267,8 +246,9 @@ def search(q: str, limit: int, cursor: str | None) -> db.Page[UserSummary]:
         limit=limit,
         cursor=cursor,
         newest_first=False,
+        model=SearchEntry,
     )
-    return db.Page(summaries([i["userId"] for i in page.items]), page.next_cursor)
+    return db.Page(summaries([i.user_id for i in page.items]), page.next_cursor)
 
 
 # Updating --------------------------------------------------------------------------------------
@@ -338,12 +318,10 @@ def _apply(current: Profile, patch: MePatch, given: set[str]) -> MeOut:
     values.update({":one": 1, ":now": clock.now(), ":expected": current.version})
     expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
     condition = "#version = :expected AND attribute_not_exists(deletedAt)"
-    key = {keys.PK: keys.user_pk(current.user_id), keys.SK: keys.PROFILE_SK}
+    key = current.key
     store = db.get_store()
     if state["name"] == current.name and state["avatar"] == current.avatar:
-        store.update(
-            key[keys.PK], key[keys.SK], expression, condition=condition, values=values, names=names
-        )
+        store.update(key, expression, condition=condition, values=values, names=names)
     else:
         # The search entries follow the name, and the avatar's media is marked in use (so
         # cleanup keeps it), in the same transaction as the profile.
@@ -351,10 +329,7 @@ def _apply(current: Profile, patch: MePatch, given: set[str]) -> MeOut:
         new = search_terms(current.username, state["name"])
         ops = [
             db.tx_update(key, expression, condition, values=values, names=names),
-            *(
-                db.tx_delete({keys.PK: key[keys.PK], keys.SK: keys.search_item_sk(t)})
-                for t in sorted(old - new)
-            ),
+            *(db.tx_delete(SearchEntry.key_of(current.user_id, t)) for t in sorted(old - new)),
             *(db.tx_put(_search_item(current.user_id, t)) for t in sorted(new - old)),
         ]
         if state["avatar"] != current.avatar:
@@ -367,15 +342,11 @@ def _apply(current: Profile, patch: MePatch, given: set[str]) -> MeOut:
     return Profile.model_validate(state).me()
 
 
-# Follow graph ----------------------------------------------------------------------------------
-
-
 # Moderation ------------------------------------------------------------------------------------
 def mark_disabled(profile: Profile, by_user_id: str) -> None:
     """Record that ``profile`` was disabled, by whom and when (idempotent)."""
     db.get_store().update(
-        keys.user_pk(profile.user_id),
-        keys.PROFILE_SK,
+        profile.key,
         "SET disabled = :yes, disabledAt = :at, disabledBy = :by",
         condition="attribute_exists(PK)",
         values={":yes": True, ":at": clock.now(), ":by": by_user_id},

@@ -1,4 +1,4 @@
-"""The single-table layer against moto: conversion, pagination, transactions."""
+"""The single-table layer against moto: entities in and out, pagination, transactions."""
 
 from decimal import Decimal
 
@@ -6,44 +6,99 @@ import boto3
 import pytest
 
 from chalicelib.db import tx_put, tx_update
+from chalicelib.entities import Entity, Follow, ItemKey, Like, Post, Profile, decode
 from chalicelib.errors import Conflict, Invalid, NotFound
-from chalicelib.keys import GSI1
+from chalicelib.keys import GSI1, GSI1PK, GSI1SK
 
 
-def _seed(store, partition, count, **extra):
+class Thing(Entity):
+    """A stored thing of the tests' own (any key, optionally listed on GSI1)."""
+
+    KIND = "test_thing"
+
+    partition: str
+    sort: str
+    n: int = 0
+    listed_under: str | None = None
+    listed_as: str | None = None
+
+    @property
+    def key(self) -> ItemKey:
+        return ItemKey(self.partition, self.sort)
+
+    def index_keys(self) -> dict[str, str]:
+        if not self.listed_under:
+            return {}
+        return {GSI1PK: self.listed_under, GSI1SK: self.listed_as or ""}
+
+
+def _seed(store, partition, count):
     for i in range(count):
-        store.put({"PK": partition, "SK": f"ITEM#{i:04d}", "n": i, **extra})
+        store.put(Thing(partition=partition, sort=f"ITEM#{i:04d}", n=i))
 
 
-def test_get_returns_plain_values_without_keys(store):
-    # Given an item with a counter, a nested map and key attributes
-    store.put(
-        {
-            "PK": "USER#1",
-            "SK": "PROFILE",
-            "GSI1PK": "x",
-            "GSI1SK": "y",
-            "followerCount": 7310,
-            "profile": {"links": ["a"], "score": Decimal("1.5")},
+def test_get_returns_the_entity_with_plain_values_and_no_keys(store):
+    # Given a profile with a counter, a nested map and an index listing
+    profile = Profile(
+        user_id="1",
+        username="ana",
+        email="ana@example.com",
+        name="Ana",
+        follower_count=7310,
+        profile={"links": ["a"], "score": 1.5},
+        created_at="2026-01-01T00:00:00.000Z",
+    )
+    store.put(profile)
+    # When it is read back, by its class or by what the item says it is
+    typed = store.get(Profile.key_of("1"), Profile)
+    untyped = store.get(Profile.key_of("1"))
+    # Then it is the same entity, counts are ints and no key attribute leaks into it
+    assert typed == profile == untyped
+    assert type(typed.follower_count) is int
+    assert "PK" not in typed.model_dump(by_alias=True)
+
+
+def test_items_name_their_entity_and_legacy_items_are_known_by_their_key(store):
+    table = boto3.resource("dynamodb").Table("echomate-test")
+    # An item written now carries its type; one written before the attribute existed does not
+    like = Like(
+        like_id="L1", post_id="P1", user_id="u", author_id="a", created_at="2026-01-01T00:00:00Z"
+    )
+    store.put(like)
+    assert table.get_item(Key={"PK": "POST#P1", "SK": "LIKE#u"})["Item"]["entity"] == "like"
+    table.put_item(
+        Item={
+            "PK": "USER#u",
+            "SK": "FOLLOWS#v",
+            "GSI1PK": "FOLLOWERS#v",
+            "GSI1SK": "E1#u",
+            "followerId": "u",
+            "followeeId": "v",
+            "createdAt": "2026-01-01T00:00:00Z",
+            "likeCount": Decimal(3),
         }
     )
-    # When it is read back
-    item = store.get("USER#1", "PROFILE")
-    # Then counts are ints and no key attribute leaks
-    assert item == {"followerCount": 7310, "profile": {"links": ["a"], "score": 1.5}}
-    assert type(item["followerCount"]) is int
+    edge = store.get(Follow.key_of("u", "v"))
+    assert isinstance(edge, Follow) and edge.edge_id == "E1"  # from its index key, in one place
+    assert isinstance(decode({"PK": "POST#1", "SK": "POST", **_post_fields()}), Post)
+    with pytest.raises(ValueError, match="unknown item kind"):
+        decode({"PK": "NOPE#1", "SK": "X"})
+
+
+def _post_fields():
+    return {"postId": "1", "authorId": "a", "caption": "", "visibility": "public", "createdAt": "x"}
 
 
 def test_get_absent_is_none(store):
-    assert store.get("USER#nobody", "PROFILE") is None
+    assert store.get(Profile.key_of("nobody"), Profile) is None
 
 
 def test_pages_cover_every_item_once_newest_first(store):
     _seed(store, "P#1", 45)
     seen, cursor, pages = [], None, 0
     while True:
-        page = store.query_page("P#1", limit=20, cursor=cursor)
-        seen += [i["n"] for i in page.items]
+        page = store.query_page("P#1", limit=20, cursor=cursor, model=Thing)
+        seen += [i.n for i in page.items]
         pages += 1
         cursor = page.next_cursor
         if cursor is None:
@@ -54,21 +109,26 @@ def test_pages_cover_every_item_once_newest_first(store):
 
 def test_exactly_full_last_page_has_no_cursor(store):
     _seed(store, "P#2", 40)
-    first = store.query_page("P#2", limit=20, newest_first=False)
-    second = store.query_page("P#2", limit=20, newest_first=False, cursor=first.next_cursor)
-    assert [i["n"] for i in second.items] == list(range(20, 40))
+    first = store.query_page("P#2", limit=20, newest_first=False, model=Thing)
+    second = store.query_page(
+        "P#2", limit=20, newest_first=False, cursor=first.next_cursor, model=Thing
+    )
+    assert [i.n for i in second.items] == list(range(20, 40))
     assert second.next_cursor is None
 
 
 def test_pages_on_an_index_with_a_prefix(store):
     for i in range(5):
-        store.put({"PK": f"X#{i}", "SK": "A", "GSI1PK": "FOLLOWERS#u", "GSI1SK": f"F#{i}"})
-    store.put({"PK": "X#9", "SK": "A", "GSI1PK": "FOLLOWERS#u", "GSI1SK": "G#9"})
+        store.put(
+            Thing(partition=f"X#{i}", sort="A", listed_under="FOLLOWERS#u", listed_as=f"F#{i}")
+        )
+    store.put(Thing(partition="X#9", sort="A", listed_under="FOLLOWERS#u", listed_as="G#9"))
     first = store.query_page("FOLLOWERS#u", index=GSI1, sk_prefix="F#", limit=3)
     rest = store.query_page(
         "FOLLOWERS#u", index=GSI1, sk_prefix="F#", limit=3, cursor=first.next_cursor
     )
     assert len(first.items) == 3 and len(rest.items) == 2 and rest.next_cursor is None
+    assert all(isinstance(i, Thing) for i in first.items + rest.items)
 
 
 @pytest.mark.parametrize(("count", "keep"), [(30, 12), (12, 12), (5, 12), (0, 3)])
@@ -76,9 +136,16 @@ def test_trim_keeps_the_newest_items_only(store, count, keep):
     _seed(store, "P#T", count)
     _seed(store, "P#U", 4)  # another partition is untouched
     store.trim("P#T", keep)
-    left = store.query_page("P#T", limit=100).items
-    assert [i["n"] for i in left] == list(range(count - 1, -1, -1))[:keep]
+    left = store.query_page("P#T", limit=100, model=Thing).items
+    assert [i.n for i in left] == list(range(count - 1, -1, -1))[:keep]
     assert len(store.query_page("P#U", limit=100).items) == 4
+
+
+def test_query_keys_lists_only_keys_oldest_first(store):
+    _seed(store, "P#K", 30)
+    found = store.query_keys("P#K", limit=25)
+    assert found[:2] == [ItemKey("P#K", "ITEM#0000"), ItemKey("P#K", "ITEM#0001")]
+    assert len(found) == 25
 
 
 def test_cursor_of_another_partition_is_refused(store):
@@ -95,27 +162,24 @@ def test_limit_out_of_range_is_refused(store):
 
 
 def test_conditional_put_raises_the_given_error(store):
-    store.put({"PK": "HANDLE#ana", "SK": "HANDLE"}, condition="attribute_not_exists(PK)")
+    thing = Thing(partition="HANDLE#ana", sort="HANDLE")
+    store.put(thing, condition="attribute_not_exists(PK)")
     with pytest.raises(NotFound):
-        store.put(
-            {"PK": "HANDLE#ana", "SK": "HANDLE"},
-            condition="attribute_not_exists(PK)",
-            on_fail=NotFound("x"),
-        )
+        store.put(thing, condition="attribute_not_exists(PK)", on_fail=NotFound("x"))
 
 
 def test_transaction_is_all_or_nothing_and_maps_the_failed_condition(store):
     # Given a post with a like counter
-    store.put({"PK": "POST#1", "SK": "POST", "likeCount": 0})
+    store.put(Thing(partition="POST#1", sort="POST", n=0))
     like = [
         tx_put(
-            {"PK": "POST#1", "SK": "LIKE#u"},
+            Thing(partition="POST#1", sort="LIKE#u"),
             "attribute_not_exists(PK)",
             on_fail=Conflict("already liked"),
         ),
         tx_update(
-            {"PK": "POST#1", "SK": "POST"},
-            "ADD likeCount :one",
+            ("POST#1", "POST"),
+            "ADD n :one",
             "attribute_exists(PK)",
             values={":one": 1},
             on_fail=NotFound("no such post"),
@@ -126,7 +190,7 @@ def test_transaction_is_all_or_nothing_and_maps_the_failed_condition(store):
     with pytest.raises(Conflict, match="already liked"):
         store.transact_write(like)
     # Then the counter moved once
-    assert store.get("POST#1", "POST")["likeCount"] == 1
+    assert store.get(("POST#1", "POST"), Thing).n == 1
 
 
 def test_transaction_condition_on_another_item(store):
@@ -134,24 +198,24 @@ def test_transaction_condition_on_another_item(store):
         store.transact_write(
             [
                 tx_update(
-                    {"PK": "USER#ghost", "SK": "PROFILE"},
+                    ("USER#ghost", "PROFILE"),
                     "ADD followerCount :one",
                     "attribute_exists(PK)",
                     values={":one": 1},
                     on_fail=NotFound("no such user"),
                 ),
-                tx_put({"PK": "USER#me", "SK": "FOLLOWS#ghost"}),
+                tx_put(Thing(partition="USER#me", sort="FOLLOWS#ghost")),
             ]
         )
-    assert store.get("USER#me", "FOLLOWS#ghost") is None
-    assert store.get("USER#ghost", "PROFILE") is None
+    assert store.get(("USER#me", "FOLLOWS#ghost")) is None
+    assert store.get(("USER#ghost", "PROFILE")) is None
 
 
 def test_batch_get_returns_found_items_by_key(store):
     _seed(store, "P#6", 3)
-    found = store.batch_get([("P#6", "ITEM#0000"), ("P#6", "ITEM#0002"), ("P#6", "NOPE")])
+    found = store.batch_get([("P#6", "ITEM#0000"), ("P#6", "ITEM#0002"), ("P#6", "NOPE")], Thing)
     assert set(found) == {("P#6", "ITEM#0000"), ("P#6", "ITEM#0002")}
-    assert found[("P#6", "ITEM#0002")]["n"] == 2
+    assert found[("P#6", "ITEM#0002")].n == 2
 
 
 def test_table_matches_the_template():

@@ -7,6 +7,7 @@ import boto3
 import pytest
 
 from chalicelib import follows, jobs, keys, users
+from chalicelib.entities import Job
 from chalicelib.errors import NotFound
 from tests import support
 from tests.factories import make_user
@@ -44,7 +45,7 @@ def world(store, cognito):
 
 def _pending_job(user_id):
     page = users.db.get_store().query_page(keys.user_jobs_pk(user_id), index=keys.GSI2, limit=5)
-    return page.items[0]["jobId"]
+    return page.items[0].job_id
 
 
 def test_deleting_an_account_leaves_nothing_and_corrects_counters(world):
@@ -71,8 +72,8 @@ def test_deletion_killed_halfway_finishes_on_the_next_run(world):
     job_id = _pending_job(world.ana)
     assert jobs.run_job(job_id, jobs.Budget(60, max_operations=4)) is False
     assert items_mentioning(world.ana, "ana") != []  # partway
-    job = users.db.get_store().get(keys.job_pk(job_id), keys.JOB_SK)
-    assert job["nudges"] == 1 and job["status"] == "pending"  # touched: the stream re-runs it
+    job = users.db.get_store().get(Job.key_of(job_id), Job)
+    assert job.nudges == 1 and job.status == "pending"  # touched: the stream re-runs it
     assert jobs.run_job(job_id, jobs.Budget(60, max_operations=6)) is False
     assert jobs.run_job(job_id, jobs.Budget(60)) is True
     assert items_mentioning(world.ana, "ana") == []
@@ -93,12 +94,14 @@ def test_stream_records_run_pending_jobs(world):
 
     jobs.start_account_deletion(world.ana)
     job_id = _pending_job(world.ana)
-    image = {
-        "PK": {"S": keys.job_pk(job_id)},
-        "SK": {"S": "JOB"},
-        "jobId": {"S": job_id},
-        "status": {"S": "pending"},
-    }
+    from boto3.dynamodb.types import TypeSerializer
+
+    stored = (
+        boto3.resource("dynamodb")
+        .Table("echomate-test")
+        .get_item(Key={"PK": keys.job_pk(job_id), "SK": "JOB"})["Item"]
+    )  # the job's image as the stream carries it
+    image = {k: TypeSerializer().serialize(v) for k, v in stored.items()}
     record = SimpleNamespace(event_name="INSERT", new_image=image, old_image=None)
     other = SimpleNamespace(event_name="MODIFY", new_image={"PK": {"S": "USER#x"}}, old_image=None)
     gone = SimpleNamespace(event_name="REMOVE", new_image=None, old_image=image)
@@ -112,7 +115,7 @@ def test_stale_jobs_are_swept(world, monkeypatch):
     assert jobs.sweep_stale_jobs() == 0  # fresh: its run may still be going
     monkeypatch.setattr(jobs, "_STALE_SECONDS", -60)
     assert jobs.sweep_stale_jobs() == 1
-    assert users.db.get_store().get(keys.job_pk(job_id), keys.JOB_SK)["nudges"] == 1
+    assert users.db.get_store().get(Job.key_of(job_id), Job).nudges == 1
 
 
 def test_export_writes_the_whole_archive(world):

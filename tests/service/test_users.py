@@ -2,7 +2,8 @@
 
 import pytest
 
-from chalicelib import follows, keys, users
+from chalicelib import follows, users
+from chalicelib.entities import Media
 from chalicelib.errors import Conflict, Invalid, NotFound, TooLarge
 from chalicelib.models import MePatch
 from tests.factories import make_user
@@ -97,16 +98,7 @@ def test_avatar_must_be_a_ready_avatar_of_ones_own(store):
         ("m-post", ana, "post", "ready"),
         ("m-pending", ana, "avatar", "pending"),
     ]:
-        store.put(
-            {
-                "PK": keys.media_pk(media_id),
-                "SK": keys.MEDIA_SK,
-                "mediaId": media_id,
-                "ownerId": owner,
-                "purpose": purpose,
-                "status": status,
-            }
-        )
+        store.put(Media(media_id=media_id, owner_id=owner, purpose=purpose, status=status))
     for refused in ("m-bob", "m-post", "m-pending", "m-none"):
         with pytest.raises(Invalid, match="avatar"):
             patch(ana, {"avatar": refused})

@@ -5,6 +5,7 @@ import time
 import pytest
 
 from chalicelib import keys, ratelimit, users
+from chalicelib.entities import Handle
 from chalicelib.errors import Conflict, NotFound, RateLimited
 
 
@@ -19,7 +20,7 @@ def test_a_stale_pending_reservation_is_taken_over(store):
     new = users.reserve_handle("ANA")
     assert new != old
     users.release_handle("ana", old)  # the dead sign-up's release no longer frees it
-    assert store.get(keys.handle_pk("ana"), keys.HANDLE_SK)["reservation"] == new
+    assert store.get(Handle.key_of("ana"), Handle).reservation == new
 
 
 def test_a_bound_handle_is_never_taken_over(store):
@@ -71,5 +72,5 @@ def test_rate_limit_counts_per_window(store, monkeypatch):
             keys.rate_limit_pk("login_ip", ratelimit._digest("10.0.0.1")), limit=10
         ).items
     ]
-    assert sorted(c["hits"] for c in counters) == [1, 3]
+    assert sorted(c.hits for c in counters) == [1, 3]
     assert "10.0.0.1" not in str(counters)  # addresses are not stored

@@ -1,0 +1,572 @@
+"""The entity layer: one typed class per kind of stored item.
+
+Each entity owns its keys (built with ``keys``), turns itself into an item (``to_item``) and back
+(``from_item``), and writes an ``entity`` attribute naming its kind, so readers (the stream router
+above all) dispatch on the type, never on key text. Items written before that attribute existed
+are recognised from their keys (``keys.kind_of``), in ``decode`` only.
+
+Attribute names are the API's camelCase (``followerCount``); key and index attributes are never
+fields: they are derived from the fields, and stripped when an item is read. ``db.Store`` takes
+and returns these classes, never raw items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, ClassVar, Literal, NamedTuple, Self, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from chalicelib import clock, keys
+from chalicelib.ids import id_time
+from chalicelib.models import MeOut, PublicProfileOut, UserSummary
+
+ENTITY_ATTRIBUTE = "entity"
+E = TypeVar("E", bound="Entity")
+
+
+class ItemKey(NamedTuple):
+    """The primary key of an item: (PK, SK)."""
+
+    pk: str
+    sk: str
+
+
+def plain(value: Any) -> Any:
+    """A DynamoDB value as plain JSON-ready Python (Decimal → int/float, sets → sorted lists)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(plain(v) for v in value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    return value
+
+
+def attributes(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An item's own attributes as plain Python: no key, index or ``entity`` attribute."""
+    skip = keys.KEY_ATTRIBUTES | {ENTITY_ATTRIBUTE}
+    return {k: plain(v) for k, v in item.items() if k not in skip}
+
+
+class Entity(BaseModel):
+    """A stored item. Subclasses set ``KIND`` and implement ``key``; ``index_keys`` adds the
+    GSI attributes the item is listed under."""
+
+    # defer_build: validators are built on first use, not at import (cold start)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True
+    )
+
+    KIND: ClassVar[str] = ""
+    REGISTRY: ClassVar[dict[str, type[Entity]]] = {}
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if cls.KIND:
+            Entity.REGISTRY[cls.KIND] = cls
+
+    @property
+    def key(self) -> ItemKey:
+        raise NotImplementedError
+
+    def index_keys(self) -> dict[str, str]:
+        """The GSI key attributes of this item (none by default)."""
+        return {}
+
+    def to_item(self) -> dict[str, Any]:
+        """The item as written: keys, index keys, ``entity`` and the fields (None left out)."""
+        pk, sk = self.key
+        return {
+            keys.PK: pk,
+            keys.SK: sk,
+            **self.index_keys(),
+            ENTITY_ATTRIBUTE: self.KIND,
+            **self.model_dump(by_alias=True, exclude_none=True),
+        }
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Self:
+        """The entity of a stored item (keys and index attributes stripped, Decimals gone)."""
+        return cls.model_validate(attributes(item))
+
+
+def kind_of(item: Mapping[str, Any]) -> str | None:
+    """What an item (or a stream image) is: its ``entity`` attribute, or for items written
+    before that attribute existed, what its key says."""
+    kind = item.get(ENTITY_ATTRIBUTE)
+    if isinstance(kind, str) and kind:
+        return kind
+    return keys.kind_of(str(item.get(keys.PK, "")), str(item.get(keys.SK, "")))
+
+
+def decode(item: Mapping[str, Any]) -> Entity:
+    """The entity of any stored item, by its kind; ValueError for an unknown kind."""
+    kind = kind_of(item)
+    cls = Entity.REGISTRY.get(kind or "")
+    if cls is None:
+        raise ValueError(f"unknown item kind at {item.get(keys.PK)!r}/{item.get(keys.SK)!r}")
+    return cls.from_item(item)
+
+
+# Users -----------------------------------------------------------------------------------------
+class Profile(Entity):
+    """A user's profile (``USER#<id>`` / ``PROFILE``); listed on the big-accounts index while
+    the account is too big to fan out."""
+
+    KIND = "profile"
+
+    user_id: str
+    username: str
+    email: str
+    name: str
+    profile: dict[str, Any] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    avatar: str | None = None
+    version: int = 1
+    follower_count: int = 0
+    following_count: int = 0
+    post_count: int = 0
+    created_at: str
+    updated_at: str | None = None
+    disabled: bool = False
+    disabled_at: str | None = None
+    disabled_by: str | None = None
+    deleted_at: str | None = None
+    deletion_job: str | None = None
+    activity_read_up_to: str = ""
+    #: derived from the index keys when read; never an attribute of its own
+    big_account: bool = Field(False, exclude=True)
+
+    @staticmethod
+    def key_of(user_id: str) -> ItemKey:
+        return ItemKey(keys.user_pk(user_id), keys.PROFILE_SK)
+
+    def me(self) -> MeOut:
+        """The private view of this profile."""
+        return MeOut.model_validate(self.model_dump(include=set(MeOut.model_fields)))
+
+    def public(self, *, is_following: bool) -> PublicProfileOut:
+        """The view others get."""
+        fields = self.model_dump(include=set(PublicProfileOut.model_fields) - {"is_following"})
+        return PublicProfileOut(**fields, is_following=is_following)
+
+    def summary(self) -> UserSummary:
+        return UserSummary(
+            user_id=self.user_id, username=self.username, name=self.name, avatar=self.avatar
+        )
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.user_id)
+
+    def index_keys(self) -> dict[str, str]:
+        if not self.big_account:
+            return {}
+        return {keys.GSI3PK: keys.BIG_ACCOUNTS_PK, keys.GSI3SK: self.user_id}
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Self:
+        profile = super().from_item(item)
+        profile.big_account = item.get(keys.GSI3PK) == keys.BIG_ACCOUNTS_PK
+        return profile
+
+
+class Handle(Entity):
+    """A handle's reservation (``HANDLE#<folded>``): pending while its sign-up runs (with a
+    TTL), then active and bound to a user, or deleting with the account."""
+
+    KIND = "handle"
+
+    handle: str
+    status: Literal["pending", "active", "deleting"]
+    reservation: str | None = None
+    reserved_at: int | None = None
+    user_id: str | None = None
+    ttl: int | None = None
+
+    @staticmethod
+    def key_of(handle: str) -> ItemKey:
+        return ItemKey(keys.handle_pk(handle), keys.HANDLE_SK)
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.handle)
+
+
+class SearchEntry(Entity):
+    """One term a user is found by (under the user; listed by the term's first letters)."""
+
+    KIND = "search"
+
+    user_id: str
+    term: str | None = None  # None on entries written before it was stored
+
+    @staticmethod
+    def key_of(user_id: str, term: str) -> ItemKey:
+        return ItemKey(keys.user_pk(user_id), keys.search_item_sk(term))
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.user_id, self.term or "")
+
+    def index_keys(self) -> dict[str, str]:
+        term = self.term or ""
+        return {keys.GSI1PK: keys.search_pk(term), keys.GSI1SK: keys.search_sk(term, self.user_id)}
+
+
+class Follow(Entity):
+    """A follow edge, under the follower, listed on both sides' indexes, newest first."""
+
+    KIND = "follow"
+
+    follower_id: str
+    followee_id: str
+    edge_id: str
+    created_at: str
+
+    @staticmethod
+    def key_of(follower_id: str, followee_id: str) -> ItemKey:
+        return ItemKey(keys.user_pk(follower_id), keys.follow_sk(followee_id))
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.follower_id, self.followee_id)
+
+    def index_keys(self) -> dict[str, str]:
+        return {
+            keys.GSI1PK: keys.followers_pk(self.followee_id),
+            keys.GSI1SK: keys.edge_sk(self.edge_id, self.follower_id),
+            keys.GSI2PK: keys.following_pk(self.follower_id),
+            keys.GSI2SK: keys.edge_sk(self.edge_id, self.followee_id),
+        }
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Self:
+        data = attributes(item)
+        if "edgeId" not in data:  # edges written before the id was an attribute of its own
+            data["edgeId"] = keys.edge_id_of(str(item.get(keys.GSI1SK, "")))
+        return cls.model_validate(data)
+
+
+# Media and posts -------------------------------------------------------------------------------
+MediaStatus = Literal["pending", "ready", "rejected"]
+
+
+class Media(Entity):
+    """An upload and its renditions. Listed under its owner by status, and while it waits for
+    cleanup (pending, or ready but used by nothing) on the media-state index."""
+
+    KIND = "media"
+
+    media_id: str
+    owner_id: str
+    purpose: Literal["post", "avatar"]
+    status: MediaStatus
+    content_type: str | None = None
+    declared_length: int | None = None
+    upload_key: str | None = None
+    created_at: str | None = None
+    width: int | None = None
+    height: int | None = None
+    blurhash: str | None = None
+    renditions: dict[str, dict[str, Any]] | None = None
+    source_format: str | None = None
+    processed_at: str | None = None
+    reject_reason: str | None = None
+    attached_to: str | None = None
+
+    @staticmethod
+    def key_of(media_id: str) -> ItemKey:
+        return ItemKey(keys.media_pk(media_id), keys.MEDIA_SK)
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.media_id)
+
+    def index_keys(self) -> dict[str, str]:
+        listed = {
+            keys.GSI1PK: keys.user_media_pk(self.owner_id),
+            keys.GSI1SK: keys.media_listing_sk(self.status, self.media_id),
+        }
+        state = {"pending": "pending", "ready": "unattached"}.get(self.status)
+        if state is None or self.attached_to:
+            return listed
+        return listed | {keys.GSI3PK: keys.media_state_pk(state), keys.GSI3SK: self.media_id}
+
+
+class Post(Entity):
+    """A post: media facts copied from the media items (immutable once ready), so a page of
+    posts needs no media reads. Listed under its author, and on explore while public."""
+
+    KIND = "post"
+
+    post_id: str
+    author_id: str
+    caption: str
+    hashtags: list[str] = Field(default_factory=list)
+    media: list[dict[str, Any]] = Field(default_factory=list)
+    visibility: Literal["public", "followers"]
+    like_count: int = 0
+    comment_count: int = 0
+    created_at: str
+    edited_at: str | None = None
+
+    @staticmethod
+    def key_of(post_id: str) -> ItemKey:
+        return ItemKey(keys.post_pk(post_id), keys.POST_SK)
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.post_id)
+
+    def index_keys(self) -> dict[str, str]:
+        listed = {keys.GSI1PK: keys.user_posts_pk(self.author_id), keys.GSI1SK: self.post_id}
+        if self.visibility != "public":
+            return listed
+        bucket = clock.hour_bucket(id_time(self.post_id))
+        return listed | {keys.GSI2PK: keys.explore_pk(bucket), keys.GSI2SK: self.post_id}
+
+
+class Like(Entity):
+    """A like, under the post (one per user), listed under the user who gave it."""
+
+    KIND = "like"
+
+    like_id: str
+    post_id: str
+    user_id: str
+    author_id: str  # the post's author (notified)
+    created_at: str
+
+    @staticmethod
+    def key_of(post_id: str, user_id: str) -> ItemKey:
+        return ItemKey(keys.post_pk(post_id), keys.like_sk(user_id))
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.post_id, self.user_id)
+
+    def index_keys(self) -> dict[str, str]:
+        return {keys.GSI1PK: keys.likes_by_pk(self.user_id), keys.GSI1SK: self.like_id}
+
+
+class Comment(Entity):
+    """A comment, under the post, listed under its author."""
+
+    KIND = "comment"
+
+    comment_id: str
+    post_id: str
+    author_id: str
+    post_author_id: str
+    text: str
+    created_at: str
+
+    @staticmethod
+    def key_of(post_id: str, comment_id: str) -> ItemKey:
+        return ItemKey(keys.post_pk(post_id), keys.comment_sk(comment_id))
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.post_id, self.comment_id)
+
+    def index_keys(self) -> dict[str, str]:
+        return {keys.GSI1PK: keys.comments_by_pk(self.author_id), keys.GSI1SK: self.comment_id}
+
+
+class Report(Entity):
+    """A report of a post, under the post (one per reporter); listed on the moderators' queue
+    and under the reporter."""
+
+    KIND = "report"
+
+    report_id: str
+    post_id: str
+    post_author_id: str
+    reporter_id: str
+    reason: str
+    created_at: str
+
+    @staticmethod
+    def key_of(post_id: str, reporter_id: str) -> ItemKey:
+        return ItemKey(keys.post_pk(post_id), keys.report_sk(reporter_id))
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.post_id, self.reporter_id)
+
+    def index_keys(self) -> dict[str, str]:
+        return {
+            keys.GSI1PK: keys.REPORTS_PK,
+            keys.GSI1SK: self.report_id,
+            keys.GSI2PK: keys.reports_by_pk(self.reporter_id),
+            keys.GSI2SK: self.report_id,
+        }
+
+
+class TimelineEntry(Entity):
+    """A post's reference in a follower's home timeline (expires by TTL)."""
+
+    KIND = "timeline"
+
+    owner_id: str | None = None  # None on entries written before it was stored
+    post_id: str
+    author_id: str
+    ttl: int | None = None
+
+    @staticmethod
+    def key_of(owner_id: str, post_id: str) -> ItemKey:
+        return ItemKey(keys.timeline_pk(owner_id), post_id)
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.owner_id or "", self.post_id)
+
+
+class HashtagEntry(Entity):
+    """A public post's reference under one of its hashtags."""
+
+    KIND = "hashtag"
+
+    tag: str | None = None  # None on entries written before it was stored
+    post_id: str
+    author_id: str
+
+    @staticmethod
+    def key_of(tag: str, post_id: str) -> ItemKey:
+        return ItemKey(keys.hashtag_pk(tag), post_id)
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.tag or "", self.post_id)
+
+
+# Jobs, activity, moderation, limits ------------------------------------------------------------
+class Job(Entity):
+    """A background job; its stream records drive it. Listed as pending until it finishes, and
+    under its user."""
+
+    KIND = "job"
+
+    job_id: str
+    kind: str
+    user_id: str
+    status: Literal["pending", "ready", "failed"] = "pending"
+    created_at: str
+    updated_at: str | None = None
+    finished_at: str | None = None
+    nudges: int = 0
+    email: str | None = None  # account deletion
+    handle: str | None = None  # account deletion
+    post: dict[str, Any] | None = None  # post deletion: the post as it was
+    cursor: str | None = None  # feed refill: the page of followers reached
+    object_key: str | None = None  # export: the archive
+    ttl: int | None = None
+
+    @staticmethod
+    def key_of(job_id: str) -> ItemKey:
+        return ItemKey(keys.job_pk(job_id), keys.JOB_SK)
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.job_id)
+
+    def index_keys(self) -> dict[str, str]:
+        mine = {keys.GSI2PK: keys.user_jobs_pk(self.user_id), keys.GSI2SK: self.job_id}
+        if self.status != "pending":
+            return mine
+        return mine | {keys.GSI1PK: keys.PENDING_JOBS_PK, keys.GSI1SK: self.job_id}
+
+
+class Notification(Entity):
+    """One notification of a user (expires by TTL); listed under the post it is about, so it
+    goes with the post."""
+
+    KIND = "notification"
+
+    owner_id: str | None = None  # None on notifications written before it was stored
+    activity_id: str | None = None  # likewise
+    type: Literal["like", "comment", "follow"]
+    actor_id: str
+    created_at: str
+    post_id: str | None = None
+    comment_id: str | None = None
+    ttl: int | None = None
+
+    @staticmethod
+    def key_of(owner_id: str, activity_id: str) -> ItemKey:
+        return ItemKey(keys.activity_pk(owner_id), activity_id)
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.owner_id or "", self.activity_id or "")
+
+    def index_keys(self) -> dict[str, str]:
+        if not self.post_id:
+            return {}
+        return {
+            keys.GSI1PK: keys.post_activity_pk(self.post_id),
+            keys.GSI1SK: self.activity_id or "",
+        }
+
+
+class ModerationEntry(Entity):
+    """Who did what to whom and when, one partition per month."""
+
+    KIND = "modlog"
+
+    action_id: str
+    actor_id: str
+    action: str
+    target: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    created_at: str
+
+    @property
+    def key(self) -> ItemKey:
+        return ItemKey(keys.moderation_log_pk(clock.month_bucket(self.created_at)), self.action_id)
+
+
+class IdempotencyRecord(Entity):
+    """The first answer to a create sent with an ``Idempotency-Key`` (expires by TTL)."""
+
+    KIND = "idempotency"
+
+    user_id: str | None = None  # None on records written before it was stored
+    operation: str | None = None
+    idempotency_key: str | None = None
+    request_hash: str
+    response: dict[str, Any]
+    ttl: int | None = None
+
+    @staticmethod
+    def key_of(user_id: str, operation: str, idempotency_key: str) -> ItemKey:
+        return ItemKey(
+            keys.idempotency_pk(user_id, operation, idempotency_key), keys.IDEMPOTENCY_SK
+        )
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.user_id or "", self.operation or "", self.idempotency_key or "")
+
+
+class RateCounter(Entity):
+    """Hits of one subject in one fixed window of one limit (expires by TTL after it). Only
+    ever written by an atomic ``ADD`` (``ratelimit.hit``)."""
+
+    KIND = "rate"
+
+    hits: int = 0
+    ttl: int | None = None
+
+    @staticmethod
+    def key_of(scope: str, subject: str, window_start: int) -> ItemKey:
+        return ItemKey(keys.rate_limit_pk(scope, subject), keys.rate_window_sk(window_start))
