@@ -36,9 +36,10 @@ from chalicelib import (
     moderation,
     openapi,
     posts,
+    ratelimit,
     users,
 )
-from chalicelib.config import SettingsError, get_settings, startup_value
+from chalicelib.config import ROUTE_LIMITS, SettingsError, get_settings, startup_value
 from chalicelib.db import Page
 from chalicelib.errors import (
     Conflict,
@@ -59,7 +60,13 @@ logs.configure(startup_value("LOG_LEVEL", "INFO"))
 app.api.cors = CORSConfig(
     allow_origin=startup_value("CORS_ALLOW_ORIGIN", "*"),
     allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
-    expose_headers=["Retry-After", "ETag"],
+    expose_headers=[
+        "Retry-After",
+        "ETag",
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+    ],
     max_age=600,
 )
 
@@ -90,8 +97,13 @@ def route(
     errors: tuple[type[EchomateError], ...] = (),
     headers: tuple[str, ...] = (),
     content_types: tuple[str, ...] = ("application/json",),
+    limit: str | None = None,
+    counted: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Register a view. Private unless ``public``; ``groups`` restricts it to those groups.
+    Every call counts against the API's limits (per account and per address); ``limit`` names
+    the class of write it is also counted as (``config.ROUTE_LIMITS``). A route that reads
+    nothing (health, the document) is not ``counted``: counting would cost more than answering.
 
     The view receives ``caller`` (an ``identity.Identity``) when private, ``body`` and ``query``
     (validated models) when the route declares them, the path parameters, and, if it asks for
@@ -107,9 +119,13 @@ def route(
         query=query,
         response=response,
         status=status,
-        errors=errors,
+        errors=tuple(dict.fromkeys((*errors, RateLimited))) if counted else errors,
         headers=headers,
+        limit=limit,
+        counted=counted,
     )
+    if limit is not None and limit not in ROUTE_LIMITS:
+        raise ValueError(f"unknown route limit {limit!r}")
 
     def register(view: Callable[..., Any]) -> Callable[..., Response]:
         wants = set(inspect.signature(view).parameters)
@@ -137,12 +153,19 @@ def _handle(
     if request is None:  # Chalice sets it before it calls a view
         raise RuntimeError("no current request")
     logs.request_id.set(request.context.get("requestId", "-"))
+    usage: ratelimit.Usage | None = None
     try:
         get_settings()  # fail fast, with every bad setting named, before touching anything
         kwargs: dict[str, Any] = dict(params)
+        client_ip = (request.context.get("identity") or {}).get("sourceIp", "")
+        if spec.counted:
+            usage = ratelimit.hit("api_ip", client_ip or "unknown")
         if not spec.public:
             claims = (request.context.get("authorizer") or {}).get("claims")
             caller = identity.identify(request.headers, claims)
+            usage = ratelimit.hit("api_account", caller.user_id)
+            if spec.limit is not None:
+                ratelimit.hit(f"{spec.limit}_account", caller.user_id)
             caller.require_group(*spec.groups)
             if "caller" in wants:
                 kwargs["caller"] = caller
@@ -151,18 +174,25 @@ def _handle(
         if spec.query is not None:
             kwargs["query"] = _validated(spec.query, dict(request.query_params or {}), "query")
         if "client_ip" in wants:
-            kwargs["client_ip"] = (request.context.get("identity") or {}).get("sourceIp", "")
+            kwargs["client_ip"] = client_ip
         if "headers" in wants:
             kwargs["headers"] = request.headers
-        return _respond(view(**kwargs), spec.status)
+        return _with_usage(_respond(view(**kwargs), spec.status), usage)
     except EchomateError as exc:
-        return error_response(exc)
+        return _with_usage(error_response(exc), usage)
     except SettingsError:
         app.log.exception("configuration error")
         return _envelope(500, "InternalServerError", "the service is misconfigured")
     except Exception:
         app.log.exception("unhandled error in %s %s", spec.method, spec.path)
         return _envelope(500, "InternalServerError", "internal error")
+
+
+def _with_usage(response: Response, usage: ratelimit.Usage | None) -> Response:
+    """The response with the caller's standing against the API's limit (``X-RateLimit-*``)."""
+    if usage is not None:
+        response.headers = {**usage.headers(), **(response.headers or {})}  # a 429 says its own
+    return response
 
 
 def _json_body(raw: str | bytes | None) -> Any:
@@ -229,12 +259,12 @@ def _envelope(
 
 
 # Health and docs -------------------------------------------------------------------------------
-@route("/health", public=True, response=HealthOut, summary="Liveness and version")
+@route("/health", public=True, counted=False, response=HealthOut, summary="Liveness and version")
 def get_health() -> HealthOut:
     return HealthOut(status="ok", version=__version__)
 
 
-@route("/openapi.json", public=True, summary="This OpenAPI 3.1 document")
+@route("/openapi.json", public=True, counted=False, summary="This OpenAPI 3.1 document")
 def get_openapi() -> dict[str, Any]:
     return _openapi_document()
 
@@ -485,6 +515,7 @@ def export_me(caller: identity.Identity) -> Response:
 
 @route(
     "/users",
+    limit="search",
     query=models.SearchQuery,
     response=models.UserPage,
     summary="Search users by handle or name prefix (case- and accent-insensitive)",
@@ -506,6 +537,7 @@ def get_user(caller: identity.Identity, username: str) -> models.PublicProfileOu
 @route(
     "/users/{username}/follow",
     "PUT",
+    limit="follows",
     response=models.FollowOut,
     errors=(NotFound,),
     summary="Follow a user (idempotent)",
@@ -517,6 +549,7 @@ def follow_user(caller: identity.Identity, username: str) -> models.FollowOut:
 @route(
     "/users/{username}/follow",
     "DELETE",
+    limit="follows",
     response=models.FollowOut,
     errors=(NotFound,),
     summary="Unfollow a user (idempotent)",
@@ -564,6 +597,7 @@ def _if_match(headers: dict[str, str]) -> int | None:
 @route(
     "/media",
     "POST",
+    limit="media",
     body=models.MediaRequestIn,
     response=models.MediaUploadOut,
     status=201,
@@ -599,6 +633,7 @@ def delete_media(caller: identity.Identity, mediaId: str) -> None:
 @route(
     "/posts",
     "POST",
+    limit="posts",
     body=models.PostIn,
     response=models.PostOut,
     status=201,
@@ -620,6 +655,7 @@ def get_post(caller: identity.Identity, postId: str) -> models.PostOut:
 @route(
     "/posts/{postId}",
     "PATCH",
+    limit="posts",
     body=models.PostPatchIn,
     response=models.PostOut,
     errors=(Forbidden, NotFound),
@@ -675,6 +711,7 @@ def list_explore(caller: identity.Identity, query: models.PageQuery) -> db.Page[
 
 @route(
     "/search/posts",
+    limit="search",
     query=models.TagQuery,
     response=models.PostPage,
     summary="Public posts with a hashtag, newest first",
@@ -687,6 +724,7 @@ def search_posts(caller: identity.Identity, query: models.TagQuery) -> db.Page[m
 @route(
     "/posts/{postId}/like",
     "PUT",
+    limit="likes",
     response=models.LikeOut,
     errors=(NotFound,),
     summary="Like a post (idempotent)",
@@ -698,6 +736,7 @@ def like_post(caller: identity.Identity, postId: str) -> models.LikeOut:
 @route(
     "/posts/{postId}/like",
     "DELETE",
+    limit="likes",
     response=models.LikeOut,
     errors=(NotFound,),
     summary="Unlike a post (idempotent)",
@@ -722,6 +761,7 @@ def list_likers(
 @route(
     "/posts/{postId}/comments",
     "POST",
+    limit="comments",
     body=models.CommentIn,
     response=models.CommentOut,
     status=201,
@@ -750,6 +790,7 @@ def list_comments(
 @route(
     "/posts/{postId}/comments/{commentId}",
     "DELETE",
+    limit="comments",
     status=204,
     errors=(Forbidden, NotFound),
     summary="Delete a comment (its author, the post's author or a moderator)",
@@ -797,6 +838,7 @@ def disable_user(caller: identity.Identity, username: str) -> models.DisabledOut
 @route(
     "/posts/{postId}/report",
     "POST",
+    limit="reports",
     body=models.ReportIn,
     response=models.AcceptedOut,
     status=202,

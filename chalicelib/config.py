@@ -46,7 +46,21 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
     "forgot_ip": "10/3600",
     "forgot_account": "5/3600",
     "rename_account": "2/1209600",  # username changes: 2 in 14 days, as Instagram allows
+    # Every route (app.py's ``route(limit=...)``): the API as a whole per account (Mastodon's
+    # 300 requests per 5 minutes) and per address (generous: many people share one NAT; the
+    # WAF's rate-based rule is the edge's own per-address limit), then each class of write.
+    "api_account": "300/300",
+    "api_ip": "1500/300",
+    "posts_account": "100/3600",
+    "comments_account": "200/3600",
+    "likes_account": "500/3600",  # likes and unlikes (a toggle notifies once anyway)
+    "follows_account": "400/86400",  # Mastodon: 400 follows a day
+    "reports_account": "30/3600",
+    "media_account": "60/1800",  # Mastodon: 30 uploads per 30 minutes; ours include avatars
+    "search_account": "120/300",
 }
+#: the route classes of ``route(limit=...)``: each is counted against ``<class>_account``
+ROUTE_LIMITS = ("posts", "comments", "likes", "follows", "reports", "media", "search")
 
 
 class PasswordPolicy(BaseModel):

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from chalicelib import aws
 from chalicelib.config import get_settings
-from chalicelib.entities import Entity, ItemKey, decode
+from chalicelib.entities import Entity, ItemKey, attributes, decode
 from chalicelib.errors import Conflict, EchomateError, Invalid, RateLimited
 from chalicelib.keys import INDEX_KEYS, PK, SK, index_names
 from chalicelib.models import MAX_CURSOR_LENGTH, MAX_PAGE
@@ -265,9 +265,10 @@ class Store:
         values: Mapping[str, Any] | None = None,
         names: Mapping[str, str] | None = None,
         on_fail: EchomateError | None = None,
-    ) -> None:
-        """Apply ``expression`` to the item at ``key``; a failed ``condition`` raises
-        ``on_fail`` (default: Conflict)."""
+    ) -> dict[str, Any]:
+        """Apply ``expression`` to the item at ``key``; returns the attributes it changed, as
+        they are now (a counter's new value). A failed ``condition`` raises ``on_fail``
+        (default: Conflict)."""
         all_names = {**index_names(expression, condition), **(names or {})}
         params = _params(
             Key=_key(key),
@@ -275,11 +276,13 @@ class Store:
             ConditionExpression=condition,
             ExpressionAttributeValues=to_dynamo(values) if values else None,
             ExpressionAttributeNames=all_names or None,
+            ReturnValues="UPDATED_NEW",
         )
         try:
-            self._call(self._table.update_item, **params)
+            answer = self._call(self._table.update_item, **params)
         except _ConditionFailed as exc:
             raise (on_fail or Conflict("conflict")) from exc
+        return attributes(answer.get("Attributes", {}))
 
     def delete(
         self,

@@ -78,12 +78,22 @@ class RateLimited(EchomateError):
 
     STATUS_CODE, CODE, DESCRIPTION = 429, "TooManyRequestsError", "rate limited (see Retry-After)"
 
-    def __init__(self, message: str, retry_after: int) -> None:
+    def __init__(
+        self, message: str, retry_after: int, *, limit: int | None = None, reset: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = max(1, int(retry_after))
+        self.limit, self.reset = limit, reset
 
     def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
+        headers = {"Retry-After": str(self.retry_after)}
+        if self.limit is not None and self.reset is not None:  # one of the app's own limits
+            headers |= {
+                "X-RateLimit-Limit": str(self.limit),
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(self.reset),
+            }
+        return headers
 
 
 class Unavailable(EchomateError):

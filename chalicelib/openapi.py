@@ -38,6 +38,8 @@ class RouteSpec:
     status: int = 200
     errors: tuple[type[EchomateError], ...] = ()  # what it may raise besides the implied
     headers: tuple[str, ...] = field(default=())  # request headers it reads (If-Match, ...)
+    limit: str | None = None  # the class of abuse limit it counts against (config.ROUTE_LIMITS)
+    counted: bool = True  # whether it counts against the API's limits at all
 
 
 def build_document(routes: Iterable[RouteSpec], *, title: str, version: str) -> dict[str, Any]:

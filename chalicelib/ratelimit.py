@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 
 from chalicelib import db, keys
 from chalicelib.config import get_settings
@@ -16,13 +17,29 @@ from chalicelib.entities import ENTITY_ATTRIBUTE, RateCounter
 from chalicelib.errors import RateLimited
 
 
-def hit(name: str, subject: str, *, now: float | None = None) -> None:
+@dataclass(frozen=True)
+class Usage:
+    """Where a subject stands against a limit after a hit (the ``X-RateLimit-*`` headers)."""
+
+    limit: int
+    remaining: int
+    reset: int  # epoch seconds when the window ends
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset),
+        }
+
+
+def hit(name: str, subject: str, *, now: float | None = None) -> Usage:
     """Count one attempt of ``subject`` against limit ``name``; RateLimited when over it."""
     limit, seconds = get_settings().rate_limit(name)
     now = time.time() if now is None else now
     window = int(now // seconds * seconds)
     retry_after = max(1, int(window + seconds - now + 0.999))
-    db.get_store().update(
+    changed = db.get_store().update(
         RateCounter.key_of(name, _digest(subject), window),
         "ADD hits :one SET #ttl = :expires, #entity = :kind",
         condition="attribute_not_exists(hits) OR hits < :limit",
@@ -33,8 +50,15 @@ def hit(name: str, subject: str, *, now: float | None = None) -> None:
             ":kind": RateCounter.KIND,
         },
         names={"#ttl": keys.TTL_ATTRIBUTE, "#entity": ENTITY_ATTRIBUTE},
-        on_fail=RateLimited(f"too many attempts; retry in {retry_after} s", retry_after),
+        on_fail=RateLimited(
+            f"too many requests; retry in {retry_after} s",
+            retry_after,
+            limit=limit,
+            reset=window + seconds,
+        ),
     )
+    hits = int(changed.get("hits", limit))
+    return Usage(limit=limit, remaining=max(0, limit - hits), reset=window + seconds)
 
 
 def _digest(subject: str) -> str:

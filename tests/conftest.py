@@ -29,7 +29,7 @@ TEST_ENV = {
     "RATE_LIMITS": '{"signup_ip": "1000/60", "login_ip": "1000/60", "login_account": "1000/60",'
     ' "code_ip": "1000/60", "code_account": "1000/60", "forgot_ip": "1000/60",'
     ' "forgot_account": "1000/60", "mfa_ip": "1000/60", "mfa_account": "1000/60",'
-    ' "rename_account": "1000/60"}',
+    ' "rename_account": "1000/60", "api_account": "10000/60", "api_ip": "10000/60"}',
     "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",
 }
 for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "STACK_OUTPUTS_FILE", "AWS_REGION"):
