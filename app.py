@@ -37,6 +37,7 @@ from chalicelib import (
     openapi,
     posts,
     ratelimit,
+    sessions,
     users,
 )
 from chalicelib.config import ROUTE_LIMITS, SettingsError, get_settings, startup_value
@@ -163,6 +164,7 @@ def _handle(
         if not spec.public:
             claims = (request.context.get("authorizer") or {}).get("claims")
             caller = identity.identify(request.headers, claims)
+            sessions.check(caller.user_id, caller.issued_at, caller.session_id)
             usage = ratelimit.hit("api_account", caller.user_id)
             if spec.limit is not None:
                 ratelimit.hit(f"{spec.limit}_account", caller.user_id)
@@ -881,8 +883,10 @@ def handle_table_changes(event: DynamoDBEvent) -> None:
 
 @app.schedule("rate(15 minutes)")
 def sweep_jobs(event: CloudWatchEvent) -> None:
-    """Restart background jobs whose run died (they stay pending)."""
+    """Restart background jobs whose run died (they stay pending); remove accounts never
+    confirmed (their e-mail and handle are free again)."""
     jobs.sweep_stale_jobs()
+    auth.expire_unconfirmed()
 
 
 @app.on_s3_event(

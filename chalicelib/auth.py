@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from chalicelib import cognito, keys, ratelimit, users
+from chalicelib import clock, cognito, keys, ratelimit, sessions, users
 from chalicelib.config import PASSWORD_POLICY, PasswordPolicy, get_settings
 from chalicelib.errors import (
     Forbidden,
@@ -74,6 +75,11 @@ def _check_password(password: str, field: str) -> None:
         )
 
 
+#: an account not confirmed within this time is removed, freeing its e-mail and handle
+#: (Cognito's confirmation codes are valid for 24 hours; a new one can be asked for meanwhile)
+UNCONFIRMED_EXPIRE_SECONDS = 7 * 24 * 3600
+
+
 # Flows -----------------------------------------------------------------------------------------
 def sign_up(body: SignupIn, client_ip: str) -> SignupOut:
     """A new, unconfirmed account with its handle and profile; 409 if email or handle is taken.
@@ -103,7 +109,14 @@ def sign_up(body: SignupIn, client_ip: str) -> SignupOut:
     try:
         # The handle travels in the ID token; clients may not write it, so the backend does.
         cognito.set_handle(body.email, body.username)
-        users.create_profile(user_id, body.username, body.email, body.name, reservation)
+        users.create_profile(
+            user_id,
+            body.username,
+            body.email,
+            body.name,
+            reservation,
+            confirmed=bool(answer["UserConfirmed"]),
+        )
     except Exception:
         _undo_sign_up(body.email, body.username, reservation)
         raise
@@ -132,6 +145,9 @@ def confirm(body: ConfirmIn, client_ip: str) -> None:
         )
     except Unauthorized as exc:  # NotAuthorized: already confirmed
         log.info("confirm on an account that cannot be confirmed: %s", exc.message)
+    account = cognito.account_of(body.email)
+    if account is not None and account[1] == "CONFIRMED":
+        users.mark_confirmed(account[0])  # searchable and followable from now on
 
 
 def resend_code(email: str, client_ip: str) -> None:
@@ -230,6 +246,12 @@ def reset_password(body: ResetPasswordIn, client_ip: str) -> None:
         ConfirmationCode=body.code,
         Password=body.new_password,
     )
+    # Whoever held the account may still hold its tokens: every session ends.
+    pool = get_settings().user_pool_id
+    cognito.call("admin_user_global_sign_out", UserPoolId=pool, Username=body.email)
+    account = cognito.account_of(body.email)
+    if account is not None:
+        sessions.end_sessions(account[0])
 
 
 def change_password(caller: Identity, body: ChangePasswordIn) -> None:
@@ -247,12 +269,15 @@ def change_password(caller: Identity, body: ChangePasswordIn) -> None:
         ProposedPassword=body.new_password,
         AccessToken=body.access_token,
     )
+    # Other devices are signed out (their ID tokens refused); this session goes on.
+    sessions.end_sessions(caller.user_id, keeping=caller.session_id)
 
 
 def log_out(caller: Identity, access_token: str) -> None:
     """Sign the caller out of every device: every refresh token stops working."""
     _own_access_token(caller, access_token)
     cognito.call("global_sign_out", AccessToken=access_token)
+    sessions.end_sessions(caller.user_id, ending=caller.session_id)
 
 
 def set_up_mfa(caller: Identity, access_token: str) -> MfaSetupOut:
@@ -358,3 +383,23 @@ def _unverified_claims(token: str) -> dict[str, Any]:
             "accessToken: not a token", cognito.field_error("accessToken", "malformed")
         ) from exc
     return claims if isinstance(claims, dict) else {}
+
+
+# Unconfirmed accounts ----------------------------------------------------------------------------
+def expire_unconfirmed(*, now: float | None = None, limit: int = 50) -> int:
+    """Remove accounts left unconfirmed for ``UNCONFIRMED_EXPIRE_SECONDS`` (scheduled): the
+    Cognito account, the profile, the handle and the search entries, so the e-mail and the
+    handle are free again. Oldest first, ``limit`` a run. Returns how many went."""
+    cutoff = clock.iso_timestamp((time.time() if now is None else now) - UNCONFIRMED_EXPIRE_SECONDS)
+    removed = 0
+    for profile in users.unconfirmed(limit):
+        if profile.created_at >= cutoff:
+            break
+        account = cognito.account_of(profile.email)
+        if account is not None and account[1] == "CONFIRMED":
+            users.mark_confirmed(profile.user_id)  # confirmed, but not recorded: record it
+            continue
+        if account is not None:
+            cognito.delete_user(profile.email)
+        removed += users.remove_unconfirmed(profile)
+    return removed

@@ -16,6 +16,7 @@ from chalicelib.errors import (
     EchomateError,
     Forbidden,
     Invalid,
+    NotFound,
     RateLimited,
     Unauthorized,
     Unavailable,
@@ -116,3 +117,15 @@ def set_handle(email: str, handle: str) -> None:
         Username=email,
         UserAttributes=[{"Name": "preferred_username", "Value": handle}],
     )
+
+
+def account_of(email: str) -> tuple[str, str] | None:
+    """The (user id, status) of the account signed in as ``email``, None if there is none.
+    Status is Cognito's: ``UNCONFIRMED``, ``CONFIRMED``, ``RESET_REQUIRED``, ..."""
+    try:
+        user = call("admin_get_user", UserPoolId=get_settings().user_pool_id, Username=email)
+    except (Unauthorized, Invalid, NotFound):  # no such account
+        return None
+    attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+    sub = attributes.get("sub")
+    return (sub, str(user.get("UserStatus", ""))) if sub else None

@@ -142,6 +142,14 @@ class Profile(Entity):
     deleted_at: str | None = None
     deletion_job: str | None = None
     activity_read_up_to: str = ""
+    #: False from sign-up until the e-mail is confirmed (absent on accounts made before: True)
+    confirmed: bool = True
+    #: ID tokens issued before this instant (epoch seconds) are refused: set by sign-out,
+    #: password changes and resets; ``revoked_session`` (the signing-out session's
+    #: ``origin_jti``) also covers that session's tokens issued within the same second
+    tokens_valid_after: float | None = None
+    revoked_session: str | None = None
+    kept_session: str | None = None
     #: derived from the index keys when read; never an attribute of its own
     big_account: bool = Field(False, exclude=True)
 
@@ -168,6 +176,11 @@ class Profile(Entity):
         return self.key_of(self.user_id)
 
     def index_keys(self) -> dict[str, str]:
+        if not self.confirmed:
+            return {
+                keys.GSI3PK: keys.UNCONFIRMED_PK,
+                keys.GSI3SK: keys.unconfirmed_sk(self.created_at, self.user_id),
+            }
         if not self.big_account:
             return {}
         return {keys.GSI3PK: keys.BIG_ACCOUNTS_PK, keys.GSI3SK: self.user_id}

@@ -33,12 +33,15 @@ class Identity:
     email: str | None
     groups: frozenset[str]
     expires_at: int
+    issued_at: int = 0  # the token's iat
+    session_id: str | None = None  # the sign-in the token comes from (origin_jti)
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any]) -> Identity:
         try:
             user_id = str(claims["sub"])
             expires_at = int(claims["exp"])
+            issued_at = int(claims.get("iat") or 0)
         except (KeyError, TypeError, ValueError) as exc:
             raise Unauthorized("invalid token") from exc
         return cls(
@@ -47,6 +50,8 @@ class Identity:
             email=claims.get("email"),
             groups=_groups(claims.get("cognito:groups")),
             expires_at=expires_at,
+            issued_at=issued_at,
+            session_id=claims.get("origin_jti") or None,
         )
 
     @property

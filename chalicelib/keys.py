@@ -207,6 +207,13 @@ def explore_pk(bucket: str) -> str:
 
 
 BIG_ACCOUNTS_PK = "BIG_ACCOUNTS"  # GSI3 partition of accounts whose posts are not fanned out
+#: GSI3 partition of accounts not confirmed yet, oldest first (they expire)
+UNCONFIRMED_PK = "UNCONFIRMED"
+
+
+def unconfirmed_sk(created_at: str, user_id: str) -> str:
+    """GSI3 sort key of an unconfirmed account: when it signed up, then its id."""
+    return f"{_part(created_at)}#{_part(user_id)}"
 
 
 # Activity, moderation, limits ------------------------------------------------------------------

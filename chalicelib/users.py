@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
-from chalicelib import clock, db, documents, keys, media
+from chalicelib import clock, db, documents, keys, media, sessions
 from chalicelib.entities import Follow, Handle, Profile, SearchEntry
 from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.models import MeOut, MePatch, PublicProfileOut, UserSummary
@@ -95,10 +95,18 @@ def _bind_handle(handle: str, user_id: str, reservation: str) -> db.TxOp:
     )
 
 
-def create_profile(user_id: str, handle: str, email: str, name: str, reservation: str) -> Profile:
-    """The new user's profile, search entries and handle binding, in one transaction."""
+def create_profile(
+    user_id: str, handle: str, email: str, name: str, reservation: str, *, confirmed: bool = True
+) -> Profile:
+    """The new user's profile, search entries and handle binding, in one transaction. An
+    unconfirmed account is neither found nor followable until ``mark_confirmed``."""
     profile = Profile(
-        user_id=user_id, username=handle, email=email, name=name, created_at=clock.now()
+        user_id=user_id,
+        username=handle,
+        email=email,
+        name=name,
+        created_at=clock.now(),
+        confirmed=confirmed,
     )
     db.get_store().transact_write(
         [
@@ -188,9 +196,14 @@ def profile_by_handle(handle: str) -> Profile:
 
 
 def _visible(profile: Profile | None) -> Profile:
-    if profile is None or profile.deleted_at or profile.disabled:
+    if profile is None or not _shown(profile):
         raise NotFound(USER_NOT_FOUND)
     return profile
+
+
+def _shown(profile: Profile) -> bool:
+    """Whether others see this account at all (not disabled, deleted or unconfirmed)."""
+    return not profile.deleted_at and not profile.disabled and profile.confirmed
 
 
 def public_profile(caller_id: str, handle: str) -> PublicProfileOut:
@@ -211,7 +224,7 @@ def summary_map(user_ids: Iterable[str]) -> dict[str, UserSummary]:
     if not wanted:
         return {}
     found = db.get_store().batch_get([Profile.key_of(u) for u in wanted], Profile)
-    return {p.user_id: p.summary() for p in found.values() if not p.deleted_at and not p.disabled}
+    return {p.user_id: p.summary() for p in found.values() if _shown(p)}
 
 
 def with_users(
@@ -342,6 +355,51 @@ def _apply(current: Profile, patch: MePatch, given: set[str]) -> MeOut:
     return Profile.model_validate(state).me()
 
 
+# Unconfirmed accounts --------------------------------------------------------------------------
+def mark_confirmed(user_id: str) -> None:
+    """The account's e-mail is confirmed: it is found and followable from now on (idempotent)."""
+    try:
+        db.get_store().update(
+            Profile.key_of(user_id),
+            "SET confirmed = :yes REMOVE #i3pk, #i3sk",
+            condition="attribute_exists(PK) AND confirmed = :no",
+            values={":yes": True, ":no": False},
+        )
+    except Conflict:
+        return  # confirmed already (or made before confirmation was recorded)
+    sessions.forget(user_id)
+
+
+def unconfirmed(limit: int) -> list[Profile]:
+    """The oldest accounts still unconfirmed (one Query of their index)."""
+    page = db.get_store().query_page(
+        keys.UNCONFIRMED_PK, index=keys.GSI3, limit=limit, newest_first=False, model=Profile
+    )
+    return page.items
+
+
+def remove_unconfirmed(profile: Profile) -> bool:
+    """Delete an account that never confirmed: its profile, its handle (free for anyone again)
+    and its search entries, in one transaction, only while it is still unconfirmed. False
+    when it was confirmed meanwhile (nothing removed)."""
+    still = Conflict("confirmed meanwhile")
+    return db.get_store().transact_unless(
+        [
+            db.tx_delete(profile.key, "confirmed = :no", values={":no": False}, on_fail=still),
+            db.tx_delete(
+                Handle.key_of(profile.username),
+                "attribute_not_exists(PK) OR userId = :user",
+                values={":user": profile.user_id},
+            ),
+            *(
+                db.tx_delete(SearchEntry.key_of(profile.user_id, t))
+                for t in sorted(search_terms(profile.username, profile.name))
+            ),
+        ],
+        unless=still,
+    )
+
+
 # Moderation ------------------------------------------------------------------------------------
 def mark_disabled(profile: Profile, by_user_id: str) -> None:
     """Record that ``profile`` was disabled, by whom and when (idempotent)."""
@@ -352,3 +410,4 @@ def mark_disabled(profile: Profile, by_user_id: str) -> None:
         values={":yes": True, ":at": clock.now(), ":by": by_user_id},
         on_fail=NotFound(USER_NOT_FOUND),
     )
+    sessions.forget(profile.user_id)

@@ -2,7 +2,7 @@ import pytest
 from chalice.test import Client
 
 from tests import support
-from tests.factories import confirmed_user
+from tests.factories import confirmed_user, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -12,7 +12,8 @@ def _aws(moto_aws):
 
 @pytest.fixture
 def user(cognito):
-    """A confirmed, signed-in user: their tokens and claims."""
+    """A confirmed, signed-in user with a profile (a token is honoured only while its account
+    stands): their tokens and claims."""
     tokens = support.sign_up(
         cognito["idp"],
         cognito["client_id"],
@@ -20,7 +21,9 @@ def user(cognito):
         username="ana",
         pool_id=cognito["pool_id"],
     )
-    return {**tokens, "claims": support.claims_of(tokens["IdToken"])}
+    claims = support.claims_of(tokens["IdToken"])
+    make_user("ana", user_id=claims["sub"])
+    return {**tokens, "claims": claims}
 
 
 @pytest.fixture

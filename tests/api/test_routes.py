@@ -8,6 +8,7 @@ from pydantic import Field
 import app as application
 from chalicelib.errors import RateLimited
 from chalicelib.models import ApiModel
+from tests.factories import make_user
 
 
 class _Echo(ApiModel):
@@ -140,6 +141,7 @@ def test_group_route_admits_members(client, cognito, test_routes):
         groups=("admins",),
         pool_id=cognito["pool_id"],
     )
+    make_user("root", user_id=support.claims_of(tokens["IdToken"])["sub"])
     response = client.http.get("/test/admins", headers={"Authorization": tokens["IdToken"]})
     assert response.status_code == 200
 

@@ -6,6 +6,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from tests import support
+from tests.factories import make_user
 
 PRIVATE = "/auth/session"
 
@@ -49,6 +50,7 @@ def test_groups_come_from_the_token(client, cognito):
         groups=("moderators",),
         pool_id=cognito["pool_id"],
     )
+    make_user("mod", user_id=support.claims_of(tokens["IdToken"])["sub"])
     assert _get(client, tokens["IdToken"]).json_body["groups"] == ["moderators"]
 
 
