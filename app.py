@@ -651,7 +651,7 @@ def create_post(
 
 @route("/posts/{postId}", response=models.PostOut, errors=(NotFound,), summary="A post")
 def get_post(caller: identity.Identity, postId: str) -> models.PostOut:
-    return posts.get_post(caller.user_id, postId)
+    return posts.get_post(caller.user_id, postId, moderator=caller.is_moderator)
 
 
 @route(

@@ -1,11 +1,13 @@
 """Who may see what: the reading rules every feature applies where content is read.
 
+A post is seen only while its author's account stands (not disabled, deleted or unconfirmed).
 A ``followers`` post is visible to its author and their followers only (a 404 to anyone else,
-everywhere). The safety rules (blocks, private accounts) join them here."""
+everywhere). Moderators see every post, to act on what is reported. The safety rules (blocks,
+private accounts) join them here."""
 
 from __future__ import annotations
 
-from chalicelib import db
+from chalicelib import accounts, db
 from chalicelib.entities import Follow, Post
 from chalicelib.errors import NotFound
 
@@ -22,14 +24,24 @@ def may_see_everything_of(caller_id: str, author_id: str) -> bool:
     return caller_id == author_id or follows(caller_id, author_id)
 
 
-def visible_post(caller_id: str, post_id: str) -> Post:
-    """The post, if the caller may see it; NotFound otherwise (also for followers-only posts
-    of someone the caller does not follow)."""
+def find_post(post_id: str) -> Post:
+    """The post with this id, whoever may see it; NotFound if there is none (one GetItem)."""
     if not post_id or "#" in post_id or len(post_id) > 64:
         raise NotFound(POST_NOT_FOUND)
-    store = db.get_store()
-    post = store.get(Post.key_of(post_id), Post)
+    post = db.get_store().get(Post.key_of(post_id), Post)
     if post is None:
+        raise NotFound(POST_NOT_FOUND)
+    return post
+
+
+def visible_post(caller_id: str, post_id: str, *, moderator: bool = False) -> Post:
+    """The post, if the caller may see it now; NotFound otherwise: a followers-only post of
+    someone the caller does not follow, a post whose author is disabled or gone. A
+    ``moderator`` sees every post."""
+    post = find_post(post_id)
+    if moderator:
+        return post
+    if not accounts.shown(accounts.cached_profile(post.author_id)):
         raise NotFound(POST_NOT_FOUND)
     restricted = post.visibility == "followers" and post.author_id != caller_id
     if restricted and not follows(caller_id, post.author_id):

@@ -13,12 +13,14 @@ import time
 from typing import Literal
 
 from chalicelib import db, keys, users
-from chalicelib.entities import Comment, Follow, Like, Notification, Post, Profile
-from chalicelib.errors import NotFound
+from chalicelib.entities import Comment, Follow, Like, Notification, NotifiedMark, Post, Profile
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import ActivityOut
 
 LIKE_NOTIFICATION_CAP = 50
 TTL_SECONDS = 90 * 24 * 3600
+#: a like or a follow by the same actor on the same target notifies once in this window
+REPEAT_WINDOW_SECONDS = 24 * 3600
 
 
 def notify_like(like_count: int) -> bool:
@@ -98,6 +100,8 @@ def on_like(like: Like) -> None:
     post = db.get_store().get(Post.key_of(like.post_id), Post)
     if post is None or not notify_like(post.like_count):
         return
+    if not first_in_window(like.author_id, "like", like.user_id, like.post_id):
+        return
     db.get_store().put(
         notification(
             like.author_id,
@@ -129,6 +133,34 @@ def on_comment(comment: Comment) -> None:
 def on_follow(edge: Follow) -> None:
     if not edge.edge_id:
         return
+    if not first_in_window(edge.followee_id, "follow", edge.follower_id, edge.followee_id):
+        return
     db.get_store().put(
         notification(edge.followee_id, edge.edge_id, "follow", edge.follower_id, edge.created_at)
     )
+
+
+def first_in_window(
+    owner_id: str, kind: str, actor_id: str, target: str, *, now: float | None = None
+) -> bool:
+    """Whether this is the first ``kind`` notification from ``actor_id`` on ``target`` to
+    ``owner_id`` within ``REPEAT_WINDOW_SECONDS`` (a conditional Put of a mark; TTL removes
+    marks late, so an expired one is overwritten by the condition itself)."""
+    now = time.time() if now is None else now
+    mark = NotifiedMark(
+        owner_id=owner_id,
+        kind=kind,
+        actor_id=actor_id,
+        target=target,
+        ttl=int(now) + REPEAT_WINDOW_SECONDS,
+    )
+    try:
+        db.get_store().put(
+            mark,
+            condition="attribute_not_exists(PK) OR #ttl < :now",
+            values={":now": int(now)},
+            names={"#ttl": keys.TTL_ATTRIBUTE},
+        )
+    except Conflict:
+        return False
+    return True

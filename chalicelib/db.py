@@ -157,6 +157,8 @@ def tx_put(
 
 
 def _key(key: tuple[str, str]) -> dict[str, str]:
+    if not isinstance(key, tuple) or len(key) != 2:  # a (pk, sk) pair, e.g. Post.key_of(id)
+        raise TypeError(f"an item key is a (PK, SK) pair, not {key!r}")
     return {PK: key[0], SK: key[1]}
 
 

@@ -309,10 +309,25 @@ class Media(Entity):
             keys.GSI1PK: keys.user_media_pk(self.owner_id),
             keys.GSI1SK: keys.media_listing_sk(self.status, self.media_id),
         }
-        state = {"pending": "pending", "ready": "unattached"}.get(self.status)
+        state = {"pending": "pending", "ready": "unattached", "rejected": "rejected"}.get(
+            self.status
+        )
         if state is None or self.attached_to:
             return listed
         return listed | {keys.GSI3PK: keys.media_state_pk(state), keys.GSI3SK: self.media_id}
+
+
+class UploadSlots(Entity):
+    """How many uploads a user has asked for and not finished: the pending cap, kept by
+    conditional ``ADD``s in the same transactions as the media items they count."""
+
+    KIND = "upload_slots"
+
+    pending: int = 0
+
+    @staticmethod
+    def key_of(user_id: str) -> ItemKey:
+        return ItemKey(keys.upload_slots_pk(user_id), keys.SLOTS_SK)
 
 
 class Post(Entity):
@@ -523,11 +538,43 @@ class Notification(Entity):
         return self.key_of(self.owner_id or "", self.activity_id or "")
 
     def index_keys(self) -> dict[str, str]:
+        activity_id = self.activity_id or ""
+        by_actor = {keys.GSI2PK: keys.actor_activity_pk(self.actor_id), keys.GSI2SK: activity_id}
         if not self.post_id:
-            return {}
-        return {
+            return by_actor
+        return by_actor | {
             keys.GSI1PK: keys.post_activity_pk(self.post_id),
-            keys.GSI1SK: self.activity_id or "",
+            keys.GSI1SK: activity_id,
+        }
+
+
+class NotifiedMark(Entity):
+    """That ``actor`` already notified ``owner`` of ``kind`` on ``target`` lately: a like
+    toggled forty times, or a follow undone and redone, notifies once a window."""
+
+    KIND = "notified"
+
+    owner_id: str
+    kind: str
+    actor_id: str
+    target: str
+    ttl: int
+
+    @property
+    def key(self) -> ItemKey:
+        return ItemKey(
+            keys.notified_pk(self.owner_id), keys.notified_sk(self.kind, self.actor_id, self.target)
+        )
+
+    def index_keys(self) -> dict[str, str]:
+        # listed with what the actor caused, so it goes with the actor's account, and a like's
+        # with what is about the post, so it goes with the post
+        by_actor = {keys.GSI2PK: keys.actor_activity_pk(self.actor_id), keys.GSI2SK: self.key.sk}
+        if self.kind != "like":
+            return by_actor
+        return by_actor | {
+            keys.GSI1PK: keys.post_activity_pk(self.target),
+            keys.GSI1SK: self.key.sk,
         }
 
 

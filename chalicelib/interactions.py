@@ -45,8 +45,14 @@ def like(caller_id: str, post_id: str) -> LikeOut:
 
 
 def unlike(caller_id: str, post_id: str) -> LikeOut:
-    """Take a like back (idempotent)."""
-    post = access.visible_post(caller_id, post_id)
+    """Take a like back (idempotent); also on a post the caller no longer sees, as long as
+    their like is there (a 404 otherwise, as for any post they cannot see)."""
+    try:
+        post = access.visible_post(caller_id, post_id)
+    except NotFound:
+        post = access.find_post(post_id)
+        if db.get_store().get(Like.key_of(post_id, caller_id), Like) is None:
+            raise
     absent = NotFound("not liked")
     unliked = db.get_store().transact_unless(
         remove_counted(post_id, Like.key_of(post_id, caller_id), "likeCount", on_absent=absent),
@@ -134,11 +140,14 @@ def comments(caller_id: str, post_id: str, limit: int, cursor: str | None) -> db
 
 
 def delete_comment(caller: Identity, post_id: str, comment_id: str) -> None:
-    """The comment's author, the post's author or a moderator removes a comment."""
-    post = access.visible_post(caller.user_id, post_id)
+    """The comment's author, the post's author or a moderator removes a comment (its author
+    also on a post they no longer see)."""
+    post = access.find_post(post_id)
     if not comment_id or "#" in comment_id:
         raise NotFound("comment not found")
     comment = db.get_store().get(Comment.key_of(post_id, comment_id), Comment)
+    if comment is None or comment.author_id != caller.user_id:
+        access.visible_post(caller.user_id, post_id, moderator=caller.is_moderator)
     if comment is None:
         raise NotFound("comment not found")
     moderator = caller.is_moderator

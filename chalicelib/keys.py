@@ -155,6 +155,14 @@ def media_listing_prefix(status: str) -> str:
     return f"{_part(status)}#"
 
 
+def upload_slots_pk(user_id: str) -> str:
+    """A user's count of unfinished uploads (the pending cap), SK ``SLOTS``."""
+    return f"UPLOADS#{_part(user_id)}"
+
+
+SLOTS_SK = "SLOTS"
+
+
 def media_state_pk(state: str) -> str:
     """GSI3 partition of media waiting for cleanup: ``pending`` uploads, ``unattached`` ones
     (ready but used by no post or avatar); sort key: the media id, oldest first."""
@@ -222,6 +230,20 @@ def activity_pk(user_id: str) -> str:
     return f"ACTIVITY#{_part(user_id)}"
 
 
+def actor_activity_pk(user_id: str) -> str:
+    """GSI2 partition of the notifications a user caused (removed with their account)."""
+    return f"ACTIVITY_BY#{_part(user_id)}"
+
+
+def notified_pk(owner_id: str) -> str:
+    """Marks of what already notified ``owner_id`` lately (one per actor and target)."""
+    return f"NOTIFIED#{_part(owner_id)}"
+
+
+def notified_sk(kind: str, actor_id: str, target: str) -> str:
+    return f"{_part(kind)}#{_part(actor_id)}#{_part(target)}"
+
+
 def post_activity_pk(post_id: str) -> str:
     """GSI1 partition of the notifications about a post (removed with it)."""
     return f"ACTIVITY_OF#{_part(post_id)}"
@@ -287,10 +309,12 @@ _KINDS: tuple[tuple[str, str | None, str], ...] = (
     ("POST#", COMMENT_PREFIX, "comment"),
     ("POST#", REPORT_PREFIX, "report"),
     ("MEDIA#", MEDIA_SK, "media"),
+    ("UPLOADS#", SLOTS_SK, "upload_slots"),
     ("JOB#", JOB_SK, "job"),
     ("FEED#", None, "timeline"),
     ("TAG#", None, "hashtag"),
     ("ACTIVITY#", None, "notification"),
+    ("NOTIFIED#", None, "notified"),
     ("MODLOG#", None, "modlog"),
     ("RATE#", None, "rate"),
     ("IDEMPOTENCY#", IDEMPOTENCY_SK, "idempotency"),

@@ -22,7 +22,7 @@ import time
 
 from chalicelib import access, aws, clock, db, keys
 from chalicelib.config import get_settings
-from chalicelib.entities import Media
+from chalicelib.entities import ENTITY_ATTRIBUTE, Media, UploadSlots
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedMedia
 from chalicelib.ids import id_time, new_id
 from chalicelib.models import (
@@ -65,33 +65,22 @@ def request_upload(user_id: str, body: MediaRequestIn) -> MediaUploadOut:
             f"contentLength: at most {limit} bytes for {body.purpose} media",
             [{"field": "contentLength", "reason": "too_large", "limit": limit}],
         )
-    store = db.get_store()
-    pending = store.query_page(
-        keys.user_media_pk(user_id),
-        index=keys.GSI1,
-        limit=100,
-        sk_prefix=keys.media_listing_prefix("pending"),
-    )
-    if len(pending.items) >= settings.media_max_pending:
-        raise Conflict(
-            f"too many unfinished uploads (at most {settings.media_max_pending}): finish or "
-            "delete some first",
-            [{"reason": "too_many_pending"}],
-        )
     media_id = new_id()
     key = upload_key(user_id, media_id)
-    store.put(
-        Media(
-            media_id=media_id,
-            owner_id=user_id,
-            purpose=body.purpose,
-            status="pending",
-            content_type=body.content_type,
-            declared_length=body.content_length,
-            upload_key=key,
-            created_at=clock.now(),
-        ),
-        condition="attribute_not_exists(PK)",
+    item = Media(
+        media_id=media_id,
+        owner_id=user_id,
+        purpose=body.purpose,
+        status="pending",
+        content_type=body.content_type,
+        declared_length=body.content_length,
+        upload_key=key,
+        created_at=clock.now(),
+    )
+    # The item and a slot of the pending cap in one transaction: concurrent requests cannot
+    # both take the last slot.
+    db.get_store().transact_write(
+        [db.tx_put(item, "attribute_not_exists(PK)"), _slots(user_id, +1)]
     )
     post = aws.client("s3").generate_presigned_post(
         Bucket=settings.media_bucket,
@@ -130,7 +119,10 @@ def process_upload(bucket: str, key: str) -> str:
         s3.delete_object(Bucket=bucket, Key=key)  # nobody asked for this upload
         return "skipped"
     if media.status != "pending":
-        return "skipped"  # a redelivered event
+        # A redelivered event, or a second upload through a form still valid: either way
+        # nothing at this key is wanted any more (a raw upload may carry GPS and EXIF).
+        s3.delete_object(Bucket=bucket, Key=key)
+        return "skipped"
     from botocore.exceptions import ClientError
 
     try:
@@ -171,13 +163,12 @@ def process_upload(bucket: str, key: str) -> str:
             "size": rendition.size,
         }
     try:
-        store.update(
-            media.key,
+        _leave_pending(
+            media,
             "SET #status = :ready, width = :w, height = :h, blurhash = :bh, "
             "renditions = :r, sourceFormat = :f, processedAt = :now, #i1sk = :listed, "
             "#i3pk = :unattached, #i3sk = :id",
-            condition="#status = :pending",
-            values={
+            {
                 ":ready": "ready",
                 ":pending": "pending",
                 ":w": processed.width,
@@ -190,7 +181,6 @@ def process_upload(bucket: str, key: str) -> str:
                 ":unattached": keys.media_state_pk("unattached"),
                 ":id": media_id,
             },
-            names={"#status": "status"},
         )
     except Conflict:
         return "skipped"  # processed concurrently, or deleted meanwhile
@@ -201,25 +191,60 @@ def process_upload(bucket: str, key: str) -> str:
 
 def _reject(media: Media, bucket: str, key: str, reason: str) -> str:
     try:
-        db.get_store().update(
-            media.key,
+        _leave_pending(
+            media,
             "SET #status = :rejected, rejectReason = :reason, processedAt = :now, "
-            "#i1sk = :listed REMOVE #i3pk, #i3sk",
-            condition="#status = :pending",
-            values={
+            "#i1sk = :listed, #i3pk = :state, #i3sk = :id",
+            {
                 ":rejected": "rejected",
-                ":pending": "pending",
                 ":reason": reason,
                 ":now": clock.now(),
                 ":listed": keys.media_listing_sk("rejected", media.media_id),
+                ":state": keys.media_state_pk("rejected"),  # cleanup removes it a day later
+                ":id": media.media_id,
             },
-            names={"#status": "status"},
         )
     except Conflict:
         return "skipped"
     aws.client("s3").delete_object(Bucket=bucket, Key=key)
     log.info("media %s rejected: %s", media.media_id, reason)
     return f"rejected:{reason}"
+
+
+def _leave_pending(media: Media, update: str, values: dict[str, object]) -> None:
+    """Move ``media`` out of ``pending`` (Conflict if it is no longer pending) and give its
+    slot of the pending cap back, in one transaction."""
+    db.get_store().transact_write(
+        [
+            db.tx_update(
+                media.key,
+                update,
+                "#status = :pending",
+                values={**values, ":pending": "pending"},
+                names={"#status": "status"},
+                on_fail=Conflict("no longer pending"),
+            ),
+            _slots(media.owner_id, -1),
+        ]
+    )
+
+
+def _slots(owner_id: str, delta: int) -> db.TxOp:
+    """The transaction step that takes (+1, refused at the cap) or gives back (-1) a slot of
+    the owner's pending cap."""
+    limit = get_settings().media_max_pending
+    return db.tx_update(
+        UploadSlots.key_of(owner_id),
+        "ADD pending :delta SET #entity = :kind",
+        "attribute_not_exists(pending) OR pending < :max" if delta > 0 else None,
+        values={":delta": delta, ":kind": UploadSlots.KIND}
+        | ({":max": limit} if delta > 0 else {}),
+        names={"#entity": ENTITY_ATTRIBUTE},
+        on_fail=Conflict(
+            f"too many unfinished uploads (at most {limit}): finish or delete some first",
+            [{"reason": "too_many_pending"}],
+        ),
+    )
 
 
 # Reading and deleting --------------------------------------------------------------------------
@@ -285,29 +310,59 @@ def rendition_url(key: str, *, restricted: bool = False) -> str:
 
 
 def delete(caller_id: str, media_id: str) -> None:
-    """The owner deletes a media item and every object of it (idempotent once gone)."""
+    """The owner deletes a media item and every object of it (idempotent once gone). Media in
+    use is a 409, decided by the write itself: a post made meanwhile cannot lose its images."""
     media = get_media(media_id)
     if media.owner_id != caller_id:
         if media.status != "ready":
             raise NotFound(_NOT_FOUND)
         raise Forbidden("only the owner can delete this media")
+    in_use = Conflict(
+        f"the media is in use ({media.attached_to or 'attached meanwhile'}): remove it there first",
+        [{"reason": "attached", "attachedTo": media.attached_to}],
+    )
     if media.attached_to:
-        raise Conflict(
-            f"the media is in use ({media.attached_to}): remove it there first",
-            [{"reason": "attached", "attachedTo": media.attached_to}],
-        )
-    purge(media)
+        raise in_use
+    _remove(media, "attribute_not_exists(attachedTo)", in_use)
 
 
 def purge(media: Media) -> None:
-    """Delete the objects, then the item, of ``media`` (idempotent)."""
+    """Delete the item, then the objects, of ``media`` (idempotent): cleanup, post and
+    account deletion."""
+    _remove(media)
+
+
+def _remove(media: Media, condition: str | None = None, on_fail: Conflict | None = None) -> None:
+    """Delete the item (only while its status is still the one read: a pending one gives its
+    slot back in the same transaction), then its objects."""
+    changed = Conflict("the media changed meanwhile")
+    guard = "#status = :status" + (f" AND {condition}" if condition else "")
+    ops = [
+        db.tx_delete(
+            media.key,
+            guard,
+            values={":status": media.status},
+            names={"#status": "status"},
+            on_fail=on_fail or changed,
+        )
+    ]
+    if media.status == "pending":
+        ops.append(_slots(media.owner_id, -1))
+    try:
+        db.get_store().transact_write(ops)
+    except Conflict as exc:
+        if exc is not changed:
+            raise
+        current = db.get_store().get(media.key, Media, consistent=True)
+        if current is not None:  # processed meanwhile: remove it as it is now
+            _remove(current, condition, on_fail)
+            return
     objects = [media.upload_key or upload_key(media.owner_id, media.media_id)]
     objects += [r["key"] for r in (media.renditions or {}).values()]
     aws.client("s3").delete_objects(
         Bucket=get_settings().media_bucket,
         Delete={"Objects": [{"Key": k} for k in objects], "Quiet": True},
     )
-    db.get_store().delete(media.key)
 
 
 def check_attachable(user_id: str, media_id: str, purpose: str) -> Media:
@@ -331,7 +386,7 @@ def attach_op(media_id: str, owner: str, attached_to: str) -> db.TxOp:
     return db.tx_update(
         Media.key_of(media_id),
         "SET attachedTo = :to REMOVE #i3pk, #i3sk",
-        "ownerId = :owner AND #status = :ready",
+        "ownerId = :owner AND #status = :ready AND attribute_not_exists(attachedTo)",
         values={":to": attached_to, ":owner": owner, ":ready": "ready"},
         names={"#status": "status"},
         on_fail=Invalid(f"{media_id} is no longer usable", [{"reason": "not_usable"}]),
@@ -350,13 +405,14 @@ def detach_op(media_id: str) -> db.TxOp:
 
 # Cleanup ---------------------------------------------------------------------------------------
 def cleanup(*, now: float | None = None, page_size: int = 50, max_pages: int = 20) -> int:
-    """Delete uploads still pending, and media attached to nothing, older than the cleanup
-    age. In pages, oldest first; safe to re-run. Returns how many items went."""
+    """Delete uploads still pending, media attached to nothing and rejected media, older
+    than the cleanup age. In pages, oldest first; safe to re-run. Returns how many items
+    went."""
     now = time.time() if now is None else now
     cutoff = now - get_settings().media_cleanup_after_seconds
     store = db.get_store()
     removed = 0
-    for state in ("pending", "unattached"):
+    for state in ("pending", "unattached", "rejected"):
         for _ in range(max_pages):
             page = store.query_page(
                 keys.media_state_pk(state),

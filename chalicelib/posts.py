@@ -179,7 +179,7 @@ def edit_post(caller_id: str, post_id: str, caption: str) -> PostOut:
 def delete_post(caller: Identity, post_id: str) -> None:
     """The author, or a moderator, deletes a post; its likes, comments, hashtags, feed copies,
     notifications and media go in the background (a job)."""
-    post = access.visible_post(caller.user_id, post_id)
+    post = access.visible_post(caller.user_id, post_id, moderator=caller.is_moderator)
     moderator = caller.is_moderator
     if post.author_id != caller.user_id and not moderator:
         raise Forbidden("only the author or a moderator can delete a post")
@@ -237,17 +237,23 @@ def purge_post(post: Post, spend: Any) -> None:
 # Reading ---------------------------------------------------------------------------------------
 
 
-def get_post(caller_id: str, post_id: str) -> PostOut:
-    post = access.visible_post(caller_id, post_id)
+def get_post(caller_id: str, post_id: str, *, moderator: bool = False) -> PostOut:
+    """A post the caller may see (a moderator sees every post, to act on reports)."""
+    post = access.visible_post(caller_id, post_id, moderator=moderator)
     rendered = render(caller_id, [post])
-    if not rendered:
+    if rendered:
+        return rendered[0]
+    author = users.find_profile(post.author_id) if moderator else None
+    if author is None:
         raise NotFound(_NOT_FOUND)
-    return rendered[0]
+    return _view(post, author.summary(), liked=False)  # hidden from others, not from moderators
 
 
 def render(caller_id: str, posts: list[Post], liked: set[str] | None = None) -> list[PostOut]:
-    """API views of ``posts``: one BatchGetItem of authors (and one of the caller's likes
-    unless ``liked`` is given). Posts of authors who are gone are left out."""
+    """API views of the ``posts`` the caller may see now: one BatchGetItem of the authors and
+    of the caller's follow edges to the authors of followers-only posts (and one of the
+    caller's likes unless ``liked`` is given). Posts of authors who are gone, and followers-only
+    posts of authors the caller no longer follows (a timeline keeps them), are left out."""
     if not posts:
         return []
     store = db.get_store()
@@ -255,10 +261,17 @@ def render(caller_id: str, posts: list[Post], liked: set[str] | None = None) -> 
         like_keys = {p.post_id: Like.key_of(p.post_id, caller_id) for p in posts}
         likes = store.batch_get(list(like_keys.values()), Like)
         liked = {post_id for post_id, key in like_keys.items() if key in likes}
-    liked_ids: set[str] = liked
-    return users.with_users(
-        posts, lambda p: p.author_id, lambda p, author: _view(p, author, p.post_id in liked_ids)
+    restricted = {
+        p.author_id for p in posts if p.visibility == "followers" and p.author_id != caller_id
+    }
+    authors, followed = users.summaries_and_follows(
+        caller_id, [p.author_id for p in posts], restricted
     )
+    return [
+        _view(p, authors[p.author_id], p.post_id in liked)
+        for p in posts
+        if p.author_id in authors and (p.author_id not in restricted or p.author_id in followed)
+    ]
 
 
 def _view(post: Post, author: UserSummary, liked: bool) -> PostOut:

@@ -6,25 +6,19 @@ request also checks the caller's profile: refused (401) when the account is disa
 deleted or gone, not confirmed, or when the token was issued before the account's
 ``tokensValidAfter`` (set by sign-out, password changes and resets).
 
-Cost: the profile is read through a per-instance cache of ``CACHE_SECONDS``, so a busy caller
-costs one GetItem per instance every ``CACHE_SECONDS`` and a change takes at most that long to
+Cost: the profile is read through ``accounts``' per-instance cache, so a busy caller costs one
+GetItem per instance every ``accounts.CACHE_SECONDS``, and a change takes at most that long to
 reach every instance (the instance that made it forgets at once).
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 
-from chalicelib import clock, db
+from chalicelib import accounts, clock, db
 from chalicelib.entities import Profile
 from chalicelib.errors import NotFound, Unauthorized
-
-CACHE_SECONDS = 30.0
-_CACHE_SIZE = 10_000
-_cache: dict[str, tuple[float, Profile | None]] = {}
-_lock = threading.Lock()
 
 
 def check(
@@ -32,7 +26,7 @@ def check(
 ) -> None:
     """Unauthorized unless the account ``user_id`` stands and its token (issued at
     ``issued_at`` by the sign-in ``session_id``) is still honoured."""
-    profile = _profile(user_id, time.monotonic() if now is None else now)
+    profile = accounts.cached_profile(user_id, now=now)
     if profile is None or profile.deleted_at:
         raise Unauthorized("the account no longer exists")
     if profile.disabled:
@@ -75,23 +69,4 @@ def end_sessions(user_id: str, *, ending: str | None = None, keeping: str | None
         },
         on_fail=NotFound("user not found"),
     )
-    forget(user_id)
-
-
-def forget(user_id: str) -> None:
-    """Drop this instance's cached standing of ``user_id`` (after changing it here)."""
-    with _lock:
-        _cache.pop(user_id, None)
-
-
-def _profile(user_id: str, now: float) -> Profile | None:
-    with _lock:
-        cached = _cache.get(user_id)
-    if cached is not None and now - cached[0] < CACHE_SECONDS:
-        return cached[1]
-    profile = db.get_store().get(Profile.key_of(user_id), Profile)
-    with _lock:
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.clear()  # bounded memory; the next requests refill it
-        _cache[user_id] = (now, profile)
-    return profile
+    accounts.forget(user_id)

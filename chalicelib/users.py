@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
-from chalicelib import clock, db, documents, keys, media, sessions
+from chalicelib import accounts, clock, db, documents, keys, media
 from chalicelib.entities import Follow, Handle, Profile, SearchEntry
 from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.models import MeOut, MePatch, PublicProfileOut, UserSummary
@@ -196,14 +196,9 @@ def profile_by_handle(handle: str) -> Profile:
 
 
 def _visible(profile: Profile | None) -> Profile:
-    if profile is None or not _shown(profile):
+    if profile is None or not accounts.shown(profile):
         raise NotFound(USER_NOT_FOUND)
     return profile
-
-
-def _shown(profile: Profile) -> bool:
-    """Whether others see this account at all (not disabled, deleted or unconfirmed)."""
-    return not profile.deleted_at and not profile.disabled and profile.confirmed
 
 
 def public_profile(caller_id: str, handle: str) -> PublicProfileOut:
@@ -220,11 +215,27 @@ def public_profile(caller_id: str, handle: str) -> PublicProfileOut:
 
 def summary_map(user_ids: Iterable[str]) -> dict[str, UserSummary]:
     """Summaries of the live, visible users among ``user_ids``: one BatchGetItem."""
+    return summaries_and_follows("", user_ids, ())[0]
+
+
+def summaries_and_follows(
+    caller_id: str, user_ids: Iterable[str], followed_candidates: Iterable[str]
+) -> tuple[dict[str, UserSummary], set[str]]:
+    """Summaries of the live, visible users among ``user_ids``, and which of
+    ``followed_candidates`` the caller follows now: one BatchGetItem for both."""
     wanted = list(dict.fromkeys(user_ids))
-    if not wanted:
-        return {}
-    found = db.get_store().batch_get([Profile.key_of(u) for u in wanted], Profile)
-    return {p.user_id: p.summary() for p in found.values() if _shown(p)}
+    candidates = list(dict.fromkeys(followed_candidates))
+    keys_wanted = [Profile.key_of(u) for u in wanted]
+    keys_wanted += [Follow.key_of(caller_id, u) for u in candidates]
+    if not keys_wanted:
+        return {}, set()
+    found = db.get_store().batch_get(keys_wanted)
+    summaries = {
+        p.user_id: p.summary()
+        for p in found.values()
+        if isinstance(p, Profile) and accounts.shown(p)
+    }
+    return summaries, {u for u in candidates if Follow.key_of(caller_id, u) in found}
 
 
 def with_users(
@@ -367,7 +378,7 @@ def mark_confirmed(user_id: str) -> None:
         )
     except Conflict:
         return  # confirmed already (or made before confirmation was recorded)
-    sessions.forget(user_id)
+    accounts.forget(user_id)
 
 
 def unconfirmed(limit: int) -> list[Profile]:
@@ -410,4 +421,4 @@ def mark_disabled(profile: Profile, by_user_id: str) -> None:
         values={":yes": True, ":at": clock.now(), ":by": by_user_id},
         on_fail=NotFound(USER_NOT_FOUND),
     )
-    sessions.forget(profile.user_id)
+    accounts.forget(profile.user_id)

@@ -110,9 +110,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_settings():
     """Every test starts from the test settings, with nothing cached from the one before."""
-    from chalicelib import aws, config, db
+    from chalicelib import accounts, aws, config, db
     from chalicelib.identity import signing_keys
 
+    accounts.forget_all()  # ids repeat across tests; each test has a fresh table
     yield
     os.environ.update(TEST_ENV)
     config.get_settings.cache_clear()

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib import aws, clock, cognito, db, keys, sessions, tasks, users
+from chalicelib import accounts, aws, clock, cognito, db, keys, tasks, users
 from chalicelib.config import get_settings
 from chalicelib.entities import Handle, Job
 from chalicelib.errors import EchomateError, NotFound
@@ -73,7 +73,7 @@ def start_account_deletion(user_id: str) -> DeletionOut:
             )
         except EchomateError:
             log.info("account deletion of %s already under way", user_id)
-    sessions.forget(user_id)  # refused here at once, elsewhere within the standing cache's time
+    accounts.forget(user_id)  # refused here at once, elsewhere within the standing cache's time
     cognito.delete_user(profile.email)
     return DeletionOut(user_id=user_id, status="deleting")
 

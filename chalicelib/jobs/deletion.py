@@ -7,7 +7,17 @@ from typing import Any
 
 from chalicelib import aws, cognito, db, follows, interactions, keys, media, posts
 from chalicelib.config import get_settings
-from chalicelib.entities import Comment, Follow, Handle, Job, Like, Media, Post, Profile
+from chalicelib.entities import (
+    Comment,
+    Follow,
+    Handle,
+    Job,
+    Like,
+    Media,
+    Post,
+    Profile,
+    UploadSlots,
+)
 from chalicelib.errors import EchomateError, NotFound
 from chalicelib.jobs.budget import Budget, drain
 
@@ -67,10 +77,12 @@ def delete_account(job: Job, budget: Budget) -> dict[str, Any]:
         store.delete(
             Handle.key_of(job.handle), condition="userId = :user", values={":user": user_id}
         )
-    # Their feed, notifications and reports.
+    # Their feed, their notifications, the notifications they caused others, their reports.
     for partition, index in (
         (keys.timeline_pk(user_id), None),
         (keys.activity_pk(user_id), None),
+        (keys.notified_pk(user_id), None),
+        (keys.actor_activity_pk(user_id), keys.GSI2),
         (keys.reports_by_pk(user_id), keys.GSI2),
     ):
         store.delete_listed(partition, index=index, before_page=budget.spend)
@@ -92,6 +104,7 @@ def delete_account(job: Job, budget: Budget) -> dict[str, Any]:
     )
     _delete_objects(f"exports/{user_id}/", budget)
     budget.spend()
+    store.delete(UploadSlots.key_of(user_id))
     store.delete(Profile.key_of(user_id))
     return {}
 

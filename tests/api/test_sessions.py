@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from chalicelib import auth, sessions
+from chalicelib import accounts, auth, sessions
 from chalicelib.errors import Unauthorized
 from tests import support
 from tests.factories import confirmed_user, log_in, sign_up
@@ -22,13 +22,6 @@ ROUTES = [
     ("PUT", "/me/username", {"username": "newname"}),
     ("DELETE", "/me", None),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _no_cache_between_tests():
-    sessions._cache.clear()
-    yield
-    sessions._cache.clear()
 
 
 @pytest.fixture
@@ -131,11 +124,11 @@ def test_standing_is_cached_per_instance_for_a_bounded_time(ana_and_bob, monkeyp
     user_id, iat, session = claims["sub"], claims["iat"], claims.get("origin_jti")
     sessions.check(user_id, iat, session, now=1000.0)  # read once, cached at t=1000
     # Another instance ends the sessions: the table changes, this instance's copy does not
-    monkeypatch.setattr(sessions, "forget", lambda user_id: None)
+    monkeypatch.setattr(accounts, "forget", lambda user_id: None)
     sessions.end_sessions(user_id, ending=session)
-    sessions.check(user_id, iat, session, now=1000.0 + sessions.CACHE_SECONDS - 1)
+    sessions.check(user_id, iat, session, now=1000.0 + accounts.CACHE_SECONDS - 1)
     with pytest.raises(Unauthorized, match="session has ended"):
-        sessions.check(user_id, iat, session, now=1000.0 + sessions.CACHE_SECONDS + 1)
+        sessions.check(user_id, iat, session, now=1000.0 + accounts.CACHE_SECONDS + 1)
 
 
 # Unconfirmed sign-ups ---------------------------------------------------------------------------

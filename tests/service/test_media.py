@@ -7,7 +7,8 @@ import boto3
 import pytest
 from PIL import Image
 
-from chalicelib import keys, media
+from chalicelib import media
+from chalicelib.entities import Media
 from chalicelib.errors import Conflict, Forbidden, NotFound, TooLarge, UnsupportedMedia
 from chalicelib.models import MediaRequestIn
 from tests.factories import BUCKET, jpeg, objects, upload
@@ -152,6 +153,6 @@ def test_cleanup_removes_old_pending_and_unattached_media_only(store):
     assert removed == 2
     assert media.get_media(in_use).attached_to == "avatar"
     for gone in (stale_pending, unattached):
-        assert store.get(keys.media_pk(gone), keys.MEDIA_SK) is None
+        assert store.get(Media.key_of(gone), Media) is None
     assert all(in_use in k for k in objects())
     assert media.cleanup(now=time.time() + 2 * 86400) == 0  # safe to re-run

@@ -201,8 +201,9 @@ def test_an_account_back_under_the_threshold_refills_its_followers_feeds(
 
 def test_a_refill_out_of_time_continues_from_its_page(people, stream, monkeypatch):
     from chalicelib import db, jobs
+    from chalicelib.jobs import refill
 
-    monkeypatch.setattr(jobs, "_PAGE", 1)
+    monkeypatch.setattr(refill, "_PAGE", 1)
     fans = [make_user(handle) for handle in ("carl", "dan", "fay")]
     for fan in fans:
         follows.follow(fan, "ana")

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from chalicelib import keys, ratelimit, users
-from chalicelib.entities import Handle
+from chalicelib.entities import Handle, Profile
 from chalicelib.errors import Conflict, NotFound, RateLimited
 
 
@@ -34,7 +34,7 @@ def test_a_bound_handle_is_never_taken_over(store):
 def test_release_frees_the_handle(store):
     reservation = users.reserve_handle("ana")
     users.release_handle("ana", reservation)
-    assert store.get(keys.handle_pk("ana"), keys.HANDLE_SK) is None
+    assert store.get(Handle.key_of("ana"), Handle) is None
     users.reserve_handle("ana")
 
 
@@ -42,7 +42,7 @@ def test_profile_creation_needs_the_reservation(store):
     users.reserve_handle("ana")
     with pytest.raises(Conflict):
         users.create_profile("u-1", "ana", "ana@example.com", "Ana", "not-the-reservation")
-    assert store.get(keys.user_pk("u-1"), keys.PROFILE_SK) is None
+    assert store.get(Profile.key_of("u-1"), Profile) is None
 
 
 def test_unknown_handle_is_not_found(store):
