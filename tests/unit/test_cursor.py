@@ -87,3 +87,17 @@ def test_items_lose_keys_and_decimals():
     }
     assert type(out["followerCount"]) is int
     assert plain(Decimal("3.0")) == 3 and type(plain(Decimal("3.0"))) is int
+
+
+def test_cursor_reveals_nothing_of_its_key():
+    # A followers-only post's id in a cursor handed to someone who may not see it
+    secret_id = "01JFOLLOWERSONLYPOSTID0000"
+    cursor = encode_cursor({"PK": "FEED#u", "SK": secret_id}, "scope", SECRET)
+    import base64
+
+    for part in cursor.split("."):
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        assert secret_id.encode() not in raw and b"FEED" not in raw
+    assert secret_id not in cursor
+    # and two cursors of the same key differ (a fresh nonce each time)
+    assert encode_cursor(KEY, "scope", SECRET) != encode_cursor(KEY, "scope", SECRET)
