@@ -37,6 +37,8 @@ from chalicelib import (
     openapi,
     posts,
     ratelimit,
+    relations,
+    safety,
     sessions,
     users,
 )
@@ -100,6 +102,7 @@ def route(
     content_types: tuple[str, ...] = ("application/json",),
     limit: str | None = None,
     counted: bool = True,
+    body_required: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Register a view. Private unless ``public``; ``groups`` restricts it to those groups.
     Every call counts against the API's limits (per account and per address); ``limit`` names
@@ -124,6 +127,7 @@ def route(
         headers=headers,
         limit=limit,
         counted=counted,
+        body_required=body_required,
     )
     if limit is not None and limit not in ROUTE_LIMITS:
         raise ValueError(f"unknown route limit {limit!r}")
@@ -172,14 +176,18 @@ def _handle(
             if "caller" in wants:
                 kwargs["caller"] = caller
         if spec.body is not None:
-            kwargs["body"] = _validated(spec.body, _json_body(request.raw_body), "body")
+            empty = not request.raw_body and not spec.body_required
+            data = {} if empty else _json_body(request.raw_body)
+            kwargs["body"] = _validated(spec.body, data, "body")
         if spec.query is not None:
             kwargs["query"] = _validated(spec.query, dict(request.query_params or {}), "query")
         if "client_ip" in wants:
             kwargs["client_ip"] = client_ip
         if "headers" in wants:
             kwargs["headers"] = request.headers
-        return _with_usage(_respond(view(**kwargs), spec.status), usage)
+        with relations.viewing(None if spec.public else caller.user_id):
+            answer = view(**kwargs)
+        return _with_usage(_respond(answer, spec.status), usage)
     except EchomateError as exc:
         return _with_usage(error_response(exc), usage)
     except SettingsError:
@@ -541,8 +549,8 @@ def get_user(caller: identity.Identity, username: str) -> models.PublicProfileOu
     "PUT",
     limit="follows",
     response=models.FollowOut,
-    errors=(NotFound,),
-    summary="Follow a user (idempotent)",
+    errors=(NotFound, Conflict),
+    summary="Follow a user (idempotent; 409 while the caller blocks them)",
 )
 def follow_user(caller: identity.Identity, username: str) -> models.FollowOut:
     return follows.follow(caller.user_id, username)
@@ -558,6 +566,76 @@ def follow_user(caller: identity.Identity, username: str) -> models.FollowOut:
 )
 def unfollow_user(caller: identity.Identity, username: str) -> models.FollowOut:
     return follows.unfollow(caller.user_id, username)
+
+
+@route(
+    "/users/{username}/block",
+    "PUT",
+    limit="follows",
+    response=models.BlockOut,
+    errors=(NotFound, Invalid),
+    summary="Block a user (idempotent): follows both ways go; neither sees the other anywhere",
+)
+def block_user(caller: identity.Identity, username: str) -> models.BlockOut:
+    return safety.block(caller.user_id, username)
+
+
+@route(
+    "/users/{username}/block",
+    "DELETE",
+    limit="follows",
+    response=models.BlockOut,
+    errors=(NotFound, Invalid),
+    summary="Unblock a user (idempotent)",
+)
+def unblock_user(caller: identity.Identity, username: str) -> models.BlockOut:
+    return safety.unblock(caller.user_id, username)
+
+
+@route(
+    "/me/blocks",
+    query=models.PageQuery,
+    response=models.UserPage,
+    summary="The users the caller blocks, newest first",
+)
+def list_blocks(caller: identity.Identity, query: models.PageQuery) -> Page[models.UserSummary]:
+    return safety.blocks(caller.user_id, query.limit, query.cursor)
+
+
+@route(
+    "/users/{username}/mute",
+    "PUT",
+    limit="follows",
+    body=models.MuteIn,
+    body_required=False,
+    response=models.MuteOut,
+    errors=(NotFound, Invalid),
+    summary="Mute a user (their posts leave the feed and explore; optionally for a time)",
+)
+def mute_user(caller: identity.Identity, username: str, body: models.MuteIn) -> models.MuteOut:
+    return safety.mute(caller.user_id, username, body)
+
+
+@route(
+    "/users/{username}/mute",
+    "DELETE",
+    limit="follows",
+    response=models.MuteOut,
+    errors=(NotFound, Invalid),
+    summary="Unmute a user (idempotent)",
+)
+def unmute_user(caller: identity.Identity, username: str) -> models.MuteOut:
+    return safety.unmute(caller.user_id, username)
+
+
+@route(
+    "/me/mutes",
+    query=models.PageQuery,
+    response=models.MutePage,
+    summary="The users the caller mutes, newest first, with until when",
+)
+def list_mutes(caller: identity.Identity, query: models.PageQuery) -> Page[models.MutedOut]:
+    return safety.mutes(caller.user_id, query.limit, query.cursor)
 
 
 @route(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from chalicelib import db, keys, users
+from chalicelib import db, keys, relations, users
 from chalicelib.entities import Comment, Follow, Like, Notification, NotifiedMark, Post, Profile
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import ActivityOut
@@ -94,8 +94,15 @@ def mark_read(caller_id: str, up_to: str) -> None:
 
 
 # From the stream -------------------------------------------------------------------------------
+def _quiet(owner_id: str, actor_id: str) -> bool:
+    """Whether ``actor_id`` may not notify ``owner_id``: either blocks the other, or the owner
+    mutes the actor's notifications (one BatchGetItem)."""
+    standing = relations.read_between(owner_id, actor_id)
+    return actor_id in standing.hidden or actor_id in standing.quieted
+
+
 def on_like(like: Like) -> None:
-    if like.user_id == like.author_id:
+    if like.user_id == like.author_id or _quiet(like.author_id, like.user_id):
         return
     post = db.get_store().get(Post.key_of(like.post_id), Post)
     if post is None or not notify_like(post.like_count):
@@ -117,6 +124,8 @@ def on_like(like: Like) -> None:
 def on_comment(comment: Comment) -> None:
     if comment.author_id == comment.post_author_id:
         return
+    if _quiet(comment.post_author_id, comment.author_id):
+        return
     db.get_store().put(
         notification(
             comment.post_author_id,
@@ -131,7 +140,7 @@ def on_comment(comment: Comment) -> None:
 
 
 def on_follow(edge: Follow) -> None:
-    if not edge.edge_id:
+    if not edge.edge_id or _quiet(edge.followee_id, edge.follower_id):
         return
     if not first_in_window(edge.followee_id, "follow", edge.follower_id, edge.followee_id):
         return

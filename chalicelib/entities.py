@@ -161,10 +161,24 @@ class Profile(Entity):
         """The private view of this profile."""
         return MeOut.model_validate(self.model_dump(include=set(MeOut.model_fields)))
 
-    def public(self, *, is_following: bool) -> PublicProfileOut:
-        """The view others get."""
-        fields = self.model_dump(include=set(PublicProfileOut.model_fields) - {"is_following"})
-        return PublicProfileOut(**fields, is_following=is_following)
+    def public(
+        self,
+        *,
+        is_following: bool,
+        is_followed_by: bool = False,
+        blocking: bool = False,
+        muting: bool = False,
+    ) -> PublicProfileOut:
+        """The view others get, with how the viewer stands to this account."""
+        relation = {"is_following", "is_followed_by", "blocking", "muting"}
+        fields = self.model_dump(include=set(PublicProfileOut.model_fields) - relation)
+        return PublicProfileOut(
+            **fields,
+            is_following=is_following,
+            is_followed_by=is_followed_by,
+            blocking=blocking,
+            muting=muting,
+        )
 
     def summary(self) -> UserSummary:
         return UserSummary(
@@ -267,6 +281,83 @@ class Follow(Entity):
         if "edgeId" not in data:  # edges written before the id was an attribute of its own
             data["edgeId"] = keys.edge_id_of(str(item.get(keys.GSI1SK, "")))
         return cls.model_validate(data)
+
+
+class Block(Entity):
+    """``blocker_id`` blocks ``blocked_id``: under the blocker, listed newest first on the
+    blocker's blocks list. Written with its mirror (``BlockedBy``) in one transaction."""
+
+    KIND = "block"
+
+    blocker_id: str
+    blocked_id: str
+    edge_id: str
+    created_at: str
+
+    @staticmethod
+    def key_of(blocker_id: str, blocked_id: str) -> ItemKey:
+        return ItemKey(keys.user_pk(blocker_id), keys.relation_sk("BLOCKS", blocked_id))
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.blocker_id, self.blocked_id)
+
+    def index_keys(self) -> dict[str, str]:
+        return {
+            keys.GSI2PK: keys.relation_list_pk("BLOCKS", self.blocker_id),
+            keys.GSI2SK: keys.edge_sk(self.edge_id, self.blocked_id),
+        }
+
+
+class BlockedBy(Entity):
+    """The mirror of a block, under the blocked user: their one Query of relations also says
+    who blocks them."""
+
+    KIND = "blocked_by"
+
+    blocker_id: str
+    blocked_id: str
+    created_at: str
+
+    @staticmethod
+    def key_of(blocked_id: str, blocker_id: str) -> ItemKey:
+        return ItemKey(keys.user_pk(blocked_id), keys.relation_sk("BLOCKEDBY", blocker_id))
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.blocked_id, self.blocker_id)
+
+
+class Mute(Entity):
+    """``muter_id`` mutes ``muted_id`` (until ``until``, epoch seconds, or for good); with
+    ``notifications`` their likes, comments and follows notify the muter no more."""
+
+    KIND = "mute"
+
+    muter_id: str
+    muted_id: str
+    edge_id: str
+    notifications: bool = True
+    until: int | None = None
+    created_at: str
+    ttl: int | None = None  # removed some time after ``until`` (readers check ``until``)
+
+    @staticmethod
+    def key_of(muter_id: str, muted_id: str) -> ItemKey:
+        return ItemKey(keys.user_pk(muter_id), keys.relation_sk("MUTES", muted_id))
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.muter_id, self.muted_id)
+
+    def index_keys(self) -> dict[str, str]:
+        return {
+            keys.GSI2PK: keys.relation_list_pk("MUTES", self.muter_id),
+            keys.GSI2SK: keys.edge_sk(self.edge_id, self.muted_id),
+        }
+
+    def active(self, now: float) -> bool:
+        return self.until is None or self.until > now
 
 
 # Media and posts -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from chalicelib import clock, db, keys, posts, tasks, timelines, users
+from chalicelib import clock, db, keys, posts, relations, tasks, timelines, users
 from chalicelib.config import get_settings
 from chalicelib.entities import Follow, Post, Profile, TimelineEntry
 from chalicelib.errors import Conflict, Invalid
@@ -59,7 +59,8 @@ def explore(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
             sk_before=before,
             model=Post,
         )
-        ids += [i.post_id for i in page.items]
+        away = relations.viewer().unfollowed  # blocked either way, or muted
+        ids += [i.post_id for i in page.items if i.author_id not in away]
         if len(ids) > limit:
             more = True
             break
@@ -79,9 +80,10 @@ def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
     page = store.query_page(
         keys.timeline_pk(caller_id), limit=limit, sk_before=before, model=TimelineEntry
     )
-    ids = [i.post_id for i in page.items]
+    away = relations.viewer().unfollowed  # blocked either way, or muted
+    ids = [i.post_id for i in page.items if i.author_id not in away]
     more = page.next_cursor is not None
-    big = followed_big_accounts(caller_id)
+    big = [b for b in followed_big_accounts(caller_id) if b not in away]
     for account in big:
         extra = store.query_page(
             keys.user_posts_pk(account), index=keys.GSI1, limit=limit, sk_before=before, model=Post

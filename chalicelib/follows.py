@@ -5,7 +5,7 @@ first. Follow and unfollow are idempotent; the stream does the feed's backfill a
 
 from __future__ import annotations
 
-from chalicelib import clock, db, keys, users
+from chalicelib import clock, db, keys, relations, users
 from chalicelib.entities import Follow, Profile
 from chalicelib.errors import Conflict, EchomateError, Invalid, NotFound
 from chalicelib.ids import new_id
@@ -13,11 +13,19 @@ from chalicelib.models import FollowOut, UserSummary
 
 
 def follow(caller_id: str, handle: str) -> FollowOut:
-    """Follow ``handle`` (idempotent): the edge and both counters in one transaction."""
+    """Follow ``handle`` (idempotent): the edge and both counters in one transaction. Someone
+    who blocks the caller is a 404 to them; someone the caller blocks, a 409 (unblock first)."""
     target = users.profile_by_handle(handle)
     if target.user_id == caller_id:
         raise Invalid(
             "username: you cannot follow yourself", [{"field": "username", "reason": "self"}]
+        )
+    standing = relations.read_between(caller_id, target.user_id)
+    if target.user_id in standing.blocked_by:
+        raise NotFound(users.USER_NOT_FOUND)
+    if target.user_id in standing.blocking:
+        raise Conflict(
+            "username: you block this account: unblock it first", [{"reason": "blocking"}]
         )
     edge_id = new_id()
     already = Conflict("already following")
@@ -90,8 +98,9 @@ def _counter(
 
 
 def followers(handle: str, limit: int, cursor: str | None) -> db.Page[UserSummary]:
-    """Who follows ``handle``, newest first: one Query, one BatchGetItem."""
-    user_id = users.user_id_for(handle)
+    """Who follows ``handle``, newest first: one Query, one BatchGetItem (a 404 to someone
+    ``handle`` blocks; accounts hidden from the caller are left out)."""
+    user_id = _listed_user(handle)
     page = db.get_store().query_page(
         keys.followers_pk(user_id), index=keys.GSI1, limit=limit, cursor=cursor, model=Follow
     )
@@ -99,9 +108,18 @@ def followers(handle: str, limit: int, cursor: str | None) -> db.Page[UserSummar
 
 
 def following(handle: str, limit: int, cursor: str | None) -> db.Page[UserSummary]:
-    """Whom ``handle`` follows, newest first: one Query, one BatchGetItem."""
-    user_id = users.user_id_for(handle)
+    """Whom ``handle`` follows, newest first: one Query, one BatchGetItem (a 404 to someone
+    ``handle`` blocks; accounts hidden from the caller are left out)."""
+    user_id = _listed_user(handle)
     page = db.get_store().query_page(
         keys.following_pk(user_id), index=keys.GSI2, limit=limit, cursor=cursor, model=Follow
     )
     return db.Page(users.summaries([e.followee_id for e in page.items]), page.next_cursor)
+
+
+def _listed_user(handle: str) -> str:
+    """The id of ``handle``, unless they block the request's viewer (then NotFound)."""
+    user_id = users.user_id_for(handle)
+    if user_id in relations.viewer().blocked_by:
+        raise NotFound(users.USER_NOT_FOUND)
+    return user_id

@@ -114,6 +114,22 @@ def follow_sk(followee_id: str) -> str:
 FOLLOW_PREFIX = "FOLLOWS#"
 
 
+RELATION_PREFIX = "REL#"  # a user's blocks, blocks against them and mutes, read in one Query
+
+
+def relation_sk(kind: str, other_id: str) -> str:
+    """SK of a relation under ``user_pk``: ``REL#BLOCKS#<other>`` (I block them),
+    ``REL#BLOCKEDBY#<other>`` (they block me: the mirror, so one Query reads both ways),
+    ``REL#MUTES#<other>``."""
+    return f"{RELATION_PREFIX}{_part(kind)}#{_part(other_id)}"
+
+
+def relation_list_pk(kind: str, user_id: str) -> str:
+    """GSI2 partition listing whom ``user_id`` blocks (``BLOCKS``) or mutes (``MUTES``),
+    newest first (sort key: ``edge_sk``)."""
+    return f"{_part(kind)}_LIST#{_part(user_id)}"
+
+
 def edge_sk(edge_id: str, other_id: str) -> str:
     """GSI sort key of a follow edge in a followers/following list: time-sortable edge id."""
     return f"{_part(edge_id)}#{_part(other_id)}"
@@ -303,6 +319,9 @@ _KINDS: tuple[tuple[str, str | None, str], ...] = (
     ("USER#", PROFILE_SK, "profile"),
     ("USER#", FOLLOW_PREFIX, "follow"),
     ("USER#", SEARCH_ITEM_PREFIX, "search"),
+    ("USER#", "REL#BLOCKS#", "block"),
+    ("USER#", "REL#BLOCKEDBY#", "blocked_by"),
+    ("USER#", "REL#MUTES#", "mute"),
     ("HANDLE#", HANDLE_SK, "handle"),
     ("POST#", POST_SK, "post"),
     ("POST#", LIKE_PREFIX, "like"),

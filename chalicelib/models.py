@@ -213,6 +213,9 @@ class PublicProfileOut(ApiModel):
     following_count: int
     post_count: int
     is_following: bool
+    is_followed_by: bool = False
+    blocking: bool = False  # the caller blocks this account
+    muting: bool = False  # the caller mutes this account
     created_at: str
 
 
@@ -411,3 +414,33 @@ class ReportOut(ApiModel):
 
 
 ReportPage = page_of(ReportOut, "ReportPage")
+
+
+# Safety ------------------------------------------------------------------------------------------
+class BlockOut(ApiModel):
+    blocking: bool
+
+
+class MuteIn(ApiModel):
+    """A mute: for ``durationSeconds`` (1 second to 10 years) or until undone; with
+    ``notifications`` (the default) the muted user's likes, comments and follows notify no
+    more."""
+
+    duration_seconds: int | None = Field(None, ge=1, le=10 * 365 * 24 * 3600)
+    notifications: bool = True
+
+
+class MuteOut(ApiModel):
+    muting: bool
+    until: str | None = None
+
+
+class MutedOut(ApiModel):
+    """One entry of the caller's mutes."""
+
+    user: UserSummary
+    until: str | None
+    notifications: bool
+
+
+MutePage = page_of(MutedOut, "MutePage")

@@ -40,6 +40,7 @@ class RouteSpec:
     headers: tuple[str, ...] = field(default=())  # request headers it reads (If-Match, ...)
     limit: str | None = None  # the class of abuse limit it counts against (config.ROUTE_LIMITS)
     counted: bool = True  # whether it counts against the API's limits at all
+    body_required: bool = True  # False: an empty body means all defaults
 
 
 def build_document(routes: Iterable[RouteSpec], *, title: str, version: str) -> dict[str, Any]:
@@ -104,7 +105,7 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
         operation["parameters"] = parameters
     if spec.body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": spec.body_required,
             "content": {"application/json": {"schema": _ref(spec.body)}},
         }
     ok: dict[str, Any] = {"description": "success"}

@@ -15,7 +15,18 @@ import re
 import time
 from typing import Any
 
-from chalicelib import access, clock, db, keys, media, moderation, tasks, timelines, users
+from chalicelib import (
+    access,
+    clock,
+    db,
+    keys,
+    media,
+    moderation,
+    relations,
+    tasks,
+    timelines,
+    users,
+)
 from chalicelib.entities import (
     Follow,
     HashtagEntry,
@@ -315,8 +326,9 @@ def posts_and_likes(caller_id: str, post_ids: list[str]) -> tuple[list[Post], se
 
 
 def user_posts(caller_id: str, handle: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
-    """A user's posts, newest first (followers-only ones for followers and the author)."""
-    author = users.profile_by_handle(handle)
+    """A user's posts, newest first (followers-only ones for followers and the author); a 404
+    when either of them blocks the other."""
+    author = users.visible_to(caller_id, handle)
     may_see_all = access.may_see_everything_of(caller_id, author.user_id)
     page = db.get_store().query_page(
         keys.user_posts_pk(author.user_id), index=keys.GSI1, limit=limit, cursor=cursor, model=Post
@@ -335,5 +347,7 @@ def search_tag(caller_id: str, tag: str, limit: int, cursor: str | None) -> db.P
     page = db.get_store().query_page(
         keys.hashtag_pk(tag), limit=limit, cursor=cursor, model=HashtagEntry
     )
-    posts, liked = posts_and_likes(caller_id, [i.post_id for i in page.items])
+    hidden = relations.viewer().hidden
+    wanted = [i.post_id for i in page.items if i.author_id not in hidden]
+    posts, liked = posts_and_likes(caller_id, wanted)
     return db.Page(render(caller_id, posts, liked), page.next_cursor)

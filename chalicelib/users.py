@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
-from chalicelib import accounts, clock, db, documents, keys, media
+from chalicelib import accounts, clock, db, documents, keys, media, relations
 from chalicelib.entities import Follow, Handle, Profile, SearchEntry
 from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.models import MeOut, MePatch, PublicProfileOut, UserSummary
@@ -202,15 +202,35 @@ def _visible(profile: Profile | None) -> Profile:
 
 
 def public_profile(caller_id: str, handle: str) -> PublicProfileOut:
-    """Anyone's public profile, with whether the caller follows them: two requests (the handle,
-    then one BatchGetItem of the profile and the caller's follow edge)."""
+    """Anyone's public profile with how the caller stands to them: two requests (the handle,
+    then one BatchGetItem of the profile, both follow edges and the caller's block and mute of
+    them, or theirs of the caller). Someone who blocks the caller is a 404 to them; someone the
+    caller blocks is shown (``blocking``), so that they can unblock."""
     user_id = user_id_for(handle)
     profile_key = Profile.key_of(user_id)
-    edge_key = Follow.key_of(caller_id, user_id)
-    found = db.get_store().batch_get([profile_key, edge_key])
+    following, followed_by = Follow.key_of(caller_id, user_id), Follow.key_of(user_id, caller_id)
+    between = relations.keys_between(caller_id, user_id)
+    found = db.get_store().batch_get([profile_key, following, followed_by, *between])
     item = found.get(profile_key)
     profile = _visible(item if isinstance(item, Profile) else None)
-    return profile.public(is_following=edge_key in found)
+    standing = relations.between(caller_id, user_id, found)
+    if user_id in standing.blocked_by:
+        raise NotFound(USER_NOT_FOUND)
+    return profile.public(
+        is_following=following in found,
+        is_followed_by=followed_by in found,
+        blocking=user_id in standing.blocking,
+        muting=user_id in standing.muting,
+    )
+
+
+def visible_to(caller_id: str, handle: str) -> Profile:
+    """The profile holding ``handle`` if the caller may see the account's things: NotFound
+    when it is gone, or when either of them blocks the other (one more BatchGetItem)."""
+    profile = profile_by_handle(handle)
+    if profile.user_id != caller_id and relations.read_between(caller_id, profile.user_id).hidden:
+        raise NotFound(USER_NOT_FOUND)
+    return profile
 
 
 def summary_map(user_ids: Iterable[str]) -> dict[str, UserSummary]:
@@ -230,10 +250,11 @@ def summaries_and_follows(
     if not keys_wanted:
         return {}, set()
     found = db.get_store().batch_get(keys_wanted)
+    hidden = relations.viewer().hidden  # blocked either way: never shown to the viewer
     summaries = {
         p.user_id: p.summary()
         for p in found.values()
-        if isinstance(p, Profile) and accounts.shown(p)
+        if isinstance(p, Profile) and accounts.shown(p) and p.user_id not in hidden
     }
     return summaries, {u for u in candidates if Follow.key_of(caller_id, u) in found}
 
