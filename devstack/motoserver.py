@@ -49,9 +49,12 @@ class MotoServer:
         )
         from werkzeug.serving import make_server
 
+        from devstack import s3policy
+
         check_port_free(self.port)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request is noise
         app = _SerialDynamoDB(DomainDispatcherApplication(create_backend_app))
+        app = s3policy.enforce(app)  # S3's checks of browser uploads, which moto skips
         self._server = make_server(
             HOST, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )
