@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export AWS_EC2_METADATA_DISABLED := true
 LOCAL_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
-.PHONY: dev grant test lint fmt imports cfn-lint typecheck pytest unit service api e2e infra package deploy bench clean
+.PHONY: dev docs chromium grant test lint fmt imports cfn-lint typecheck pytest unit service api e2e infra package deploy bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -17,6 +17,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 dev: $(STAMP) ## the API on http://127.0.0.1:8000 (PORT=...), moto on 127.0.0.1:5000 (MOTO_PORT=...)
 	$(BIN)/python -m devstack
+
+docs: $(STAMP) ## a static copy of the API reference (Swagger UI + openapi.json) in build/docs, for publishing
+	$(BIN)/python -m devstack.docs build/docs
 
 grant: $(STAMP) ## make grant USER=<username> GROUP=<admins|moderators> (on the running `make dev`)
 	@$(if $(and $(filter command line,$(origin USER)),$(GROUP)),,\
