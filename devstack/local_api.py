@@ -22,6 +22,7 @@ Everything else is chalice's.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -44,6 +45,11 @@ def install(allow_origin: str) -> None:
     """Make LocalGateway answer as described above (module docstring)."""
     answer = gateway_responses(allow_origin)["MISSING_AUTHENTICATION_TOKEN"]
     handle_request = local.LocalGateway.handle_request
+    # HOST=0.0.0.0 only: the app signs S3 URLs for 127.0.0.1 (its settings refuse any other
+    # endpoint); a phone needs the machine's address. moto checks no URL signature, so naming
+    # another host in them works locally (on AWS the app's own endpoint is public anyway).
+    public_s3 = tuple(os.environ.get("DEVSTACK_PUBLIC_S3", "").split("=", 1)[:2])
+    public_s3 = public_s3 if len(public_s3) == 2 else ()
 
     def answering_no_route(self: Any, method: str, path: str, headers: Any, body: Any) -> Any:
         cors = _cors_headers(self._app_object)
@@ -63,6 +69,8 @@ def install(allow_origin: str) -> None:
         except local.LocalGatewayException as exc:
             raise _with_cors(exc, cors) from None
         response["headers"] = {**cors, **response["headers"]}  # the app's own win
+        if public_s3 and isinstance(response.get("body"), str):
+            response["body"] = response["body"].replace(*public_s3)
         return response
 
     local.LocalGateway.handle_request = answering_no_route  # type: ignore[method-assign]
