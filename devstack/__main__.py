@@ -114,7 +114,12 @@ def main() -> int:
         print(f"Echomate API ready at {api} (moto {moto_url}; Ctrl-C stops)", flush=True)
         from devstack.demo import DemoServer
 
-        demo = DemoServer(args.host, args.demo_port, f"http://{public}:{args.port}").start()
+        try:
+            demo = DemoServer(args.host, args.demo_port, f"http://{public}:{args.port}").start()
+        except OSError as exc:
+            raise SystemExit(
+                f"the demo cannot listen on port {args.demo_port} ({exc}): set DEMO_PORT=..."
+            ) from None
         print(f"Echomate demo at http://{public}:{demo.port} (API docs: {api}/docs)", flush=True)
         if public != "127.0.0.1":
             print(f"on the network: API http://{public}:{args.port}, S3 {moto.url_on(public)}")

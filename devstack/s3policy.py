@@ -334,7 +334,14 @@ def _parse_form(body: bytes, environ: dict[str, Any]) -> tuple[dict[str, str], d
     from werkzeug.formparser import parse_form_data
 
     copy = dict(environ, **{"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
-    _, form, files = parse_form_data(copy, silent=False)
+    try:
+        _, form, files = parse_form_data(copy, silent=False)
+    except Exception:  # werkzeug raises ValueError and HTTPExceptions on broken forms
+        raise S3Error(
+            400,
+            "MalformedPOSTRequest",
+            "The body of your POST request is not well-formed multipart/form-data.",
+        ) from None
     fields = {name: form[name] for name in form}
     sizes = {}
     for name in files:

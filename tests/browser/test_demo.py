@@ -5,6 +5,7 @@ A screenshot lands in build/artifacts/demo.png."""
 
 import re
 
+import blurhash
 import pytest
 from playwright.sync_api import expect
 
@@ -62,8 +63,15 @@ def test_the_demo_journey(stack, demo_url, page, tmp_path):
     page.set_input_files("#photo", str(photo_file))
     expect(page.locator("#upload-status")).to_have_text("ready (1200\u00d7900)", timeout=WAIT)
     assert page.eval_on_selector("#upload-progress", "bar => bar.value") == 1
-    blurhash = page.locator("#preview canvas.blurhash")
-    assert blurhash.get_attribute("data-blurhash")
+    placeholder = page.locator("#preview canvas.blurhash")
+    hash_ = placeholder.get_attribute("data-blurhash")
+    # the demo's decoder agrees with the reference implementation (Python's blurhash package)
+    decoded = page.evaluate(
+        "async (hash) => Array.from((await import('./blurhash.js')).decode(hash, 8, 8))", hash_
+    )
+    reference = [v for row in blurhash.decode(hash_, 8, 8) for px in row for v in (*px, 255)]
+    assert len(decoded) == len(reference)
+    assert max(abs(a - b) for a, b in zip(decoded, reference, strict=True)) <= 1
     assert (
         page.eval_on_selector(  # painted: opaque pixels, not an empty canvas
             "#preview canvas.blurhash", "c => c.getContext('2d').getImageData(16, 16, 1, 1).data[3]"

@@ -200,3 +200,13 @@ def media_state(stack, token, media_id):
         if status != "pending" or time.monotonic() > deadline:
             return status
         time.sleep(0.1)
+
+
+def test_a_broken_form_is_a_400_not_a_crash(stack, form):
+    response = requests.post(
+        form["upload"]["url"],
+        data=b"--x\r\nnot a form part",
+        headers={"Content-Type": "multipart/form-data; boundary=x", "Origin": ORIGIN},
+        timeout=10,
+    )
+    assert error_of(response)[:2] == (400, "MalformedPOSTRequest")
