@@ -10,11 +10,15 @@ embedded stack's moto server and refuses them as S3 does, with S3's status and e
   stack's own dummy credentials), its expiry, every condition (exact, ``eq``, ``starts-with``,
   ``content-length-range``) and that no form field escapes the policy;
 - any other write (PUT, POST, DELETE) to a bucket that carries no signature at all (no
-  ``Authorization`` header, no presigned query) is a 403 ``AccessDenied``.
+  ``Authorization`` header, no presigned query) is a 403 ``AccessDenied``;
+- a presigned URL (SigV4 query: the rendition and export links the app hands out) is checked
+  for its signature and its expiry: a link kept past ``X-Amz-Expires`` is a 403 "Request has
+  expired" here too, not a working image that breaks only in the cloud.
 
-Signed requests (the app's boto3 clients, presigned URLs) and reads pass through unchanged:
-moto already refuses anonymous reads of private objects. Error answers carry the bucket's CORS
-headers when the ``Origin`` matches a rule, as S3's do, so browser code can read them.
+Requests signed in a header (the app's boto3 clients) and unsigned reads pass through
+unchanged: moto already refuses anonymous reads of private objects. Error answers carry the
+bucket's CORS headers when the ``Origin`` matches a rule, as S3's do, so browser code can read
+them.
 """
 
 from __future__ import annotations
@@ -29,9 +33,9 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, quote, unquote
 from xml.sax.saxutils import escape
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -96,6 +100,13 @@ class S3PostPolicy:
         self._clock = clock
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        presigned = self._presigned_to(environ)
+        if presigned is not None:
+            try:
+                check_presigned_url(environ, self._credentials, self._clock())
+            except S3Error as error:
+                return self._refuse(error, presigned, environ, start_response)
+            return self._app(environ, start_response)
         bucket = self._anonymous_write_to(environ)
         if bucket is None:
             return self._app(environ, start_response)
@@ -111,6 +122,15 @@ class S3PostPolicy:
         except S3Error as error:
             return self._refuse(error, bucket, environ, start_response)
 
+    def _presigned_to(self, environ: dict[str, Any]) -> str | None:
+        """The bucket a presigned (SigV4 query) request goes to, or None."""
+        if "X-Amz-Signature=" not in environ.get("QUERY_STRING", ""):
+            return None
+        if environ.get("REQUEST_METHOD") == "OPTIONS":
+            return None  # a browser's preflight carries no credentials, signed or not
+        bucket = _bucket_of(environ)
+        return bucket if bucket and self._bucket_cors(bucket) is not None else None
+
     def _anonymous_write_to(self, environ: dict[str, Any]) -> str | None:
         """The bucket an unsigned write goes to, or None for anything else."""
         if environ["REQUEST_METHOD"] not in _WRITES:
@@ -122,10 +142,9 @@ class S3PostPolicy:
         query = parse_qs(environ.get("QUERY_STRING", ""))
         if "X-Amz-Signature" in query or "Signature" in query:
             return None
-        path = unquote(environ.get("PATH_INFO", ""))
-        if path.startswith("/moto-api"):
+        if environ.get("PATH_INFO", "").startswith("/moto-api"):
             return None
-        bucket = path.lstrip("/").split("/", 1)[0]
+        bucket = _bucket_of(environ)
         if not bucket or self._bucket_cors(bucket) is None:
             return None  # not a bucket: moto answers (NoSuchBucket, or another service)
         return bucket
@@ -195,6 +214,110 @@ def check_post(
     _check_length(conditions, size)
 
 
+def check_presigned_url(environ: dict[str, Any], credentials: dict[str, str], now: float) -> None:
+    """Raise the S3Error S3 would answer to this presigned (SigV4 query) request, if any."""
+    pairs = [pair.partition("=") for pair in environ.get("QUERY_STRING", "").split("&") if pair]
+    query = {unquote(key): unquote(value) for key, _, value in pairs}
+    for name in ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires"):
+        if name not in query:
+            raise S3Error(
+                400,
+                "AuthorizationQueryParametersError",
+                f"Query-string authentication version 4 requires the {name} parameter.",
+            )
+    scope = query["X-Amz-Credential"].split("/")
+    secret = credentials.get(scope[0])
+    if secret is None:
+        raise S3Error(
+            403,
+            "InvalidAccessKeyId",
+            "The AWS Access Key Id you provided does not exist in our records.",
+            AWSAccessKeyId=scope[0],
+        )
+    try:
+        signed_at = datetime.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+        lifetime = int(query["X-Amz-Expires"])
+    except ValueError:
+        raise S3Error(
+            400,
+            "AuthorizationQueryParametersError",
+            "X-Amz-Date must be in the ISO8601 Long Format and X-Amz-Expires an integer.",
+        ) from None
+    expires = signed_at.replace(tzinfo=UTC).timestamp() + lifetime
+    canonical_query = "&".join(
+        sorted(
+            f"{quote(key, safe='-_.~')}={quote(value, safe='-_.~')}"
+            for key, value in query.items()
+            if key != "X-Amz-Signature"
+        )
+    )
+    path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe="/~")
+    signed_headers = query.get("X-Amz-SignedHeaders", "host").split(";")
+    # Under HOST=0.0.0.0 the API hands out URLs signed for 127.0.0.1 with the machine's address
+    # put in (devstack/local_api.py): those count as signed for the host they arrived at.
+    hosts = {environ.get("HTTP_HOST", ""), f"127.0.0.1:{environ.get('SERVER_PORT', '')}"}
+    for host in hosts:
+        headers = "".join(
+            f"{name}:{host if name == 'host' else _header(environ, name)}\n"
+            for name in signed_headers
+        )
+        canonical = "\n".join(
+            [
+                environ["REQUEST_METHOD"],
+                path,
+                canonical_query,
+                headers,
+                ";".join(signed_headers),
+                environ.get("HTTP_X_AMZ_CONTENT_SHA256", "UNSIGNED-PAYLOAD"),
+            ]
+        )
+        to_sign = "\n".join(
+            [
+                ALGORITHM,
+                query["X-Amz-Date"],
+                "/".join(scope[1:]),
+                hashlib.sha256(canonical.encode()).hexdigest(),
+            ]
+        )
+        if hmac.compare_digest(_sign(secret, scope[1:4], to_sign), query["X-Amz-Signature"]):
+            break
+    else:
+        raise S3Error(
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your key and signing method.",
+            AWSAccessKeyId=scope[0],
+        )
+    if now > expires:
+        raise S3Error(
+            403,
+            "AccessDenied",
+            "Request has expired",
+            **{"X-Amz-Expires": lifetime},
+            Expires=datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            ServerTime=datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+
+
+def _header(environ: dict[str, Any], name: str) -> str:
+    key = "CONTENT_TYPE" if name == "content-type" else "HTTP_" + name.upper().replace("-", "_")
+    return " ".join(str(environ.get(key, "")).split())
+
+
+def _sign(secret: str, scope: list[str], text: str) -> str:
+    """SigV4: HMAC-SHA256 of ``text`` with the key derived from the secret and the scope
+    (date, region, service)."""
+    key = ("AWS4" + secret).encode()
+    for part in [*scope, "aws4_request"]:
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def _bucket_of(environ: dict[str, Any]) -> str:
+    return unquote(environ.get("PATH_INFO", "")).lstrip("/").split("/", 1)[0]
+
+
 def _check_signature(fields: dict[str, str], credentials: dict[str, str]) -> None:
     scope = fields["x-amz-credential"].split("/")
     if len(scope) != 5 or scope[3] != "s3" or scope[4] != "aws4_request":
@@ -215,12 +338,8 @@ def _check_signature(fields: dict[str, str], credentials: dict[str, str]) -> Non
             "The AWS Access Key Id you provided does not exist in our records.",
             AWSAccessKeyId=access_key,
         )
-    # SigV4 for POST: the string to sign is the base64 policy itself, signed with the key
-    # derived from the secret, the date, the region and the service.
-    key = ("AWS4" + secret).encode()
-    for part in (date, region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    expected = hmac.new(key, fields["policy"].encode(), hashlib.sha256).hexdigest()
+    # SigV4 for POST: the string to sign is the base64 policy itself.
+    expected = _sign(secret, [date, region, service], fields["policy"])
     if not hmac.compare_digest(expected, fields["x-amz-signature"].lower()):
         raise S3Error(
             403,
