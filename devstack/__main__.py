@@ -120,7 +120,8 @@ def main() -> int:
             raise SystemExit(
                 f"the demo cannot listen on port {args.demo_port} ({exc}): set DEMO_PORT=..."
             ) from None
-        print(f"Echomate demo at http://{public}:{demo.port} (API docs: {api}/docs)", flush=True)
+        docs = f"http://{public}:{args.port}/docs"
+        print(f"Echomate demo at http://{public}:{demo.port} (API docs: {docs})", flush=True)
         if public != "127.0.0.1":
             print(f"on the network: API http://{public}:{args.port}, S3 {moto.url_on(public)}")
         return chalice_local.wait()
