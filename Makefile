@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export AWS_EC2_METADATA_DISABLED := true
 LOCAL_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
-.PHONY: dev grant test lint fmt imports cfn-lint typecheck pytest unit service api e2e infra package deploy bench clean
+.PHONY: dev docs seed chromium grant test lint fmt imports cfn-lint typecheck pytest unit service api e2e infra package deploy bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -15,8 +15,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
-dev: $(STAMP) ## the API on http://127.0.0.1:8000 (PORT=...), moto on 127.0.0.1:5000 (MOTO_PORT=...)
-	$(BIN)/python -m devstack
+DEMO_PORT ?= 8001
+dev: $(STAMP) ## the API on http://127.0.0.1:8000 (PORT=...), moto on :5000 (MOTO_PORT=...), the demo client on :8001 (DEMO_PORT=...); HOST=0.0.0.0 for the whole network
+	HOST="$(HOST)" $(BIN)/python -m devstack --demo-port $(DEMO_PORT)
+
+seed: $(STAMP) ## demo users, follows, photo posts, likes and comments in the running `make dev` (PORT=...); prints the logins
+	$(BIN)/python -m devstack.seed
+
+docs: $(STAMP) ## a static copy of the API reference (Swagger UI + openapi.json) in build/docs, for publishing
+	$(BIN)/python -m devstack.docs build/docs
 
 grant: $(STAMP) ## make grant USER=<username> GROUP=<admins|moderators> (on the running `make dev`)
 	@$(if $(and $(filter command line,$(origin USER)),$(GROUP)),,\
@@ -41,7 +48,10 @@ cfn-lint: $(STAMP)
 typecheck: $(STAMP) ## mypy over app.py and chalicelib/ (strict settings in pyproject.toml)
 	$(BIN)/mypy
 
-pytest: $(STAMP) ## every tier (the quick loop without e2e: .venv/bin/pytest -m "not e2e")
+chromium: ## Debian's Chromium for the browser test (tests/browser), installed when missing; never a browser download
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+pytest: $(STAMP) chromium ## every tier (the quick loop without e2e: .venv/bin/pytest -m "not e2e")
 	$(BIN)/python -m pytest
 
 unit: $(STAMP) ## tests/unit: pure functions, no AWS

@@ -1,8 +1,13 @@
 """`python -m devstack` (what `make dev` runs): the whole backend on 127.0.0.1, no AWS account.
 
 Starts a moto server (MOTO_PORT, default 5000), provisions infra/template.yaml on it, starts the
-event pump, and serves the API with `chalice local --stage local` (PORT, default 8000). Prints one
-line with the API URL when it answers, and stops everything on Ctrl-C.
+event pump, and serves the API with `chalice local --stage local` (PORT, default 8000) and the
+demo web client on its own origin (DEMO_PORT; by default any free port). Prints one line with
+the API URL when it answers, one with the demo's, and stops everything on Ctrl-C.
+
+HOST=0.0.0.0 (opt-in) serves all of it on every interface, for a phone or an emulator on the
+same network: the API's S3 URLs then name the machine's address (PUBLIC_HOST, or the address
+its hostname resolves to).
 """
 
 from __future__ import annotations
@@ -33,7 +38,19 @@ def main() -> int:
     parser.add_argument(
         "--no-reload", action="store_true", help="don't restart the API when the code changes"
     )
+    parser.add_argument(
+        "--demo-port",
+        type=int,
+        default=int(os.environ.get("DEMO_PORT", 0)),
+        help="the demo web client's port (0: any free port)",
+    )
+    parser.add_argument(
+        "--host",
+        default=_host_from_environment(),
+        help="the address to listen on: 127.0.0.1 (default) or 0.0.0.0 for the whole network",
+    )
     args = parser.parse_args()
+    public = _public_address(args.host)
 
     moto_url = f"http://127.0.0.1:{args.moto_port}"
     from devstack.provision import S3_EVENTS_QUEUE, clients, local_environment, provision
@@ -48,9 +65,10 @@ def main() -> int:
     # background (a CI job, `make dev &`) hands it over ignored, and Python then keeps it ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
-    moto = MotoServer(args.moto_port).start()
+    moto = MotoServer(args.moto_port, host=args.host).start()
     chalice_local: subprocess.Popen | None = None
     pump = None
+    demo = None
     try:
         started = time.monotonic()
         settings = provision(moto_url)
@@ -75,15 +93,16 @@ def main() -> int:
             "--stage",
             "local",
             "--host",
-            "127.0.0.1",
+            args.host,
             "--port",
             str(args.port),
         ]
         if args.no_reload:
             command.append("--no-autoreload")
-        chalice_local = subprocess.Popen(
-            command, cwd=ROOT, env=os.environ.copy(), start_new_session=True
-        )
+        environment = os.environ.copy()
+        if public != "127.0.0.1":  # S3 URLs in the API's answers must name a reachable address
+            environment["DEVSTACK_PUBLIC_S3"] = f"{moto_url}={moto.url_on(public)}"
+        chalice_local = subprocess.Popen(command, cwd=ROOT, env=environment, start_new_session=True)
         api = f"http://127.0.0.1:{args.port}"
         wait_until(
             lambda: _healthy(api) or chalice_local.poll() is not None,
@@ -93,6 +112,18 @@ def main() -> int:
         if chalice_local.poll() is not None:
             raise SystemExit(f"chalice local exited with {chalice_local.returncode}")
         print(f"Echomate API ready at {api} (moto {moto_url}; Ctrl-C stops)", flush=True)
+        from devstack.demo import DemoServer
+
+        try:
+            demo = DemoServer(args.host, args.demo_port, f"http://{public}:{args.port}").start()
+        except OSError as exc:
+            raise SystemExit(
+                f"the demo cannot listen on port {args.demo_port} ({exc}): set DEMO_PORT=..."
+            ) from None
+        docs = f"http://{public}:{args.port}/docs"
+        print(f"Echomate demo at http://{public}:{demo.port} (API docs: {docs})", flush=True)
+        if public != "127.0.0.1":
+            print(f"on the network: API http://{public}:{args.port}, S3 {moto.url_on(public)}")
         return chalice_local.wait()
     except KeyboardInterrupt:
         return 0
@@ -101,6 +132,8 @@ def main() -> int:
             _stop_process_group(chalice_local)
         if pump is not None:
             pump.stop()
+        if demo is not None:
+            demo.stop()
         moto.stop()
         print("embedded stack stopped", flush=True)
 
@@ -140,6 +173,27 @@ def _healthy(api: str) -> bool:
             return answer.status == 200
     except (URLError, OSError):
         return False
+
+
+def _host_from_environment() -> str:
+    """HOST, when it is an IP address (zsh sets HOST to the machine's name: not meant here)."""
+    from ipaddress import ip_address
+
+    host = os.environ.get("HOST", "127.0.0.1")
+    try:
+        ip_address(host)
+    except ValueError:
+        return "127.0.0.1"
+    return host
+
+
+def _public_address(host: str) -> str:
+    """The address other devices reach this machine at, when listening on every interface."""
+    if host != "0.0.0.0":  # noqa: S104 (only when asked for)
+        return host
+    import socket
+
+    return os.environ.get("PUBLIC_HOST") or socket.gethostbyname(socket.gethostname())
 
 
 def _interrupt(*_: object) -> None:

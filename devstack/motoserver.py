@@ -35,8 +35,9 @@ class _SerialDynamoDB:
 class MotoServer:
     """moto in a background thread of this process, serving every service on one port."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, host: str = HOST) -> None:
         self.port = port
+        self.host = host  # 0.0.0.0 for a phone on the network (HOST=0.0.0.0 make dev)
         self.url = f"http://{HOST}:{port}"
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -49,16 +50,23 @@ class MotoServer:
         )
         from werkzeug.serving import make_server
 
+        from devstack import s3policy
+
         check_port_free(self.port)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request is noise
         app = _SerialDynamoDB(DomainDispatcherApplication(create_backend_app))
+        app = s3policy.enforce(app)  # S3's checks of browser uploads, which moto skips
         self._server = make_server(
-            HOST, self.port, app, threaded=True, request_handler=MotoRequestHandler
+            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()
         wait_until(lambda: _answers(f"{self.url}/moto-api/"), 30, "moto did not start")
         return self
+
+    def url_on(self, address: str) -> str:
+        """This server's URL at ``address``."""
+        return f"http://{address}:{self.port}"
 
     def stop(self) -> None:
         if self._server is not None:
