@@ -64,11 +64,16 @@ package: $(STAMP) ## the prod package as `chalice deploy` builds it (terraform f
 	$(LOCAL_AWS) $(BIN)/chalice package --pkg-format terraform --stage prod build/package
 	@ls -l build/package
 
-deploy: $(STAMP) ## make deploy STAGE=<dev|prod>: stack outputs into the stage, chalice deploy, API Gateway's errors (AWS)
-	@$(if $(filter dev prod,$(STAGE)),,echo "usage: make deploy STAGE=<dev|prod>" >&2; exit 2;)
+deploy: $(STAMP) ## make deploy STAGE=<dev|staging|prod> [STATE_BUCKET=...] (AWS; docs/deploy.md)
+	@$(if $(filter dev staging prod,$(STAGE)),,\
+	  echo "usage: make deploy STAGE=<dev|staging|prod> [STATE_BUCKET=<bucket>]" >&2; exit 2;)
+	$(if $(STATE_BUCKET),$(BIN)/python -m infra.deploy_state pull --stage $(STAGE) --bucket $(STATE_BUCKET))
 	$(BIN)/python -m infra.stage_settings --stage $(STAGE)
-	$(BIN)/chalice deploy --stage $(STAGE)
-	$(BIN)/python -m infra.gateway_responses --stage $(STAGE)
+	@# the state is pushed even when the deploy fails half-way: it then lists what was created
+	$(BIN)/chalice deploy --stage $(STAGE); status=$$?; \
+	$(if $(STATE_BUCKET),$(BIN)/python -m infra.deploy_state push --stage $(STAGE) --bucket $(STATE_BUCKET) || status=1;) \
+	exit $$status
+	$(BIN)/python -m infra.after_deploy --stage $(STAGE)
 
 bench: $(STAMP)
 	$(BIN)/python bench/cold_start.py

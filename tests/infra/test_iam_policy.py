@@ -11,48 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from infra.iam import PRESIGNED, allowed, required_actions
+from infra.rehearsal import OPERATIONS_FILE
+from infra.stage_settings import STAGES
 from tests.conftest import AWS_OPERATIONS
 
 CHALICE = Path(__file__).resolve().parents[2] / ".chalice"
-
-#: A transaction needs the item-level action of each of its operations.
-_DYNAMODB_ACTIONS = {
-    "TransactWriteItems": ["PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"],
-    "TransactGetItems": ["GetItem"],
-}
-#: S3 operations whose IAM action has another name.
-_S3_ACTIONS = {
-    "ListObjectsV2": "ListBucket",
-    "DeleteObjects": "DeleteObject",
-    "HeadObject": "GetObject",
-}
-#: Presigned requests make no call here, but S3 checks the signer's rights when they are used.
-_PRESIGNED = {"s3:PutObject", "s3:GetObject"}
-
-
-def required_actions(operations: set[tuple[str, str]]) -> set[str]:
-    """The IAM actions behind ``operations``. Cognito's public APIs (sign-up, login, a user's
-    own token operations) take no IAM rights; its Admin* APIs do."""
-    actions = set(_PRESIGNED)
-    for service, operation in operations:
-        if service == "cognito-idp" and not operation.startswith("Admin"):
-            continue
-        if service == "dynamodb":
-            actions |= {f"dynamodb:{a}" for a in _DYNAMODB_ACTIONS.get(operation, [operation])}
-        elif service == "s3" and operation in _S3_ACTIONS:
-            actions.add(f"s3:{_S3_ACTIONS[operation]}")
-        else:
-            actions.add(f"{service}:{operation}")
-    return actions
-
-
-def allowed(policy: dict, action: str) -> bool:
-    for statement in policy["Statement"]:
-        granted = statement["Action"]
-        granted = [granted] if isinstance(granted, str) else granted
-        if statement["Effect"] == "Allow" and any(fnmatch(action, g) for g in granted):
-            return True
-    return False
 
 
 def test_required_actions_map_transactions_and_skip_public_cognito_calls():
@@ -63,7 +27,7 @@ def test_required_actions_map_transactions_and_skip_public_cognito_calls():
         ("s3", "ListObjectsV2"),
         ("s3", "HeadObject"),
     }
-    assert required_actions(operations) == _PRESIGNED | {
+    assert required_actions(operations) == PRESIGNED | {
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
@@ -74,7 +38,7 @@ def test_required_actions_map_transactions_and_skip_public_cognito_calls():
     }
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod"])
+@pytest.mark.parametrize("stage", STAGES)
 def test_every_aws_call_made_is_allowed_by_the_stage_policy(stage):
     if len(AWS_OPERATIONS) < 10:
         pytest.skip("checks the calls the whole suite made: run it with the other tests")
@@ -83,7 +47,16 @@ def test_every_aws_call_made_is_allowed_by_the_stage_policy(stage):
     assert missing == [], f"policy-{stage}.json lacks {missing}"
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_recorded_calls_are_left_for_the_deploy_rehearsal():
+    """`make test` then checks the policy as the rehearsal deployed it (infra/rehearsal.py)."""
+    if len(AWS_OPERATIONS) < 10:
+        pytest.skip("records the calls the whole suite made: run it with the other tests")
+    OPERATIONS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    OPERATIONS_FILE.write_text(json.dumps(sorted(AWS_OPERATIONS), indent=1) + "\n")
+    assert {tuple(o) for o in json.loads(OPERATIONS_FILE.read_text())} == AWS_OPERATIONS
+
+
+@pytest.mark.parametrize("stage", STAGES)
 def test_every_function_may_write_its_logs(stage):
     config = json.loads((CHALICE / "config.json").read_text())
     policy = json.loads((CHALICE / f"policy-{stage}.json").read_text())
