@@ -1,7 +1,6 @@
 """The deploy rehearsal: the real deploy commands against a fresh moto server, then checks.
 
     python -m infra.rehearsal              # what `make deploy-rehearsal` runs
-    python -m infra.rehearsal --policy     # then: the deployed policy against the tests' calls
 
 In a scratch copy of the project (the checkout's .chalice files are never rewritten) and on a
 moto server on a free 127.0.0.1 port, with dummy credentials:
@@ -14,7 +13,9 @@ moto server on a free 127.0.0.1 port, with dummy credentials:
    (stage settings from the stack, the real `chalice deploy --stage prod`, its state pushed to
    the state bucket, infra/after_deploy.py);
 3. check what was built (functions, routes and authorizers, stream mapping, S3 notification,
-   schedules, gateway responses, access log, failure destination, the role's policy);
+   schedules, gateway responses, access log, failure destination, the roles' policy, which is
+   left in build/rehearsal/ for tests/infra/test_iam_policy.py to check against every AWS call
+   the tests made: `make test` runs pytest after the rehearsal);
 4. deploy again from a new scratch copy whose only memory is the state bucket: an update (same
    API, same functions), checked again;
 5. `chalice delete --stage prod`, and check the functions, API and rules are gone.
@@ -51,7 +52,8 @@ STAGE = "prod"
 STACK = f"echomate-{STAGE}"
 STATE_BUCKET = "echomate-deploy-state-rehearsal"
 REPORT_DIR = ROOT / "build" / "rehearsal"
-OPERATIONS_FILE = ROOT / "build" / "aws-operations.json"  # written by tests/infra/test_iam_policy
+#: the policy as deployed (pinned to the stack), for tests/infra/test_iam_policy.py
+DEPLOYED_POLICY = REPORT_DIR / f"policy-{STAGE}.json"
 #: what the scratch copy holds: what chalice packages, and what `make deploy` runs
 PROJECT_FILES = ["app.py", "chalicelib", "infra", "requirements.txt", "requirements-dev.txt"]
 PROJECT_FILES += ["Makefile", "pyproject.toml"]
@@ -554,22 +556,6 @@ def rehearse_restore(make: Callable[[str], Any], table: str) -> str:
     return f"{table} -> {restored} (latest restorable time): items and indexes there"
 
 
-# the policy against the tests' calls -------------------------------------------------------------
-def check_policy(operations_file: Path = OPERATIONS_FILE) -> str:
-    """The deployed role's policy allows every AWS operation the tests recorded."""
-    from infra.iam import allowed, required_actions
-
-    deployed = REPORT_DIR / f"policy-{STAGE}.json"
-    expect(deployed.exists(), f"{deployed} is missing: run `make deploy-rehearsal` first")
-    expect(operations_file.exists(), f"{operations_file} is missing: run the whole `make pytest`")
-    policy = json.loads(deployed.read_text(encoding="utf-8"))
-    operations = {tuple(o) for o in json.loads(operations_file.read_text(encoding="utf-8"))}
-    needed = required_actions(operations)  # type: ignore[arg-type]
-    missing = sorted(a for a in needed if not allowed(policy, a))
-    expect(not missing, f"the deployed {STAGE} policy lacks {missing}")
-    return f"the deployed {STAGE} policy allows all {len(needed)} actions behind the tests' calls"
-
-
 # -------------------------------------------------------------------------------------------------
 def rehearse() -> list[str]:
     """The whole rehearsal; the report's lines."""
@@ -578,6 +564,8 @@ def rehearse() -> list[str]:
     started = time.monotonic()
     report: list[str] = []
     log: list[str] = []
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    DEPLOYED_POLICY.unlink(missing_ok=True)  # only a passing rehearsal leaves one
     moto = start_moto()
     make = clients(moto.url)
     keep = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PIP_CONFIG_FILE", "PIP_INDEX_URL"}
@@ -603,8 +591,7 @@ def rehearse() -> list[str]:
             report.append(f"  stream mapping {built['stream']}")
             report.append(f"  S3 notification {built['s3']}")
             report += [f"  schedule {line}" for line in built["schedules"]]
-            REPORT_DIR.mkdir(parents=True, exist_ok=True)
-            (REPORT_DIR / f"policy-{STAGE}.json").write_text(json.dumps(built["policy"], indent=2))
+            DEPLOYED_POLICY.write_text(json.dumps(built["policy"], indent=2), encoding="utf-8")
 
             second = scratch_copy(Path(tmp) / "second")  # a new CI runner: only the state bucket
             took = run(deploy, second, env, log)
@@ -631,14 +618,9 @@ def rehearse() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--policy",
-        action="store_true",
-        help="only check the last rehearsal's deployed policy against the tests' recorded calls",
-    )
-    args = parser.parse_args(argv)
+    parser.parse_args(argv)
     try:
-        lines = [check_policy()] if args.policy else rehearse()
+        lines = rehearse()
     except Failed as failure:
         print(f"deploy rehearsal FAILED: {failure}", file=sys.stderr)
         return 1
