@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chalicelib import activity, db, feed, jobs, keys
+from chalicelib import activity, db, feed, jobs, keys, metrics
 from chalicelib.models import Post
 
 
@@ -23,16 +23,20 @@ def dispatch(records: Iterable[Any], seconds: float) -> None:
             if change != "REMOVE" and new.get("status") == "pending":
                 jobs.run_job(new["jobId"], jobs.Budget(seconds))
         elif change == "INSERT" and kind == "post":
-            feed.fan_out(Post.model_validate(db.from_item(new)))
+            metrics.emit(Posts=1, FanoutWrites=feed.fan_out(Post.model_validate(db.from_item(new))))
         elif change == "INSERT" and kind == "like":
             activity.on_like(new)
+            metrics.emit(Likes=1)
         elif change == "INSERT" and kind == "comment":
             activity.on_comment(new)
+            metrics.emit(Comments=1)
         elif change == "INSERT" and kind == "follow":
             feed.backfill(new["followerId"], new["followeeId"])
             activity.on_follow(new)
         elif change == "REMOVE" and kind == "follow":
             feed.unfill(old["followerId"], old["followeeId"])
+        elif change == "INSERT" and kind == "profile":
+            metrics.emit(SignUps=1)
         elif change == "MODIFY" and kind == "profile":
             feed.flag_big_account(new)
 

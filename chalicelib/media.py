@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 
-from chalicelib import access, aws, clock, db, keys
+from chalicelib import access, aws, clock, db, keys, metrics
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedMedia
 from chalicelib.ids import id_time, new_id
@@ -202,7 +202,9 @@ def process_upload(bucket: str, key: str) -> str:
     except Conflict:
         return "skipped"  # processed concurrently, or deleted meanwhile
     s3.delete_object(Bucket=bucket, Key=key)
-    log.info("media %s ready in %.0f ms", media_id, (time.perf_counter() - started) * 1000)
+    took_ms = (time.perf_counter() - started) * 1000
+    log.info("media %s ready in %.0f ms", media_id, took_ms)
+    metrics.emit(UploadsProcessed=1, ProcessingMs=(took_ms, "Milliseconds"))
     return "ready"
 
 
@@ -227,6 +229,7 @@ def _reject(media: Media, bucket: str, key: str, reason: str) -> str:
         return "skipped"
     aws.client("s3").delete_object(Bucket=bucket, Key=key)
     log.info("media %s rejected: %s", media.media_id, reason)
+    metrics.emit(UploadsRejected=1)
     return f"rejected:{reason}"
 
 
