@@ -21,8 +21,9 @@ moto server on a free 127.0.0.1 port, with dummy credentials:
 5. `chalice delete --stage prod`, and check the functions, API and rules are gone.
 
 Between 1 and 2 it rehearses the restore runbook (docs/operations.md) as far as moto plays it:
-a point-in-time restore into a new table (before the deploy: once a stream mapping exists, moto
-tries to run the stream handler, in Docker, on every write).
+a point-in-time restore into a new table, its stream, PITR and TTL put back, and a scratch copy
+of the stage pointed at it (before the deploy: once a stream mapping exists, moto tries to run
+the stream handler, in Docker, on every write).
 
 One adaptation of moto, in this process only: AWS accepts S3 notification filter rule names in
 any case and chalice sends `Prefix`; moto accepts only `prefix` (a 500 otherwise). A WSGI
@@ -532,8 +533,11 @@ def check_deleted(make: Callable[[str], Any], app_name: str) -> None:
 
 
 # 5. the restore runbook --------------------------------------------------------------------------
-def rehearse_restore(make: Callable[[str], Any], table: str) -> str:
-    """docs/operations.md's restore, as far as moto plays it: PITR into a new table."""
+def rehearse_restore(make: Callable[[str], Any], table: str, project: Path) -> str:
+    """docs/operations.md's restore, as far as moto plays it: PITR into a new table, the
+    settings AWS does not copy put back, and a scratch copy of the stage pointed at it."""
+    from infra.stage_settings import apply, stage_environment
+
     dynamodb = make("dynamodb")
     item = {"PK": {"S": "REHEARSAL#restore"}, "SK": {"S": "PROBE"}, "note": {"S": "before"}}
     dynamodb.put_item(TableName=table, Item=item)
@@ -541,7 +545,7 @@ def rehearse_restore(make: Callable[[str], Any], table: str) -> str:
     status = backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
     expect(status == "ENABLED", f"PITR is {status}")
     restored = f"{table}-restored"
-    dynamodb.restore_table_to_point_in_time(
+    dynamodb.restore_table_to_point_in_time(  # runbook step 2
         SourceTableName=table, TargetTableName=restored, UseLatestRestorableTime=True
     )
     got = dynamodb.get_item(TableName=restored, Key={k: item[k] for k in ("PK", "SK")})
@@ -553,7 +557,32 @@ def rehearse_restore(make: Callable[[str], Any], table: str) -> str:
         == {i["IndexName"] for i in source["GlobalSecondaryIndexes"]},
         "the restored table lacks indexes",
     )
-    return f"{table} -> {restored} (latest restorable time): items and indexes there"
+    if "LatestStreamArn" not in target:  # runbook step 3 (AWS never copies the stream)
+        dynamodb.update_table(
+            TableName=restored,
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+    dynamodb.update_continuous_backups(
+        TableName=restored, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    dynamodb.update_time_to_live(
+        TableName=restored, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    )
+    stream = dynamodb.describe_table(TableName=restored)["Table"]["LatestStreamArn"]
+    # runbook step 4, up to the deploy: the stage's settings and policy name the new table
+    outputs = {**_stack_outputs(make), "TableName": restored, "TableStreamArn": stream}
+    apply(outputs, STAGE, project)
+    environment = stage_environment(STAGE, project)
+    expect(environment["TABLE_NAME"] == restored, "the stage still names the old table")
+    policy_file = project / ".chalice" / f"policy-{STAGE}.json"
+    expect(f"table/{restored}" in policy_file.read_text(), "the policy still names the old table")
+    return f"{table} -> {restored} (latest restorable time): items, indexes, stream; stage pointed"
+
+
+def _stack_outputs(make: Callable[[str], Any]) -> dict[str, str]:
+    from infra.stage_settings import stack_outputs
+
+    return stack_outputs(make("cloudformation"), STACK)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -580,7 +609,9 @@ def rehearse() -> list[str]:
             report.append(f"infra stack {STACK}: {len(outputs)} outputs")
             # Before any deploy: once a stream mapping exists, moto tries to run the stream
             # handler (in Docker, absent here) on every write to the table.
-            report.append(f"restore runbook: {rehearse_restore(make, outputs['TableName'])}")
+            restore = scratch_copy(Path(tmp) / "restore")
+            restored = rehearse_restore(make, outputs["TableName"], restore)
+            report.append(f"restore runbook: {restored}")
             first = scratch_copy(Path(tmp) / "first")
             took = run(deploy, first, env, log)
             built = check(make, first, outputs)
