@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export AWS_EC2_METADATA_DISABLED := true
 LOCAL_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
-.PHONY: dev docs seed chromium grant test lint fmt imports cfn-lint typecheck pytest unit service api e2e infra package deploy bench clean
+.PHONY: dev docs seed chromium grant test static lint fmt imports cfn-lint actionlint audit typecheck pytest unit service api e2e infra package deploy deploy-rehearsal smoke bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -30,7 +30,13 @@ grant: $(STAMP) ## make grant USER=<username> GROUP=<admins|moderators> (on the 
 	  echo "usage: make grant USER=<username> GROUP=<admins|moderators>" >&2; exit 2;) \
 	$(BIN)/python -m devstack.grant "$(USER)" "$(GROUP)"
 
-test: lint imports typecheck cfn-lint package pytest ## everything CI runs (pytest last: its summary closes the log)
+test: $(STAMP) ## everything CI runs: the static checks beside the deploy rehearsal, then pytest
+	@# two jobs on CI's two cores; pytest last: its summary closes the log, and its last test
+	@# checks the policy the rehearsal deployed against every AWS call the tests made
+	$(MAKE) --no-print-directory -j2 --output-sync=target static deploy-rehearsal
+	$(MAKE) --no-print-directory pytest
+
+static: lint imports typecheck cfn-lint actionlint audit package
 
 lint: $(STAMP) ## ruff's checks and format, changing nothing
 	$(BIN)/ruff check .
@@ -43,7 +49,14 @@ fmt: $(STAMP) ## ruff format, then ruff check --fix: fixes what it can of `make 
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 cfn-lint: $(STAMP)
-	$(BIN)/cfn-lint infra/template.yaml
+	$(BIN)/cfn-lint infra/template.yaml infra/deploy-role.yaml
+
+actionlint: $(STAMP) ## the GitHub workflows (.github/workflows)
+	$(BIN)/actionlint
+
+audit: $(STAMP) ## known vulnerabilities in requirements.txt (allowed ones: .pip-audit-allowlist)
+	$(BIN)/pip-audit -r requirements.txt --progress-spinner off \
+	  $$(grep -oE '^[A-Z]+-[A-Za-z0-9-]+' .pip-audit-allowlist | sed 's/^/--ignore-vuln /')
 
 typecheck: $(STAMP) ## mypy over app.py and chalicelib/ (strict settings in pyproject.toml)
 	$(BIN)/mypy
@@ -74,11 +87,23 @@ package: $(STAMP) ## the prod package as `chalice deploy` builds it (terraform f
 	$(LOCAL_AWS) $(BIN)/chalice package --pkg-format terraform --stage prod build/package
 	@ls -l build/package
 
-deploy: $(STAMP) ## make deploy STAGE=<dev|prod>: stack outputs into the stage, chalice deploy, API Gateway's errors (AWS)
-	@$(if $(filter dev prod,$(STAGE)),,echo "usage: make deploy STAGE=<dev|prod>" >&2; exit 2;)
+deploy: $(STAMP) ## make deploy STAGE=<dev|staging|prod> [STATE_BUCKET=...] (AWS; docs/deploy.md)
+	@$(if $(filter dev staging prod,$(STAGE)),,\
+	  echo "usage: make deploy STAGE=<dev|staging|prod> [STATE_BUCKET=<bucket>]" >&2; exit 2;)
+	$(if $(STATE_BUCKET),$(BIN)/python -m infra.deploy_state pull --stage $(STAGE) --bucket $(STATE_BUCKET))
 	$(BIN)/python -m infra.stage_settings --stage $(STAGE)
-	$(BIN)/chalice deploy --stage $(STAGE)
-	$(BIN)/python -m infra.gateway_responses --stage $(STAGE)
+	@# the state is pushed even when the deploy fails half-way: it then lists what was created
+	$(BIN)/chalice deploy --stage $(STAGE); status=$$?; \
+	$(if $(STATE_BUCKET),$(BIN)/python -m infra.deploy_state push --stage $(STAGE) --bucket $(STATE_BUCKET) || status=1;) \
+	exit $$status
+	$(BIN)/python -m infra.after_deploy --stage $(STAGE)
+
+deploy-rehearsal: package ## the deploy commands against a fresh moto server, checked (docs/deploy.md)
+	$(BIN)/python -m infra.rehearsal
+
+smoke: $(STAMP) ## make smoke API=<url>: a deployed stage, used as the frontend does (cleans up)
+	@$(if $(API),,echo "usage: make smoke API=<url> (SMOKE_EMAIL/SMOKE_PASSWORD: a test account)" >&2; exit 2;)
+	$(BIN)/python -m infra.smoke --api "$(API)"
 
 bench: $(STAMP)
 	$(BIN)/python bench/cold_start.py

@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-Stage = Literal["local", "dev", "prod", "test"]
+Stage = Literal["local", "dev", "staging", "prod", "test"]
 
 #: Abuse limits (production values), "hits/seconds" per fixed window. A stage overrides any of
 #: them with RATE_LIMITS, a JSON object of the same shape (the local stage is generous, tests

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chalicelib import activity, feed, jobs
+from chalicelib import activity, feed, jobs, metrics
 from chalicelib.entities import Comment, Entity, Follow, Job, Like, Post, Profile, decode
 
 log = logging.getLogger(__name__)
@@ -24,16 +24,20 @@ def dispatch(records: Iterable[Any], seconds: float) -> None:
             if change != "REMOVE" and new.status == "pending":
                 jobs.run_job(new.job_id, jobs.Budget(seconds))
         elif change == "INSERT" and isinstance(new, Post):
-            feed.fan_out(new)
+            metrics.emit(Posts=1, FanoutWrites=feed.fan_out(new))
         elif change == "INSERT" and isinstance(new, Like):
             activity.on_like(new)
+            metrics.emit(Likes=1)
         elif change == "INSERT" and isinstance(new, Comment):
             activity.on_comment(new)
+            metrics.emit(Comments=1)
         elif change == "INSERT" and isinstance(new, Follow):
             feed.backfill(new.follower_id, new.followee_id)
             activity.on_follow(new)
         elif change == "REMOVE" and isinstance(old, Follow):
             feed.unfill(old.follower_id, old.followee_id)
+        elif change == "INSERT" and isinstance(new, Profile):
+            metrics.emit(SignUps=1)
         elif change == "MODIFY" and isinstance(new, Profile):
             feed.flag_big_account(new)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 
-from chalicelib import access, aws, clock, db, keys
+from chalicelib import access, aws, clock, db, keys, metrics
 from chalicelib.config import get_settings
 from chalicelib.entities import ENTITY_ATTRIBUTE, Media, UploadSlots
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedMedia
@@ -185,7 +185,9 @@ def process_upload(bucket: str, key: str) -> str:
     except Conflict:
         return "skipped"  # processed concurrently, or deleted meanwhile
     s3.delete_object(Bucket=bucket, Key=key)
-    log.info("media %s ready in %.0f ms", media_id, (time.perf_counter() - started) * 1000)
+    took_ms = (time.perf_counter() - started) * 1000
+    log.info("media %s ready in %.0f ms", media_id, took_ms)
+    metrics.emit(UploadsProcessed=1, ProcessingMs=(took_ms, "Milliseconds"))
     return "ready"
 
 
@@ -208,6 +210,7 @@ def _reject(media: Media, bucket: str, key: str, reason: str) -> str:
         return "skipped"
     aws.client("s3").delete_object(Bucket=bucket, Key=key)
     log.info("media %s rejected: %s", media.media_id, reason)
+    metrics.emit(UploadsRejected=1)
     return f"rejected:{reason}"
 
 

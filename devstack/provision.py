@@ -40,6 +40,17 @@ _SKIPPED_TYPES = {
     # moto stores alarms but never evaluates them, and has no Lambda metrics to evaluate
     "AWS::SNS::Topic",
     "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::Dashboard",
+    # chalice local writes to the console; no Lambda, no API Gateway stage, no access log
+    "AWS::Logs::LogGroup",
+    "AWS::IAM::Role",
+    "AWS::ApiGateway::Account",
+    # the event pump retries a failed batch itself; there is no event source mapping to fail
+    "AWS::SQS::Queue",
+    # nothing to keep: the embedded stack's data lives as long as the process
+    "AWS::Backup::BackupVault",
+    "AWS::Backup::BackupPlan",
+    "AWS::Backup::BackupSelection",
 }
 
 

@@ -32,6 +32,10 @@ OUTPUT_SETTINGS = {
     "CursorSecretArn": "CURSOR_SECRET_ARN",
     "MediaCdnDomain": "MEDIA_CDN_DOMAIN",
 }
+#: template outputs the deploy steps use and the app does not (no setting): the policy's
+#: failure-queue statement, and infra/after_deploy.py's wiring of the API stage and the stream
+DEPLOY_OUTPUTS = {"StreamFailureQueueArn", "ApiAccessLogGroupArn"}
+STAGES = ("dev", "staging", "prod")
 
 
 def stage_environment(stage: str, project: Path = ROOT) -> dict[str, str]:
@@ -44,7 +48,9 @@ def stage_environment(stage: str, project: Path = ROOT) -> dict[str, str]:
     }
 
 
-def policy_resources(settings: dict[str, str], app: str, stage: str) -> dict[str, Any]:
+def policy_resources(
+    settings: dict[str, str], app: str, stage: str, outputs: dict[str, str]
+) -> dict[str, Any]:
     """Each policy statement's resources (by Sid), pinned to the deployed stack."""
     _, _, _, region, account, _ = settings["COGNITO_USER_POOL_ARN"].split(":", 5)
     table = f"arn:aws:dynamodb:{region}:{account}:table/{settings['TABLE_NAME']}"
@@ -59,6 +65,10 @@ def policy_resources(settings: dict[str, str], app: str, stage: str) -> dict[str
         "MediaBucketListing": bucket,
         "CursorSecret": settings["CURSOR_SECRET_ARN"],
         "UserPool": settings["COGNITO_USER_POOL_ARN"],
+        # the stream mapping's on-failure destination sends with the function's role
+        "StreamFailures": outputs["StreamFailureQueueArn"],
+        # X-Ray takes no resource-level permissions
+        "Tracing": "*",
     }
 
 
@@ -67,10 +77,10 @@ def apply(outputs: dict[str, str], stage: str, project: Path = ROOT) -> dict[str
     config_file = project / ".chalice" / "config.json"
     config = json.loads(config_file.read_text(encoding="utf-8"))
     stage_config = config["stages"][stage]
-    unknown = sorted(set(outputs) - set(OUTPUT_SETTINGS))
+    unknown = sorted(set(outputs) - set(OUTPUT_SETTINGS) - DEPLOY_OUTPUTS)
     if unknown:
         raise SystemExit(f"outputs with no setting: {unknown} (add them to OUTPUT_SETTINGS)")
-    settings = {OUTPUT_SETTINGS[name]: value for name, value in outputs.items()}
+    settings = {OUTPUT_SETTINGS[n]: value for n, value in outputs.items() if n in OUTPUT_SETTINGS}
     variables = stage_config.setdefault("environment_variables", {})
     variables.update(settings)
     if "MediaCdnDomain" not in outputs:
@@ -79,7 +89,7 @@ def apply(outputs: dict[str, str], stage: str, project: Path = ROOT) -> dict[str
 
     policy_file = project / ".chalice" / stage_config["iam_policy_file"]
     policy = json.loads(policy_file.read_text(encoding="utf-8"))
-    resources = policy_resources(variables, config["app_name"], stage)
+    resources = policy_resources(variables, config["app_name"], stage, outputs)
     for statement in policy["Statement"]:
         if statement["Sid"] not in resources:
             raise SystemExit(f"{policy_file.name}: no resources known for {statement['Sid']}")
@@ -114,7 +124,7 @@ def _write_json(path: Path, document: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stage", required=True, choices=["dev", "prod"])
+    parser.add_argument("--stage", required=True, choices=STAGES)
     parser.add_argument("--stack", help="the infra stack's name (default: echomate-<stage>)")
     parser.add_argument("--check", action="store_true", help="only check for placeholders")
     args = parser.parse_args(argv)

@@ -11,48 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from infra.iam import PRESIGNED, allowed, required_actions
+from infra.rehearsal import DEPLOYED_POLICY
+from infra.stage_settings import STAGES
 from tests.conftest import AWS_OPERATIONS
 
 CHALICE = Path(__file__).resolve().parents[2] / ".chalice"
-
-#: A transaction needs the item-level action of each of its operations.
-_DYNAMODB_ACTIONS = {
-    "TransactWriteItems": ["PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"],
-    "TransactGetItems": ["GetItem"],
-}
-#: S3 operations whose IAM action has another name.
-_S3_ACTIONS = {
-    "ListObjectsV2": "ListBucket",
-    "DeleteObjects": "DeleteObject",
-    "HeadObject": "GetObject",
-}
-#: Presigned requests make no call here, but S3 checks the signer's rights when they are used.
-_PRESIGNED = {"s3:PutObject", "s3:GetObject"}
-
-
-def required_actions(operations: set[tuple[str, str]]) -> set[str]:
-    """The IAM actions behind ``operations``. Cognito's public APIs (sign-up, login, a user's
-    own token operations) take no IAM rights; its Admin* APIs do."""
-    actions = set(_PRESIGNED)
-    for service, operation in operations:
-        if service == "cognito-idp" and not operation.startswith("Admin"):
-            continue
-        if service == "dynamodb":
-            actions |= {f"dynamodb:{a}" for a in _DYNAMODB_ACTIONS.get(operation, [operation])}
-        elif service == "s3" and operation in _S3_ACTIONS:
-            actions.add(f"s3:{_S3_ACTIONS[operation]}")
-        else:
-            actions.add(f"{service}:{operation}")
-    return actions
-
-
-def allowed(policy: dict, action: str) -> bool:
-    for statement in policy["Statement"]:
-        granted = statement["Action"]
-        granted = [granted] if isinstance(granted, str) else granted
-        if statement["Effect"] == "Allow" and any(fnmatch(action, g) for g in granted):
-            return True
-    return False
 
 
 def test_required_actions_map_transactions_and_skip_public_cognito_calls():
@@ -63,7 +27,7 @@ def test_required_actions_map_transactions_and_skip_public_cognito_calls():
         ("s3", "ListObjectsV2"),
         ("s3", "HeadObject"),
     }
-    assert required_actions(operations) == _PRESIGNED | {
+    assert required_actions(operations) == PRESIGNED | {
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
@@ -74,7 +38,7 @@ def test_required_actions_map_transactions_and_skip_public_cognito_calls():
     }
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod"])
+@pytest.mark.parametrize("stage", STAGES)
 def test_every_aws_call_made_is_allowed_by_the_stage_policy(stage):
     if len(AWS_OPERATIONS) < 10:
         pytest.skip("checks the calls the whole suite made: run it with the other tests")
@@ -83,7 +47,20 @@ def test_every_aws_call_made_is_allowed_by_the_stage_policy(stage):
     assert missing == [], f"policy-{stage}.json lacks {missing}"
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_policy_the_rehearsal_deployed_allows_every_call_made():
+    """The prod policy as `make deploy-rehearsal` deployed it, pinned to the stack's resources
+    (`make test` runs the rehearsal before pytest)."""
+    if len(AWS_OPERATIONS) < 10:
+        pytest.skip("checks the calls the whole suite made: run it with the other tests")
+    if not DEPLOYED_POLICY.exists():
+        pytest.skip("no deploy rehearsal has passed here: `make deploy-rehearsal` leaves it")
+    policy = json.loads(DEPLOYED_POLICY.read_text())
+    missing = sorted(a for a in required_actions(AWS_OPERATIONS) if not allowed(policy, a))
+    assert missing == [], f"the deployed policy lacks {missing}"
+    assert ":*:*:" not in json.dumps(policy)  # pinned to one account and region
+
+
+@pytest.mark.parametrize("stage", STAGES)
 def test_every_function_may_write_its_logs(stage):
     config = json.loads((CHALICE / "config.json").read_text())
     policy = json.loads((CHALICE / f"policy-{stage}.json").read_text())

@@ -23,6 +23,8 @@ OUTPUTS = {
     "UserPoolClientId": "3n4b5c6d7e",
     "CognitoIssuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
     "CursorSecretArn": "arn:aws:secretsmanager:eu-west-1:222233334444:secret:CursorSecret-x-AbCdEf",
+    "StreamFailureQueueArn": "arn:aws:sqs:eu-west-1:222233334444:echomate-prod-stream-failures",
+    "ApiAccessLogGroupArn": "arn:aws:logs:eu-west-1:222233334444:log-group:/aws/apigateway/x:*",
 }
 
 
@@ -46,6 +48,8 @@ def test_outputs_become_the_stage_settings(project):
     assert variables["COGNITO_APP_CLIENT_ID"] == "3n4b5c6d7e"
     assert variables["CORS_ALLOW_ORIGIN"] == "https://app.echomate.example"  # kept
     assert "MEDIA_CDN_DOMAIN" not in variables  # no CDN output: presigned GETs
+    assert not set(variables) & stage_settings.DEPLOY_OUTPUTS  # for the deploy, not the app
+    assert not any("arn:aws:sqs" in value or "log-group" in value for value in variables.values())
     assert stage_settings.placeholders("prod", project) == []
     other_stages = _read(project, "config.json")["stages"]["dev"]
     assert (
@@ -64,6 +68,7 @@ def test_the_policy_is_pinned_to_the_stacks_resources(project):
         "arn:aws:dynamodb:eu-west-1:222233334444:table/echomate-prod/index/*",
     ]
     assert statements["MediaObjects"] == "arn:aws:s3:::echomate-prod-media-222233334444/*"
+    assert statements["StreamFailures"] == OUTPUTS["StreamFailureQueueArn"]
     flat = json.dumps(statements)
     assert ":*:*:" not in flat and "userpool/*" not in flat
     # The API handler's log group (echomate-prod) and the others' (echomate-prod-<name>)
@@ -92,4 +97,5 @@ def test_outputs_are_read_from_the_stack():
 def test_every_template_output_has_a_setting():
     from devstack import template
 
-    assert set(template.load()["Outputs"]) == set(stage_settings.OUTPUT_SETTINGS)
+    outputs = set(template.load()["Outputs"])
+    assert outputs == set(stage_settings.OUTPUT_SETTINGS) | stage_settings.DEPLOY_OUTPUTS
