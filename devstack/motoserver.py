@@ -5,12 +5,16 @@ a cancelled transaction restores a deep copy of the whole table, wiping what oth
 meanwhile. The app's code is right for DynamoDB; the emulator is not. So this server handles
 DynamoDB requests one at a time (and materialises each response under the lock), as the real
 service's isolation would make them appear. Other services run concurrently.
+
+It also patches moto's DynamoDB (devstack/motopatch.py): a transaction costs in proportion to the
+items it touches rather than the table, memory stays flat, and ClientRequestToken is honoured.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -27,6 +31,11 @@ class _SerialDynamoDB:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+            if environ.get("PATH_INFO", "").startswith("/moto-api/reset"):
+                with self._lock:  # a reset puts moto's strong instance lists back: undo that
+                    answer = [b"".join(self._app(environ, start_response))]
+                    _patch_moto()
+                return answer
             return self._app(environ, start_response)
         with self._lock:
             return [b"".join(self._app(environ, start_response))]
@@ -50,6 +59,7 @@ class MotoServer:
         from werkzeug.serving import make_server
 
         check_port_free(self.port)
+        _patch_moto()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request is noise
         app = _SerialDynamoDB(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(
@@ -65,6 +75,15 @@ class MotoServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+def _patch_moto() -> None:
+    from devstack import motopatch
+
+    try:
+        motopatch.apply()
+    except motopatch.UnsupportedMoto as exc:  # run moto as released, and say what that costs
+        print(f"embedded moto unpatched ({exc}): transactions copy the table", file=sys.stderr)
 
 
 def check_port_free(port: int) -> None:
