@@ -206,3 +206,33 @@ def test_a_cancelled_request_retried_with_its_token_runs_again(dynamodb):
     client.delete_item(TableName=table, Key=_item("POST#7", "LIKE#u1"))
     client.transact_write_items(**request)  # nothing was applied under it: it runs now
     assert _count(client, table, "POST#7") == 1
+
+
+def test_a_query_on_the_table_key_answers_as_before(dynamodb):
+    # only the queried partition is looked at; the answer is moto's: order, pages, conditions
+    client, table = dynamodb
+    for partition in ("Q#1", "Q#2", "Q#3"):
+        for n in range(12):
+            client.put_item(TableName=table, Item=_item(partition, f"C#{n:02}", n={"N": str(n)}))
+    query = {
+        "TableName": table,
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :c)",
+        "ExpressionAttributeValues": {":pk": {"S": "Q#2"}, ":c": {"S": "C#"}},
+        "ScanIndexForward": False,
+        "Limit": 5,
+    }
+    seen = []
+    while True:
+        page = client.query(**query)
+        seen += [item["SK"]["S"] for item in page["Items"]]
+        assert all(item["PK"] == {"S": "Q#2"} for item in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            break
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    assert seen == [f"C#{n:02}" for n in reversed(range(12))]
+    missing = client.query(
+        TableName=table,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": "Q#none"}},
+    )
+    assert missing["Items"] == []
