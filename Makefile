@@ -59,15 +59,16 @@ e2e: $(STAMP) ## tests/e2e (marker e2e, slow): the embedded stack over HTTP, the
 infra: $(STAMP) ## tests/infra: template, deploy scripts, IAM (the policy check needs all tiers)
 	$(BIN)/python -m pytest tests/infra
 
-package: $(STAMP) ## the prod package as `chalice deploy` builds it (terraform format: SAM refuses S3 events)
+package: $(STAMP) ## the prod package as `make deploy` builds it, with checked-hash .pyc (infra/bytecode.py)
 	rm -rf build/package
-	$(LOCAL_AWS) $(BIN)/chalice package --pkg-format terraform --stage prod build/package
+	$(LOCAL_AWS) $(BIN)/python -m infra.bytecode package --pkg-format terraform --stage prod build/package
+	$(BIN)/python -m infra.bytecode check build/package/deployment.zip
 	@ls -l build/package
 
 deploy: $(STAMP) ## make deploy STAGE=<dev|prod>: stack outputs into the stage, chalice deploy, API Gateway's errors (AWS)
 	@$(if $(filter dev prod,$(STAGE)),,echo "usage: make deploy STAGE=<dev|prod>" >&2; exit 2;)
 	$(BIN)/python -m infra.stage_settings --stage $(STAGE)
-	$(BIN)/chalice deploy --stage $(STAGE)
+	$(BIN)/python -m infra.bytecode deploy --stage $(STAGE)  # chalice deploy, .pyc in the zip
 	$(BIN)/python -m infra.gateway_responses --stage $(STAGE)
 
 bench: $(STAMP)
