@@ -13,6 +13,7 @@ items it touches rather than the table, memory stays flat, and ClientRequestToke
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 import threading
@@ -25,9 +26,11 @@ HOST = "127.0.0.1"
 
 
 class _SerialDynamoDB:
-    def __init__(self, app: Callable) -> None:
+    def __init__(self, app: Callable, record_to: str | None = None) -> None:
         self._app = app
         self._lock = threading.Lock()
+        # bench/load.py replays the DynamoDB requests of a load run (its floor): one JSON line each
+        self._record = open(record_to, "a", encoding="utf-8") if record_to else None  # noqa: SIM115
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
@@ -38,7 +41,19 @@ class _SerialDynamoDB:
                 return answer
             return self._app(environ, start_response)
         with self._lock:
+            if self._record is not None:
+                self._write_record(environ)
             return [b"".join(self._app(environ, start_response))]
+
+    def _write_record(self, environ: dict[str, Any]) -> None:
+        import io
+        import json
+
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        operation = environ["HTTP_X_AMZ_TARGET"].rsplit(".", 1)[-1]
+        self._record.write(json.dumps({"op": operation, "body": body.decode()}) + "\n")
+        self._record.flush()
 
 
 class MotoServer:
@@ -61,7 +76,8 @@ class MotoServer:
         check_port_free(self.port)
         _patch_moto()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request is noise
-        app = _SerialDynamoDB(DomainDispatcherApplication(create_backend_app))
+        record_to = os.environ.get("DEVSTACK_RECORD_DYNAMODB")  # a file: see bench/load.py
+        app = _SerialDynamoDB(DomainDispatcherApplication(create_backend_app), record_to)
         self._server = make_server(
             HOST, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )

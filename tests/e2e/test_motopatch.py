@@ -30,8 +30,18 @@ def dynamodb():
             {"AttributeName": "SK", "KeyType": "RANGE"},
         ],
         AttributeDefinitions=[
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in ("PK", "SK", "GSI1PK", "GSI1SK")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "GSI1",
+                "KeySchema": [
+                    {"AttributeName": "GSI1PK", "KeyType": "HASH"},
+                    {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
         ],
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
@@ -236,3 +246,34 @@ def test_a_query_on_the_table_key_answers_as_before(dynamodb):
         ExpressionAttributeValues={":pk": {"S": "Q#none"}},
     )
     assert missing["Items"] == []
+
+
+def test_an_index_query_answers_as_before(dynamodb):
+    # only the items with the queried index key are sorted; the answer is moto's
+    client, table = dynamodb
+    for n in range(30):
+        owner = f"OWNER#{n % 3}"
+        item = _item(f"IX#{n:02}", GSI1PK={"S": owner}, GSI1SK={"S": f"{n % 7}-{n:02}"})
+        client.put_item(TableName=table, Item=item)
+    client.put_item(TableName=table, Item=_item("IX#none"))  # not in the index
+    query = {
+        "TableName": table,
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "GSI1PK = :o AND GSI1SK > :from",
+        "ExpressionAttributeValues": {":o": {"S": "OWNER#1"}, ":from": {"S": "2"}},
+        "ScanIndexForward": False,
+        "Limit": 3,
+    }
+    seen = []
+    while True:
+        page = client.query(**query)
+        seen += [item["PK"]["S"] for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            break
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    expected = sorted(
+        (f"{n % 7}-{n:02}", f"IX#{n:02}")
+        for n in range(30)
+        if n % 3 == 1 and f"{n % 7}-{n:02}" > "2"
+    )
+    assert seen == [pk for _, pk in reversed(expected)]
