@@ -7,7 +7,9 @@ STAMP  := $(VENV)/.installed
 export AWS_EC2_METADATA_DISABLED := true
 LOCAL_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
-.PHONY: dev grant test lint fmt imports cfn-lint typecheck pytest unit service api e2e infra package deploy bench clean
+.PHONY: dev grant test lint fmt imports cfn-lint typecheck pytest unit service api e2e infra package deploy bench bench-deps load clean
+
+LOAD_STAMP := $(VENV)/.load-installed
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -71,9 +73,24 @@ deploy: $(STAMP) ## make deploy STAGE=<dev|prod>: stack outputs into the stage, 
 	$(BIN)/python -m infra.bytecode deploy --stage $(STAGE)  # chalice deploy, .pyc in the zip
 	$(BIN)/python -m infra.gateway_responses --stage $(STAGE)
 
-bench: $(STAMP)
+bench: $(STAMP) bench-deps package ## the figures of docs/performance.md (minutes; not part of make test)
 	$(BIN)/python bench/cold_start.py
+	$(BIN)/python bench/cold_start.py --package build/package/deployment.zip
+	$(BIN)/python bench/keepalive.py
+	$(BIN)/python bench/moto_scale.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/thumbnails.py
+
+bench-deps: ## libvips for bench/thumbnails.py's pyvips baseline (Debian's libvips42; root)
+	@python3 -c 'import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library("vips") else 1)' \
+	  || (apt-get update -qq && apt-get install -y -qq libvips42)
+
+$(LOAD_STAMP): $(STAMP) requirements-load.txt
+	$(BIN)/pip install --quiet -r requirements-load.txt
+	@touch $(LOAD_STAMP)
+
+load: $(LOAD_STAMP) ## Locust on an embedded stack it starts, beside the DynamoDB floor (USERS=30 DURATION=300)
+	$(BIN)/python bench/load.py --users $(or $(USERS),30) --duration $(or $(DURATION),300)
 
 clean:
 	rm -rf $(VENV) build .devstack .pytest_cache .ruff_cache .mypy_cache
