@@ -205,9 +205,11 @@ def main() -> None:
     parser.add_argument("--rss-cap-mb", type=float, default=2500)
     parser.add_argument("--time-cap", type=float, default=240)
     parser.add_argument("--only", choices=("cost", "rss"))
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="released,patched")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    variants = [v for v in args.variants.split(",") if v in VARIANTS]
 
     if args.child:
         kind, variant = args.child
@@ -253,10 +255,10 @@ def main() -> None:
                     str(args.time_cap),
                 ]
             )
-            for v in VARIANTS
+            for v in variants
         }
         print(f"\nmoto server RSS (MB) over {args.writes} writes (like transaction + Query each)")
-        for v in VARIANTS:
+        for v in variants:
             result = rss[v]
             points = "  ".join(f"{n}:{mb:.0f}" for n, mb in result["samples"])
             print(f"  {v:9} {points}")
