@@ -28,7 +28,6 @@ import costs, not what is imported.
 
 from __future__ import annotations
 
-import compileall
 import importlib.util
 import py_compile
 import shutil
@@ -41,6 +40,7 @@ from typing import Any
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the .pyc entries are the same bytes on every build
 _CHECKED_HASH_FLAGS = 0b11  # PEP 552: hash-based, check_source
+_MARKER = f"echomate: checked-hash .pyc for {sys.implementation.cache_tag}".encode()
 
 
 class RuntimeMismatch(SystemExit):
@@ -62,40 +62,56 @@ def add_bytecode(package: Path, python_version: str = RUNTIME) -> int:
             f"the package is for {python_version}, this interpreter is {RUNTIME}: run chalice "
             f"with the runtime's interpreter so the bytecode matches it"
         )
-    if not check_package(package):
-        return 0
+    with zipfile.ZipFile(package) as archive:
+        if archive.comment == _MARKER:
+            return 0  # compiled here already (chalice reused its cached zip); `check` verifies
+
+        # chalice copies the source tree's timestamp .pyc (chalicelib/__pycache__): never ship
+        stale = [n for n in archive.namelist() if "__pycache__/" in n]
+        sources = {n: archive.read(n) for n in archive.namelist() if n.endswith(".py")}
+    compiled = {}
     with tempfile.TemporaryDirectory(prefix="echomate-bytecode-") as tmp:
-        root = Path(tmp) / "task"
-        with zipfile.ZipFile(package) as archive:
-            entries = [
-                e for e in archive.infolist() if "__pycache__/" not in e.filename
-            ]  # chalice copies the source tree's timestamp .pyc: never ship those
-            archive.extractall(root, members=entries)
-            contents = {e.filename: archive.read(e.filename) for e in entries}
-        compileall.compile_dir(
-            str(root),
-            quiet=2,
-            ddir="/var/task",  # tracebacks name the file where Lambda has it
+        for name, source in sources.items():
+            pyc = _compile(name, source, Path(tmp))
+            if pyc is not None:  # None: not valid Python 3 here (a template, a py2 file)
+                compiled[pyc_name(name)] = pyc
+    if stale:
+        _rewrite_without(package, set(stale))
+    # appending leaves chalice's entries as they are (no recompression of ~77 MB)
+    with zipfile.ZipFile(package, "a", zipfile.ZIP_DEFLATED) as out:
+        out.comment = _MARKER
+        for name, pyc in compiled.items():
+            info = zipfile.ZipInfo(name, date_time=_FIXED_DATE)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(info, pyc)
+    return len(compiled)
+
+
+def _compile(name: str, source: bytes, tmp: Path) -> bytes | None:
+    """The checked-hash .pyc of ``source``; tracebacks name the file where Lambda has it."""
+    source_file, pyc_file = tmp / "source.py", tmp / "source.pyc"
+    source_file.write_bytes(source)
+    try:
+        py_compile.compile(
+            str(source_file),
+            cfile=str(pyc_file),
+            dfile=f"/var/task/{name}",
+            doraise=True,
             invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
-            workers=1,
         )
-        rebuilt = package.with_suffix(".bytecode.zip")
-        compiled = 0
-        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as out:
-            for entry in entries:
-                out.writestr(entry, contents[entry.filename])
-                if not entry.filename.endswith(".py"):
-                    continue
-                pyc = root / pyc_name(entry.filename)
-                if not pyc.exists():
-                    continue  # not valid Python 3 for this runtime (a template, a py2 file)
-                info = zipfile.ZipInfo(pyc_name(entry.filename), date_time=_FIXED_DATE)
-                info.external_attr = 0o644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                out.writestr(info, pyc.read_bytes())
-                compiled += 1
-        shutil.move(rebuilt, package)
-    return compiled
+    except py_compile.PyCompileError:
+        return None
+    return pyc_file.read_bytes()
+
+
+def _rewrite_without(package: Path, dropped: set[str]) -> None:
+    rebuilt = package.with_suffix(".rebuilt.zip")
+    with zipfile.ZipFile(package) as source, zipfile.ZipFile(rebuilt, "w") as out:
+        for entry in source.infolist():
+            if entry.filename not in dropped:
+                out.writestr(entry, source.read(entry))  # keeps each entry's compression
+    shutil.move(rebuilt, package)
 
 
 def check_package(package: Path) -> list[str]:
