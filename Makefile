@@ -7,7 +7,9 @@ STAMP  := $(VENV)/.installed
 export AWS_EC2_METADATA_DISABLED := true
 LOCAL_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
-.PHONY: dev docs seed chromium grant test static lint fmt imports cfn-lint actionlint audit typecheck pytest unit service api e2e infra package deploy deploy-rehearsal smoke bench clean
+.PHONY: dev docs seed chromium grant test static lint fmt imports cfn-lint actionlint audit typecheck pytest unit service api e2e infra package deploy deploy-rehearsal smoke bench bench-deps load clean
+
+LOAD_STAMP := $(VENV)/.load-installed
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -82,9 +84,10 @@ e2e: $(STAMP) ## tests/e2e (marker e2e, slow): the embedded stack over HTTP, the
 infra: $(STAMP) ## tests/infra: template, deploy scripts, IAM (the policy check needs all tiers)
 	$(BIN)/python -m pytest tests/infra
 
-package: $(STAMP) ## the prod package as `chalice deploy` builds it (terraform format: SAM refuses S3 events)
+package: $(STAMP) ## the prod package as `make deploy` builds it, with checked-hash .pyc (infra/bytecode.py)
 	rm -rf build/package
-	$(LOCAL_AWS) $(BIN)/chalice package --pkg-format terraform --stage prod build/package
+	$(LOCAL_AWS) $(BIN)/python -m infra.bytecode package --pkg-format terraform --stage prod build/package
+	$(BIN)/python -m infra.bytecode check build/package/deployment.zip
 	@ls -l build/package
 
 deploy: $(STAMP) ## make deploy STAGE=<dev|staging|prod> [STATE_BUCKET=...] (AWS; docs/deploy.md)
@@ -93,7 +96,7 @@ deploy: $(STAMP) ## make deploy STAGE=<dev|staging|prod> [STATE_BUCKET=...] (AWS
 	$(if $(STATE_BUCKET),$(BIN)/python -m infra.deploy_state pull --stage $(STAGE) --bucket $(STATE_BUCKET))
 	$(BIN)/python -m infra.stage_settings --stage $(STAGE)
 	@# the state is pushed even when the deploy fails half-way: it then lists what was created
-	$(BIN)/chalice deploy --stage $(STAGE); status=$$?; \
+	$(BIN)/python -m infra.bytecode deploy --stage $(STAGE); status=$$?; \
 	$(if $(STATE_BUCKET),$(BIN)/python -m infra.deploy_state push --stage $(STAGE) --bucket $(STATE_BUCKET) || status=1;) \
 	exit $$status
 	$(BIN)/python -m infra.after_deploy --stage $(STAGE)
@@ -105,9 +108,24 @@ smoke: $(STAMP) ## make smoke API=<url>: a deployed stage, used as the frontend 
 	@$(if $(API),,echo "usage: make smoke API=<url> (SMOKE_EMAIL/SMOKE_PASSWORD: a test account)" >&2; exit 2;)
 	$(BIN)/python -m infra.smoke --api "$(API)"
 
-bench: $(STAMP)
+bench: $(STAMP) bench-deps package ## the figures of docs/performance.md (minutes; not part of make test)
 	$(BIN)/python bench/cold_start.py
+	$(BIN)/python bench/cold_start.py --package build/package/deployment.zip
+	$(BIN)/python bench/keepalive.py
+	$(BIN)/python bench/moto_scale.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/thumbnails.py
+
+bench-deps: ## libvips for bench/thumbnails.py's pyvips baseline (Debian's libvips42; root)
+	@python3 -c 'import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library("vips") else 1)' \
+	  || (apt-get update -qq && apt-get install -y -qq libvips42)
+
+$(LOAD_STAMP): $(STAMP) requirements-load.txt
+	$(BIN)/pip install --quiet -r requirements-load.txt
+	@touch $(LOAD_STAMP)
+
+load: $(LOAD_STAMP) ## Locust on an embedded stack it starts, beside the DynamoDB floor (USERS=30 DURATION=300)
+	$(BIN)/python bench/load.py --users $(or $(USERS),30) --duration $(or $(DURATION),300)
 
 clean:
 	rm -rf $(VENV) build .devstack .pytest_cache .ruff_cache .mypy_cache

@@ -1,9 +1,19 @@
-"""Cold start: how long `import app` takes in a fresh interpreter, against baselines.
+"""Cold start: fresh interpreters importing the app, and serving a first request, against baselines.
 
-Prints the median of N fresh-process imports for the app and, in the same run, for
-`import chalice` alone and for `import boto3` (what importing it eagerly would add), with the
-prod stage's environment. Also checks what the import leaves loaded:
-no boto3, no botocore client, no Pillow.
+From the source tree (default): the median of N fresh-process imports of the app, and in the same
+run of `import chalice` alone and `import boto3`, with the prod stage's environment; also what
+the import leaves loaded (no boto3, no botocore client, no Pillow).
+
+From a deployment zip (`--package build/package/deployment.zip`, `make package` builds it), as
+Lambda runs it: unpacked, `python -S` (only the task root and the standard library), nothing
+written. In one run, side by side:
+
+- `import app` and `import chalice` as chalice ships them (its zip has no .pyc) and with the
+  checked-hash .pyc infra/bytecode.py adds: the ratio app / chalice (goal <= 2.5x);
+- import + first request: a fresh process imports the app and answers `GET /me` (a GetItem
+  on the embedded moto, through the API Gateway event Lambda would pass), against a minimal
+  Chalice app (from the same zip's chalice) answering one GetItem: the ratio (goal <= 1.15x).
+  boto3 comes from this virtualenv for both (Lambda's runtime provides it).
 
     .venv/bin/python bench/cold_start.py [--runs 15] [--package build/package/deployment.zip]
 """
@@ -13,9 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import zipfile
 from pathlib import Path
@@ -35,12 +47,82 @@ print(json.dumps({{"ms": elapsed * 1000,
                   "PIL": any(m == "PIL" or m.startswith("PIL.") for m in sys.modules),
                   "jwt": "jwt" in sys.modules}}))
 """
+# What Lambda's bootstrap does for the first request: import the handler module, call it.
+FIRST_REQUEST = """
+import json, sys, time
+t = time.perf_counter()
+import app
+answer = app.app(json.loads(sys.argv[1]), None)
+elapsed = time.perf_counter() - t
+assert answer["statusCode"] in (200, 404), answer
+print(json.dumps({"ms": elapsed * 1000, "status": answer["statusCode"]}))
+"""
+MINIMAL_APP = """
+from chalice import Chalice
+
+app = Chalice(app_name="minimal")
+_client = None
+
+
+@app.route("/me")
+def me():
+    global _client
+    if _client is None:
+        import os
+
+        import boto3
+
+        _client = boto3.client("dynamodb")
+    key = {"PK": {"S": "USER#cold-start"}, "SK": {"S": "PROFILE"}}
+    item = _client.get_item(TableName=os.environ["TABLE_NAME"], Key=key).get("Item")
+    return {"found": item is not None}
+"""
+EVENT = {
+    "resource": "/me",
+    "path": "/me",
+    "httpMethod": "GET",
+    "headers": {"Accept": "application/json", "Host": "api.example"},
+    "multiValueHeaders": {},
+    "queryStringParameters": None,
+    "multiValueQueryStringParameters": None,
+    "pathParameters": None,
+    "stageVariables": None,
+    "body": None,
+    "isBase64Encoded": False,
+    "requestContext": {
+        "resourcePath": "/me",
+        "httpMethod": "GET",
+        "path": "/api/me",
+        "stage": "api",
+        "requestId": "cold-start",
+        "identity": {"sourceIp": "127.0.0.1"},
+        "authorizer": {
+            "claims": {
+                "sub": "cold-start",
+                "exp": "4102444800",
+                "token_use": "id",
+                "email": "cold@example.com",
+                "preferred_username": "cold",
+            }
+        },
+    },
+}
+
+
+def _fresh(command: list[str], cwd: Path, env: dict[str, str], runs: int) -> dict:
+    """Median over ``runs`` fresh processes (one warm-up first: the page cache, not Python's)."""
+    times, last = [], {}
+    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)
+    for _ in range(runs):
+        out = subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True, text=True)
+        last = json.loads(out.stdout)
+        times.append(last["ms"])
+    return {"median_ms": statistics.median(times), **{k: v for k, v in last.items() if k != "ms"}}
 
 
 def measure(statement: str, runs: int, package: Path | None = None) -> dict:
     """Median import time of ``statement``; from an unpacked deployment ``package`` if given:
-    only its files and the standard library importable (`-S`), no .pyc, as on Lambda."""
-    times, last = [], {}
+    only its files and the standard library importable (`-S`), nothing written, as on Lambda."""
     env = {**os.environ, **ENV}
     command = [sys.executable, "-c", PROBE.format(statement=statement)]
     cwd = ROOT
@@ -48,12 +130,105 @@ def measure(statement: str, runs: int, package: Path | None = None) -> dict:
         command.insert(1, "-S")
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         cwd = package
-    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)  # warm caches
-    for _ in range(runs):
-        out = subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True, text=True)
-        last = json.loads(out.stdout)
-        times.append(last["ms"])
-    return {"median_ms": statistics.median(times), **{k: v for k, v in last.items() if k != "ms"}}
+    return _fresh(command, cwd, env, runs)
+
+
+def _unpack(package: Path, into: Path, bytecode: bool) -> Path:
+    with zipfile.ZipFile(package) as archive:
+        members = [m for m in archive.namelist() if bytecode or "__pycache__/" not in m]
+        archive.extractall(into, members=members)
+    return into
+
+
+def source_tree(runs: int) -> None:
+    cases = {
+        "import chalice (baseline)": "import chalice",
+        "import app": "import app",
+        "import boto3 (not done at start)": "import boto3",
+    }
+    print(
+        f"cold import, median of {runs} fresh interpreters (source tree), Python {sys.version[:6]}"
+    )
+    print(f"{'':34} {'median':>9}  loaded after import")
+    results = {}
+    for name, statement in cases.items():
+        results[name] = result = measure(statement, runs)
+        loaded = ", ".join(k for k in ("boto3", "botocore", "PIL", "jwt") if result[k]) or "-"
+        print(f"{name:34} {result['median_ms']:7.1f}ms  {loaded}")
+    app_ms = results["import app"]["median_ms"]
+    base_ms = results["import chalice (baseline)"]["median_ms"]
+    print(f"app / chalice alone: {app_ms / base_ms:.2f}x; app adds {app_ms - base_ms:.1f} ms")
+
+
+def from_package(package: Path, runs: int) -> None:
+    work = Path(tempfile.mkdtemp(prefix="echomate-cold-"))
+    shipped = _unpack(package, work / "no-pyc", bytecode=False)
+    compiled = _unpack(package, work / "pyc", bytecode=True)
+    has_pyc = any(compiled.rglob("*.pyc"))
+    print(f"cold start from {package}, median of {runs} fresh `python -S` ({sys.version[:6]})")
+    if not has_pyc:
+        print("  (this zip has no .pyc: build it with `make package`)")
+    rows = {}
+    for label, root in (
+        ("no .pyc (chalice as released)", shipped),
+        ("checked-hash .pyc", compiled),
+    ):
+        app = measure("import app", runs, root)["median_ms"]
+        chalice = measure("import chalice", runs, root)["median_ms"]
+        rows[label] = (app, chalice)
+        print(
+            f"  {label:30} import app {app:6.1f} ms  import chalice {chalice:5.1f} ms"
+            f"  app/chalice {app / chalice:4.2f}x"
+        )
+    (a0, _), (a1, c1) = rows.values()
+    print(f"  .pyc speed-up of import app: {a0 / a1:.2f}x;  app/chalice with .pyc: {a1 / c1:.2f}x")
+    _first_request(package, compiled, work, runs)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _first_request(package: Path, compiled: Path, work: Path, runs: int) -> None:
+    """Import + first DynamoDB-backed request, the app against a minimal Chalice app."""
+    from devstack.motoserver import MotoServer
+    from devstack.provision import local_environment, provision
+    from tests.e2e.stack import free_port
+
+    minimal = work / "minimal"
+    shutil.copytree(compiled / "chalice", minimal / "chalice")  # the same chalice, same .pyc
+    (minimal / "app.py").write_text(MINIMAL_APP, encoding="utf-8")
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "checked-hash", "."],
+        cwd=minimal,
+        check=True,
+    )
+    moto = MotoServer(free_port()).start()
+    try:
+        settings = provision(moto.url)
+        env = {
+            **os.environ,
+            **ENV,
+            **local_environment(moto.url),
+            "TABLE_NAME": settings["TABLE_NAME"],
+            "MEDIA_BUCKET": settings["MEDIA_BUCKET"],
+            "CURSOR_SECRET": "cold-start-bench-cursor-secret",  # no Secrets Manager call
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONPATH": sysconfig.get_paths()["purelib"],  # boto3, as Lambda's runtime has it
+        }
+        env.pop("CURSOR_SECRET_ARN", None)
+        event = json.dumps(EVENT)
+        command = [sys.executable, "-S", "-c", FIRST_REQUEST, event]
+        results = {}
+        for label, root in (
+            ("echomate GET /me", compiled),
+            ("minimal Chalice, one GetItem", minimal),
+        ):
+            results[label] = _fresh(command, root, env, runs)
+        (app_label, app), (base_label, base) = results.items()
+        print(f"  import + first request (status {app['status']}), median of {runs}:")
+        print(f"    {app_label:30} {app['median_ms']:7.1f} ms")
+        print(f"    {base_label:30} {base['median_ms']:7.1f} ms")
+        print(f"    ratio: {app['median_ms'] / base['median_ms']:.2f}x")
+    finally:
+        moto.stop()
 
 
 def main() -> None:
@@ -62,32 +237,13 @@ def main() -> None:
     parser.add_argument(
         "--package",
         type=Path,
-        help="a chalice deployment.zip (make package): import app and chalice from it, no .pyc",
+        help="a chalice deployment.zip (make package): from it, as Lambda runs it",
     )
     args = parser.parse_args()
-    runs = args.runs
-    cases = {
-        "import chalice (baseline)": "import chalice",
-        "import app": "import app",
-        "import boto3 (not done at start)": "import boto3",
-    }
-    unpacked = None
     if args.package:
-        unpacked = Path(tempfile.mkdtemp(prefix="echomate-package-"))
-        with zipfile.ZipFile(args.package) as archive:
-            archive.extractall(unpacked)
-    where = f"from {args.package}, no .pyc" if args.package else "from the source tree"
-    print(f"cold import, median of {runs} fresh interpreters ({where}), Python {sys.version[:6]}")
-    print(f"{'':34} {'median':>9}  loaded after import")
-    results = {}
-    for name, statement in cases.items():
-        in_package = unpacked if statement != "import boto3" else None  # Lambda provides boto3
-        results[name] = result = measure(statement, runs, in_package)
-        loaded = ", ".join(k for k in ("boto3", "botocore", "PIL", "jwt") if result[k]) or "-"
-        print(f"{name:34} {result['median_ms']:7.1f}ms  {loaded}")
-    app_ms = results["import app"]["median_ms"]
-    base_ms = results["import chalice (baseline)"]["median_ms"]
-    print(f"app / chalice alone: {app_ms / base_ms:.2f}x; app adds {app_ms - base_ms:.1f} ms")
+        from_package(args.package, args.runs)
+    else:
+        source_tree(args.runs)
 
 
 if __name__ == "__main__":

@@ -543,8 +543,13 @@ class Store:
     def transact_write(self, ops: Sequence[TxOp]) -> None:
         """All of ``ops`` or none. A failed condition raises that op's ``on_fail`` error.
 
-        A transaction conflicting with another one in flight is retried with jitter.
+        A transaction conflicting with another one in flight, or throttled, is retried with
+        jitter (at most ~0.3 s in all). One ClientRequestToken covers the call and all its
+        retries (botocore's after a timeout, and these): a retry of a transaction that was in
+        fact applied then succeeds without applying it twice, instead of failing its condition.
         """
+        import uuid
+
         from boto3.dynamodb.types import TypeSerializer
         from botocore.exceptions import ClientError
 
@@ -552,9 +557,10 @@ class Store:
             raise ValueError("a transaction holds 1 to 100 operations")
         serializer = TypeSerializer()
         items = [{op.kind: _serialize(op.params, self.table_name, serializer)} for op in ops]
+        token = str(uuid.uuid4())
         for attempt in range(_TRANSACTION_ATTEMPTS):
             try:
-                self._client.transact_write_items(TransactItems=items)
+                self._client.transact_write_items(TransactItems=items, ClientRequestToken=token)
                 return
             except ClientError as exc:
                 code = exc.response["Error"]["Code"]
@@ -563,7 +569,8 @@ class Store:
                     for op, reason in zip(ops, reasons, strict=False):
                         if reason == "ConditionalCheckFailed":
                             raise (op.on_condition_failure or Conflict("conflict")) from exc
-                    if "TransactionConflict" in reasons and attempt + 1 < _TRANSACTION_ATTEMPTS:
+                    retryable = {"TransactionConflict", "ThrottlingError"}.intersection(reasons)
+                    if retryable and attempt + 1 < _TRANSACTION_ATTEMPTS:
                         time.sleep(0.02 * 2**attempt * (1 + random.random()))  # noqa: S311
                         continue
                     if "ThrottlingError" in reasons:

@@ -113,6 +113,12 @@ def _docs(method: str, path: str) -> dict[str, Any] | None:
     return _answer(200, {"Content-Type": content_type, "Cache-Control": "max-age=3600"}, data)
 
 
+def tune_server() -> None:
+    """TCP_NODELAY on every connection chalice local accepts, and a listen backlog of 128."""
+    local.ChaliceRequestHandler.disable_nagle_algorithm = True
+    local.ThreadedHTTPServer.request_queue_size = 128
+
+
 def main() -> int:
     from chalice.cli import cli
 
@@ -120,6 +126,7 @@ def main() -> int:
     # chalice's reloader restarts the server by running sys.argv again: make that this module
     sys.argv = [sys.executable, "-m", "devstack.local_api", *args]
     install(stage_environment("local").get("CORS_ALLOW_ORIGIN", "*"))
+    tune_server()
     return cli.main(args=args, obj={}, prog_name="chalice")
 
 

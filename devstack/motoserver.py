@@ -5,12 +5,17 @@ a cancelled transaction restores a deep copy of the whole table, wiping what oth
 meanwhile. The app's code is right for DynamoDB; the emulator is not. So this server handles
 DynamoDB requests one at a time (and materialises each response under the lock), as the real
 service's isolation would make them appear. Other services run concurrently.
+
+It also patches moto's DynamoDB (devstack/motopatch.py): a transaction costs in proportion to the
+items it touches rather than the table, memory stays flat, and ClientRequestToken is honoured.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -21,15 +26,34 @@ HOST = "127.0.0.1"
 
 
 class _SerialDynamoDB:
-    def __init__(self, app: Callable) -> None:
+    def __init__(self, app: Callable, record_to: str | None = None) -> None:
         self._app = app
         self._lock = threading.Lock()
+        # bench/load.py replays the DynamoDB requests of a load run (its floor): one JSON line each
+        self._record = open(record_to, "a", encoding="utf-8") if record_to else None  # noqa: SIM115
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+            if environ.get("PATH_INFO", "").startswith("/moto-api/reset"):
+                with self._lock:  # a reset puts moto's strong instance lists back: undo that
+                    answer = [b"".join(self._app(environ, start_response))]
+                    _patch_moto()
+                return answer
             return self._app(environ, start_response)
         with self._lock:
+            if self._record is not None:
+                self._write_record(environ)
             return [b"".join(self._app(environ, start_response))]
+
+    def _write_record(self, environ: dict[str, Any]) -> None:
+        import io
+        import json
+
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        operation = environ["HTTP_X_AMZ_TARGET"].rsplit(".", 1)[-1]
+        self._record.write(json.dumps({"op": operation, "body": body.decode()}) + "\n")
+        self._record.flush()
 
 
 class MotoServer:
@@ -53,8 +77,10 @@ class MotoServer:
         from devstack import s3policy
 
         check_port_free(self.port)
+        _patch_moto()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request is noise
-        app = _SerialDynamoDB(DomainDispatcherApplication(create_backend_app))
+        record_to = os.environ.get("DEVSTACK_RECORD_DYNAMODB")  # a file: see bench/load.py
+        app = _SerialDynamoDB(DomainDispatcherApplication(create_backend_app), record_to)
         app = s3policy.enforce(app)  # S3's checks of browser uploads, which moto skips
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
@@ -73,6 +99,15 @@ class MotoServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+def _patch_moto() -> None:
+    from devstack import motopatch
+
+    try:
+        motopatch.apply()
+    except motopatch.UnsupportedMoto as exc:  # run moto as released, and say what that costs
+        print(f"embedded moto unpatched ({exc}): transactions copy the table", file=sys.stderr)
 
 
 def check_port_free(port: int) -> None:

@@ -222,3 +222,33 @@ def test_table_matches_the_template():
     table = boto3.client("dynamodb").describe_table(TableName="echomate-test")["Table"]
     assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2", "GSI3"}
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+
+
+def test_one_client_request_token_covers_a_transaction_and_its_retries(store):
+    # Given a client whose first TransactWriteItems is cancelled by a conflicting transaction
+    from botocore.exceptions import ClientError
+
+    from chalicelib.db import Store
+
+    sent = []
+
+    class ConflictingOnce:
+        def transact_write_items(self, **params):
+            sent.append(params)
+            if len(sent) == 1:
+                error = {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": [{"Code": "TransactionConflict"}],
+                }
+                raise ClientError(error, "TransactWriteItems")
+            return store._client.transact_write_items(**params)
+
+    retrying = Store(store._table, ConflictingOnce(), b"secret")
+    # When a transaction is written, and then another one
+    retrying.transact_write([tx_put(Thing(partition="TOKEN#1", sort="A"))])
+    retrying.transact_write([tx_put(Thing(partition="TOKEN#2", sort="A"))])
+    # Then the retry carried the first attempt's token, and the next call a new one
+    tokens = [params["ClientRequestToken"] for params in sent]
+    assert len(tokens) == 3
+    assert tokens[0] == tokens[1] != tokens[2]
+    assert store.get(("TOKEN#1", "A"), Thing) is not None
