@@ -64,11 +64,12 @@ package: $(STAMP) ## the prod package as `chalice deploy` builds it (terraform f
 	$(LOCAL_AWS) $(BIN)/chalice package --pkg-format terraform --stage prod build/package
 	@ls -l build/package
 
-deploy: $(STAMP) ## make deploy STAGE=<dev|prod>: stack outputs into the stage, chalice deploy, API Gateway's errors (AWS)
+deploy: $(STAMP) ## make deploy STAGE=<dev|prod>: stack outputs into the stage, chalice deploy, API Gateway's errors, the edge (AWS)
 	@$(if $(filter dev prod,$(STAGE)),,echo "usage: make deploy STAGE=<dev|prod>" >&2; exit 2;)
 	$(BIN)/python -m infra.stage_settings --stage $(STAGE)
 	$(BIN)/chalice deploy --stage $(STAGE)
 	$(BIN)/python -m infra.gateway_responses --stage $(STAGE)
+	$(BIN)/python -m infra.edge --stage $(STAGE)
 
 bench: $(STAMP)
 	$(BIN)/python bench/cold_start.py
