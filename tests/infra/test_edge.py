@@ -11,6 +11,7 @@ from moto import mock_aws
 from devstack import template
 from infra import edge
 from infra.gateway_responses import ROOT
+from tests import support
 
 CLOUD_STAGES = ("dev", "prod")
 
@@ -70,33 +71,30 @@ def deployed():
     with mock_aws():
         apigateway = boto3.client("apigateway", region_name="us-east-1")
         wafv2 = boto3.client("wafv2", region_name="us-east-1")
-        rest_api_id = apigateway.create_rest_api(name="echomate")["id"]
-        root = apigateway.get_resources(restApiId=rest_api_id)["items"][0]["id"]
-        apigateway.put_method(
-            restApiId=rest_api_id, resourceId=root, httpMethod="GET", authorizationType="NONE"
-        )
-        apigateway.put_integration(
-            restApiId=rest_api_id, resourceId=root, httpMethod="GET", type="MOCK"
-        )
-        apigateway.create_deployment(restApiId=rest_api_id, stageName="api")
+        rest_api_id = support.deployed_rest_api(apigateway)
         properties = _acl_properties("prod")
         properties.pop("CustomResponseBodies")  # not needed for the association
         wafv2.create_web_acl(**properties)
         yield apigateway, wafv2, rest_api_id
 
 
-def test_apply_throttles_the_stage_and_associates_the_web_acl(deployed):
+def _apply(deployed, stage: str) -> str:
     apigateway, wafv2, rest_api_id = deployed
-    limits = edge.throttling("prod")
-    arn = edge.apply(
+    return edge.apply(
         apigateway,
         wafv2,
         region="us-east-1",
         rest_api_id=rest_api_id,
         stage_name="api",
-        acl_name=edge.web_acl_name("prod"),
-        limits=limits,
+        acl_name=edge.web_acl_name(stage),
+        limits=edge.throttling(stage),
     )
+
+
+def test_apply_throttles_the_stage_and_associates_the_web_acl(deployed):
+    apigateway, wafv2, rest_api_id = deployed
+    limits = edge.throttling("prod")
+    arn = _apply(deployed, "prod")
     stage_arn = edge.stage_arn("us-east-1", rest_api_id, "api")
     assert wafv2.get_web_acl_for_resource(ResourceArn=stage_arn)["WebACL"]["ARN"] == arn
     settings = apigateway.get_stage(restApiId=rest_api_id, stageName="api")["methodSettings"]
@@ -105,17 +103,8 @@ def test_apply_throttles_the_stage_and_associates_the_web_acl(deployed):
 
 
 def test_apply_refuses_a_stage_without_its_web_acl(deployed):
-    apigateway, wafv2, rest_api_id = deployed
     with pytest.raises(SystemExit, match="no web ACL echomate-dev-api"):
-        edge.apply(
-            apigateway,
-            wafv2,
-            region="us-east-1",
-            rest_api_id=rest_api_id,
-            stage_name="api",
-            acl_name=edge.web_acl_name("dev"),
-            limits=edge.throttling("dev"),
-        )
+        _apply(deployed, "dev")
 
 
 @pytest.mark.parametrize("stage", CLOUD_STAGES)
