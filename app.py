@@ -263,6 +263,8 @@ def _nesting_depth(raw: str | bytes) -> int:
     """The deepest ``[``/``{`` nesting of a JSON text, brackets inside strings not counted.
     Linear, no recursion; bytes and str alike (the structural characters are ASCII)."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:  # most bodies: no walk needed
+        return 0
     depth = deepest = 0
     in_string = escaped = False
     for char in text:

@@ -95,11 +95,16 @@ HandleDots = AfterValidator(handle_dots)
 # sessions, cursors) takes NoSurrogates and SingleLine; names and comments add Visible.
 
 # Field types shared by requests -----------------------------------------------------------------
+#: an e-mail address; it is the Cognito username too, and Cognito's UsernameType is at most 128
+#: characters of letters, marks, symbols, numbers and punctuation (so no controls or spaces)
 Email = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+        strip_whitespace=True, to_lower=True, max_length=128, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
     ),
+    NoSurrogates,
+    SingleLine,
+    NoBidiControls,
 ]
 #: a handle: 3-30 letters, digits, ``_`` or ``.`` (no dot first, last or twice in a row);
 #: unique case-insensitively. ASCII only, so ``\d`` and ``\w`` are not used (they match more).
