@@ -100,6 +100,7 @@ deploy: $(STAMP) ## make deploy STAGE=<dev|staging|prod> [STATE_BUCKET=...] (AWS
 	$(if $(STATE_BUCKET),$(BIN)/python -m infra.deploy_state push --stage $(STAGE) --bucket $(STATE_BUCKET) || status=1;) \
 	exit $$status
 	$(BIN)/python -m infra.after_deploy --stage $(STAGE)
+	$(BIN)/python -m infra.edge --stage $(STAGE)
 
 deploy-rehearsal: package ## the deploy commands against a fresh moto server, checked (docs/deploy.md)
 	$(BIN)/python -m infra.rehearsal

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ from chalicelib import (
     __version__,
     activity,
     auth,
+    aws,
     db,
     events,
     feed,
@@ -175,12 +177,15 @@ def _handle(
             caller.require_group(*spec.groups)
             if "caller" in wants:
                 kwargs["caller"] = caller
+        _check_path(params)  # after the caller is known: a 401 stays a 401
         if spec.body is not None:
             empty = not request.raw_body and not spec.body_required
             data = {} if empty else _json_body(request.raw_body)
             kwargs["body"] = _validated(spec.body, data, "body")
         if spec.query is not None:
-            kwargs["query"] = _validated(spec.query, dict(request.query_params or {}), "query")
+            query = dict(request.query_params or {})
+            _check_values(query, "query")
+            kwargs["query"] = _validated(spec.query, query, "query")
         if "client_ip" in wants:
             kwargs["client_ip"] = client_ip
         if "headers" in wants:
@@ -193,9 +198,23 @@ def _handle(
     except SettingsError:
         app.log.exception("configuration error")
         return _envelope(500, "InternalServerError", "the service is misconfigured")
-    except Exception:
+    except Exception as exc:
+        bad = aws.bad_parameters(exc)  # any boto3 call (DynamoDB, S3) refusing a value: a 400
+        if bad is not None:
+            return _with_usage(error_response(bad), usage)
         app.log.exception("unhandled error in %s %s", spec.method, spec.path)
         return _envelope(500, "InternalServerError", "internal error")
+
+
+def _check_path(params: dict[str, str]) -> None:
+    """Path parameters in their alphabets (``models.PathParams``), or a 404 naming the one."""
+    try:
+        models.PathParams.model_validate(params)
+    except ValidationError as exc:
+        field = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "path"
+        raise NotFound(
+            f"{field}: no such resource", [{"field": field, "reason": "format"}]
+        ) from None
 
 
 def _with_usage(response: Response, usage: ratelimit.Usage | None) -> Response:
@@ -205,13 +224,107 @@ def _with_usage(response: Response, usage: ratelimit.Usage | None) -> Response:
     return response
 
 
+#: The largest JSON body any route takes (the biggest is a profile patch: 16 KB of documents,
+#: as compact JSON; escapes can triple that). API Gateway's own cap is 10 MB.
+MAX_BODY_BYTES = 64 * 1024
+#: How deep a JSON body may nest. Python's json parser recurses (RecursionError near 1,000
+#: levels on Lambda's stack); the deepest model here (a profile document) needs 7.
+MAX_JSON_DEPTH = 16
+
+
 def _json_body(raw: str | bytes | None) -> Any:
+    """The request's JSON document: under MAX_BODY_BYTES, nested at most MAX_JSON_DEPTH deep,
+    numbers finite, every string valid Unicode (no lone surrogates). Anything else is a 4xx."""
     if not raw:
         raise Invalid("body: a JSON object is required", [{"field": "body", "reason": "missing"}])
+    if len(raw) > MAX_BODY_BYTES:
+        raise TooLarge(
+            f"body: at most {MAX_BODY_BYTES // 1024} KB",
+            [{"field": "body", "reason": "too_large", "limit": MAX_BODY_BYTES}],
+        )
+    # The depth is counted on the raw text before parsing: the parser itself is what overflows.
+    if _nesting_depth(raw) > MAX_JSON_DEPTH:
+        raise Invalid(
+            f"body: nested deeper than {MAX_JSON_DEPTH} levels",
+            [{"field": "body", "reason": "too_deep", "limit": MAX_JSON_DEPTH}],
+        )
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
+        document = json.loads(raw, parse_constant=_no_constant)
+    except _NotFinite as exc:
+        raise Invalid(
+            "body: numbers must be finite (no NaN or Infinity)",
+            [{"field": "body", "reason": "not_finite", "message": str(exc)}],
+        ) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise Invalid("body: malformed JSON", [{"field": "body", "reason": "malformed"}]) from exc
+    _check_values(document, "body")
+    return document
+
+
+class _NotFinite(ValueError):
+    """NaN, Infinity, or a number too large for a float (``1e400``)."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotFinite(name)
+
+
+def _nesting_depth(raw: str | bytes) -> int:
+    """The deepest ``[``/``{`` nesting of a JSON text, brackets inside strings not counted.
+    Linear, no recursion; bytes and str alike (the structural characters are ASCII)."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:  # most bodies: no walk needed
+        return 0
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _check_values(value: Any, where: str) -> None:
+    """Refuse, naming the place, what no model should ever see: a float that overflowed to
+    infinity (``1e400``) and a string or key with a lone surrogate (not encodable as UTF-8)."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            _check_text(item, path)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise Invalid(
+                    f"{path}: numbers must be finite",
+                    [{"field": path, "reason": "not_finite"}],
+                )
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                _check_text(key, path)
+                stack.append((child, f"{path}.{key}"))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(item))
+
+
+def _check_text(text: str, path: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid(
+            f"{path}: not valid Unicode text (a lone surrogate)",
+            [{"field": path, "reason": "surrogate"}],
+        ) from None
 
 
 def _validated(model: type[BaseModel], data: Any, where: str) -> BaseModel:
@@ -219,6 +332,9 @@ def _validated(model: type[BaseModel], data: Any, where: str) -> BaseModel:
         raise Invalid(f"{where}: a JSON object is required", [{"field": where, "reason": "type"}])
     try:
         return model.model_validate(data)
+    except RecursionError as exc:  # only reachable if a caller skipped _json_body's depth cap
+        too_deep = [{"field": where, "reason": "too_deep"}]
+        raise Invalid(f"{where}: nested too deep", too_deep) from exc
     except ValidationError as exc:
         details = [
             {
@@ -660,17 +776,28 @@ def list_following(username: str, query: models.PageQuery) -> db.Page[models.Use
     return follows.following(username, query.limit, query.cursor)
 
 
+#: the largest profile version an If-Match may name (DynamoDB numbers have 38 digits; a version
+#: grows by one a write, so 18 digits are more than any profile will see)
+_MAX_VERSION_DIGITS = 18
+
+
 def _if_match(headers: dict[str, str]) -> int | None:
+    """The profile version ``If-Match`` names, or None. RFC 9110: ``*`` matches any current
+    representation (no condition); an entity-tag is ``"1"`` (``W/"1"`` and a bare ``1`` are
+    taken too, as clients send them); one version only: a list is a 400, as is anything else."""
     value = (headers.get("if-match") or "").strip()
-    if not value:
+    if not value or value == "*":
         return None
-    value = value.removeprefix("W/").strip('"')
-    if not value.isdigit():
+    tag = value.removeprefix("W/")
+    if len(tag) >= 2 and tag[0] == tag[-1] == '"':
+        tag = tag[1:-1]
+    # ASCII digits only: str.isdigit() also takes "²" and "٣", which int() then refuses
+    if not (1 <= len(tag) <= _MAX_VERSION_DIGITS and tag.isascii() and tag.isdigit()):
         raise Invalid(
-            "If-Match: must be a profile version (an integer)",
+            'If-Match: must be one profile version (an integer, as "3")',
             [{"field": "If-Match", "reason": "type"}],
         )
-    return int(value)
+    return int(tag)
 
 
 # Media -----------------------------------------------------------------------------------------

@@ -183,9 +183,12 @@ def answer_mfa(body: MfaChallengeIn, client_ip: str) -> TokensOut:
     ratelimit.hit("mfa_ip", client_ip)
     ratelimit.hit("mfa_account", body.email)
     wrong = Unauthorized("incorrect code or expired session; sign in again")
+    # A session Cognito does not know is NotAuthorizedException ("Invalid session for the
+    # user"); moto says ResourceNotFoundException. Either is the client's session, not an outage.
+    unknown = {"NotAuthorizedException": wrong, "ResourceNotFoundException": wrong}
     answer = cognito.call(
         "respond_to_auth_challenge",
-        {"CodeMismatchException": wrong, "ExpiredCodeException": wrong},
+        {"CodeMismatchException": wrong, "ExpiredCodeException": wrong, **unknown},
         ClientId=get_settings().app_client_id,
         ChallengeName="SOFTWARE_TOKEN_MFA",
         Session=body.session,

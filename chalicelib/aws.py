@@ -6,10 +6,16 @@ endpoint comes from the settings, so on the local stages every call goes to the 
 
 from __future__ import annotations
 
+import logging
+import re
+import sys
 from functools import cache
 from typing import Any
 
 from chalicelib.config import get_settings
+from chalicelib.errors import Invalid
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -54,3 +60,23 @@ def reset() -> None:
     """Forget every cached client (tests switch between moto instances)."""
     for cached in (_session, client, table):
         cached.cache_clear()
+
+
+_PARAMETER = re.compile(r"parameter ([A-Za-z0-9_.\[\]]+)")
+
+
+def bad_parameters(exc: BaseException) -> Invalid | None:
+    """The 400 for botocore's own parameter validation (``ParamValidationError``, raised before
+    anything is sent: e.g. a Cognito ``Session`` under 20 characters), or None for any other
+    error. It is the caller's input, not an outage: never a 503 or a 500, logged as a warning
+    (a value that got past the models; the models should refuse it first)."""
+    exceptions = sys.modules.get("botocore.exceptions")  # loaded with boto3; never import it here
+    if exceptions is None or not isinstance(exc, exceptions.ParamValidationError):
+        return None
+    found = _PARAMETER.search(str(exc))
+    parameter = found.group(1) if found else "unknown"
+    log.warning("parameter refused by botocore before sending: %s", parameter)
+    return Invalid(
+        "invalid request: a value is outside the service's limits",
+        [{"reason": "service_limits", "parameter": parameter}],
+    )

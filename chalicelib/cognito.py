@@ -94,6 +94,9 @@ def call(
             raise overrides[code] from exc
         raise cognito_error(code, message) from exc
     except BotoCoreError as exc:
+        bad = aws.bad_parameters(exc)  # botocore's own validation: the input, not the service
+        if bad is not None:
+            raise bad from exc
         log.exception("Cognito unreachable")
         raise Unavailable("the sign-in service is unavailable; retry later") from exc
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from chalicelib import models
 from chalicelib.errors import Invalid, TooLarge
 
 MAX_DOCUMENT_BYTES = 16 * 1024  # profile + settings, as compact JSON
@@ -21,6 +23,24 @@ MAX_LIST = 100
 MAX_LINKS = 10
 MAX_BIO = 500
 MAX_URL = 2048
+# DynamoDB's number type (the service's limits, "Data types" in its developer guide): at most 38
+# significant digits, magnitude 1E-130 to 9.99...E+125, or zero. boto3 also refuses anything it
+# would round (its context traps Inexact and Rounded), so an integer counts every digit it has.
+NUMBER_DIGITS = 38
+NUMBER_MIN_EXPONENT = -130
+NUMBER_MAX_EXPONENT = 125
+
+#: the text rules of models.py that a document's keys and strings follow
+_KEY_RULES: tuple[Callable[[str], str], ...] = (
+    models.no_surrogates,
+    models.single_line,
+    models.no_bidi_controls,
+)
+_STRING_RULES: tuple[Callable[[str], str], ...] = (
+    models.no_surrogates,
+    models.multi_line,
+    models.no_bidi_controls,
+)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -131,14 +151,11 @@ def _check(value: Any, path: str, *, depth: int, counter: list[int], allow_null:
             counter[0] += 1
             if counter[0] > MAX_KEYS:
                 raise _invalid(path, f"at most {MAX_KEYS} keys", "too_many_keys")
-            if (
-                not isinstance(key, str)
-                or not 1 <= len(key) <= MAX_KEY_LENGTH
-                or any(ord(c) < 32 for c in key)
-            ):
+            if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY_LENGTH:
                 raise _invalid(
                     path, f"keys are 1 to {MAX_KEY_LENGTH} printable characters", "bad_key"
                 )
+            _check_text(key, path, _KEY_RULES, "bad_key")
             _check(item, f"{path}.{key}", depth=depth + 1, counter=counter, allow_null=allow_null)
     elif isinstance(value, list):
         if len(value) > MAX_LIST:
@@ -148,13 +165,42 @@ def _check(value: Any, path: str, *, depth: int, counter: list[int], allow_null:
     elif isinstance(value, str):
         if len(value) > MAX_STRING:
             raise _invalid(path, f"at most {MAX_STRING} characters", "too_long")
+        _check_text(value, path, _STRING_RULES, "text")
     elif isinstance(value, bool) or (value is None and allow_null):
         return
     elif isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise _invalid(path, "must be a finite number", "type")
+        check_number(value, path)
     else:
         raise _invalid(path, "null is only allowed to remove a key", "type")
+
+
+def _check_text(
+    value: str, path: str, rules: tuple[Callable[[str], str], ...], reason: str
+) -> None:
+    for rule in rules:
+        try:
+            rule(value)
+        except ValueError as exc:
+            raise _invalid(path, str(exc), reason) from None
+
+
+def check_number(value: int | float, path: str) -> None:
+    """A number DynamoDB can store exactly (see NUMBER_DIGITS), checked before boto3 sees it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _invalid(path, "must be a finite number", "type")
+    # floats are stored as their shortest repr (db.py), so that is what is counted
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if number.is_zero():
+        return
+    digits = len(number.as_tuple().digits)
+    exponent = number.adjusted()
+    if digits > NUMBER_DIGITS or not NUMBER_MIN_EXPONENT <= exponent <= NUMBER_MAX_EXPONENT:
+        raise _invalid(
+            path,
+            f"numbers have at most {NUMBER_DIGITS} digits and a magnitude from 1e-130 to 1e126 "
+            "(or are 0)",
+            "number_range",
+        )
 
 
 def _check_known_profile_fields(profile: Mapping[str, Any]) -> None:

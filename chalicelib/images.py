@@ -54,6 +54,10 @@ JPEG_QUALITY = 82
 BLURHASH_BOX = 16  # blurhash input: fit within 16x16 (4x3 components need far fewer samples)
 BLURHASH_COMPONENTS = (4, 3)
 DEFAULT_MAX_PIXELS = 40_000_000
+#: The largest colour profile copied into the renditions. Real display profiles are small (sRGB
+#: ~3 KB, Display P3 ~0.5 KB); above this one the pixels are converted to sRGB and no profile is
+#: written, so a profile can never make a rendition large (each rendition carries its own copy).
+MAX_ICC_BYTES = 64 * 1024
 
 # Filters (Pillow's resize always antialiases when shrinking): BICUBIC for large is as good as
 # LANCZOS there and cheaper; the smaller cascade steps need LANCZOS to stay as sharp as the
@@ -240,6 +244,7 @@ def _process_open(
 
     icc = src.info.get("icc_profile") or None
     base, icc = _normalise(src, icc)
+    base, icc = _checked_profile(base, icc)
 
     # 4. the cascade: large from the source, small from large, thumb from small
     large = _resize(base, large_size, _LARGE_FILTER)
@@ -327,6 +332,38 @@ def _normalise(img: Image.Image, icc: bytes | None) -> tuple[Image.Image, bytes 
         return img.convert("RGB"), None  # RGBX, YCbCr, HSV, LAB ...: the profile no longer fits
     except ValueError as exc:  # a conversion Pillow does not offer
         raise ImageRejected("unsupported_format", f"mode {mode}: {exc}") from None
+
+
+_ICC_SPACES = {"RGB": "RGB ", "L": "GRAY"}  # the ICC colour space that describes each mode
+
+
+def _checked_profile(img: Image.Image, icc: bytes | None) -> tuple[Image.Image, bytes | None]:
+    """The image and the profile to write with it: a profile only if lcms parses it and it
+    describes the image's colour space; a valid RGB profile over MAX_ICC_BYTES is applied
+    (pixels converted to sRGB) and not written; anything else is dropped (sRGB assumed, as
+    browsers do for an untagged image)."""
+    if not icc:
+        return img, None
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        space = profile.profile.xcolor_space
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return img, None  # not an ICC profile: arbitrary bytes are never copied
+    if space != _ICC_SPACES.get(img.mode):
+        return img, None
+    if len(icc) <= MAX_ICC_BYTES:
+        return img, icc
+    if img.mode != "RGB":
+        return img, None
+    try:
+        converted = ImageCms.profileToProfile(
+            img, profile, ImageCms.createProfile("sRGB"), outputMode="RGB"
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return img, None  # a profile lcms reads but cannot build a transform from
+    if converted is None:  # only with inPlace=True
+        return img, None
+    return converted, None
 
 
 def _flatten(img: Image.Image) -> Image.Image:

@@ -2,28 +2,156 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+    create_model,
+)
 from pydantic.alias_generators import to_camel
 
 MAX_PAGE = 100  # ?limit= is 1..MAX_PAGE (out of range is a 400)
 MAX_CURSOR_LENGTH = 2048
 
+
+# Text rules ------------------------------------------------------------------------------------
+# One validator per rule; each field type below composes the rules it needs, so every model that
+# carries such text refuses the same things with the same message (a 400 naming the field).
+#: C0 and C1 controls (NUL included) and DEL; "\n" and "\t" are allowed where text is multi-line
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_MULTILINE_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: bidi embeddings/overrides (U+202A-U+202E) and isolates (U+2066-U+2069): they reorder what
+#: follows them on screen, so a name or caption can display as something it does not contain
+_BIDI_CONTROLS = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+#: invisible characters that are not whitespace to str.isspace(): zero-width space, non-joiner,
+#: joiner, word joiner, BOM, Mongolian vowel separator, Hangul fillers, braille blank
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e\u3164\uffa0\u115f\u1160\u2800")
+
+
+def no_surrogates(value: str) -> str:
+    """A lone surrogate (JSON allows ``"\\ud800"``) cannot be encoded as UTF-8: boto3 would fail
+    on it and DynamoDB could not store it."""
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise ValueError("must not contain lone surrogates (not valid Unicode text)")
+    return value
+
+
+def single_line(value: str) -> str:
+    """No control characters at all (NUL, C0, C1, DEL)."""
+    if _CONTROLS.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def multi_line(value: str) -> str:
+    """No control characters but line feed and tab (carriage returns are refused too: one way
+    to end a line)."""
+    if _MULTILINE_CONTROLS.search(value):
+        raise ValueError("must not contain control characters other than newline and tab")
+    return value
+
+
+def no_bidi_controls(value: str) -> str:
+    """No bidi embedding, override or isolate characters (U+202A-U+202E, U+2066-U+2069)."""
+    if _BIDI_CONTROLS.search(value):
+        raise ValueError("must not contain bidirectional control characters")
+    return value
+
+
+def visible(value: str) -> str:
+    """At least one character that shows: not only whitespace, zero-width or format characters."""
+    if all(c.isspace() or c in _INVISIBLE or unicodedata.category(c) == "Cf" for c in value):
+        raise ValueError("must contain a visible character")
+    return value
+
+
+def handle_dots(value: str) -> str:
+    """Instagram's rule: a handle neither starts nor ends with a dot and has no two dots in a row
+    (so it is never only dots, and never looks like a file path or a domain)."""
+    if value.startswith(".") or value.endswith(".") or ".." in value:
+        raise ValueError("must not start or end with a dot or contain consecutive dots")
+    return value
+
+
+NoSurrogates = AfterValidator(no_surrogates)
+SingleLine = AfterValidator(single_line)
+MultiLine = AfterValidator(multi_line)
+NoBidiControls = AfterValidator(no_bidi_controls)
+Visible = AfterValidator(visible)
+HandleDots = AfterValidator(handle_dots)
+
+# The fields below list the rules after their length and pattern constraints (so those run
+# first and their messages stay pydantic's own): one line of text (names, search terms) takes
+# NoSurrogates, SingleLine, NoBidiControls; text that may span lines (captions, comments,
+# reasons) takes MultiLine instead of SingleLine; an opaque secret or token (passwords, codes,
+# sessions, cursors) takes NoSurrogates and SingleLine; names and comments add Visible.
+
 # Field types shared by requests -----------------------------------------------------------------
+#: an e-mail address; it is the Cognito username too, and Cognito's UsernameType is at most 128
+#: characters of letters, marks, symbols, numbers and punctuation (so no controls or spaces)
 Email = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+        strip_whitespace=True, to_lower=True, max_length=128, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
     ),
+    NoSurrogates,
+    SingleLine,
+    NoBidiControls,
 ]
-#: a handle: 3-30 letters, digits, ``_`` or ``.``; unique case-insensitively
-Handle = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.]{3,30}$")]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-TotpCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{6}$")]
-Token = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8192)]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+#: a handle: 3-30 letters, digits, ``_`` or ``.`` (no dot first, last or twice in a row);
+#: unique case-insensitively. ASCII only, so ``\d`` and ``\w`` are not used (they match more).
+Handle = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.]{3,30}$"), HandleDots]
+# Cognito's own limits (botocore's service model, cognito-idp): Password 1-256 non-control
+# characters; ConfirmationCode 1-2048 of [\S]+ (ours are 6 digits, 64 is plenty); Session
+# 20-2048; AccessToken/RefreshToken [A-Za-z0-9-_=.]+. botocore checks only minimum lengths
+# before sending, so these are enforced here, before any call.
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256), NoSurrogates, SingleLine]
+Code = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\S{1,64}$"), NoSurrogates, SingleLine
+]
+TotpCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
+Token = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_=.-]{1,8192}$")
+]
+Session = Annotated[
+    str, StringConstraints(min_length=20, max_length=2048), NoSurrogates, SingleLine
+]
+#: an id the app made (ULIDs, 26 characters); 64 leaves room, the alphabet keeps keys clean
+MediaId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z]+$")]
+DisplayName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
+    NoSurrogates,
+    SingleLine,
+    NoBidiControls,
+    Visible,
+]
+
+
+#: a handle as a path names it: the alphabet of every handle ever issued (before the dot rules too)
+HandleRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.]{1,30}$")]
+
+
+class PathParams(BaseModel):
+    """Every path parameter of the API, by the name the routes give it. A value outside its
+    alphabet cannot name anything: 404, never a key built from it. API Gateway percent-decodes
+    path parameters (a full-width ``#`` arrives as ``\uff03``), chalice local does not
+    (``%EF%BC%83``); both are outside the alphabet."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    username: HandleRef | None = None
+    postId: MediaId | None = None  # the names the routes' paths use
+    mediaId: MediaId | None = None
+    commentId: MediaId | None = None
 
 
 class ApiModel(BaseModel):
@@ -135,7 +263,7 @@ class LoginOut(RootModel[TokensOut | ChallengeOut]):
 
 class MfaChallengeIn(ApiModel):
     email: Email
-    session: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    session: Session
     code: TotpCode
 
 
@@ -243,7 +371,12 @@ class MePatch(ApiModel):
     name: DisplayName | None = None
     profile: dict[str, Any] | None = None
     settings: dict[str, Any] | None = None
-    avatar: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    avatar: MediaId | None = None
+
+
+Cursor = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_CURSOR_LENGTH), NoSurrogates, SingleLine
+]
 
 
 class PageQuery(ApiModel):
@@ -254,13 +387,17 @@ class PageQuery(ApiModel):
     )
 
     limit: int = Field(20, ge=1, le=MAX_PAGE)
-    cursor: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CURSOR_LENGTH)] | None = (
-        None
-    )
+    cursor: Cursor | None = None
 
 
 class SearchQuery(PageQuery):
-    q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=30)]
+    q: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=2, max_length=30),
+        NoSurrogates,
+        SingleLine,
+        NoBidiControls,
+    ]
 
 
 class ExportOut(ApiModel):
@@ -284,7 +421,11 @@ MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/hei
 
 class MediaRequestIn(ApiModel):
     content_type: Annotated[
-        str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=100)
+        str,
+        StringConstraints(strip_whitespace=True, to_lower=True, max_length=100),
+        NoSurrogates,
+        SingleLine,
+        NoBidiControls,
     ]
     content_length: int = Field(gt=0)
     purpose: Literal["post", "avatar"]
@@ -320,8 +461,9 @@ class MediaOut(ApiModel):
 
 
 # Posts, interactions, activity, moderation -----------------------------------------------------
-Caption = Annotated[str, StringConstraints(max_length=2200)]
-MediaId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z]+$")]
+Caption = Annotated[
+    str, StringConstraints(max_length=2200), NoSurrogates, MultiLine, NoBidiControls
+]
 
 
 class PostIn(ApiModel):
@@ -360,7 +502,13 @@ PostPage = page_of(PostOut, "PostPage")
 
 
 class TagQuery(PageQuery):
-    tag: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    tag: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+        NoSurrogates,
+        SingleLine,
+        NoBidiControls,
+    ]
 
 
 class LikeOut(ApiModel):
@@ -369,7 +517,14 @@ class LikeOut(ApiModel):
 
 
 class CommentIn(ApiModel):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    text: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
+        NoSurrogates,
+        MultiLine,
+        NoBidiControls,
+        Visible,
+    ]
 
 
 class CommentOut(ApiModel):
@@ -395,14 +550,42 @@ class ActivityOut(ApiModel):
 ActivityPage = page_of(ActivityOut, "ActivityPage")
 
 
+#: how far ahead of this server's clock a client's "now" may be (clock skew)
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def real_instant(value: str) -> str:
+    """A timestamp that exists (no month 13, Feb 30 or hour 25) and is not in the future beyond
+    clock skew: a mark far ahead would hide every notification still to come."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("not a real date and time") from None
+    if moment > datetime.now(UTC) + MAX_CLOCK_SKEW:
+        raise ValueError("must not be in the future")
+    return value
+
+
 class ReadIn(ApiModel):
     up_to: Annotated[
-        str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+        str,
+        StringConstraints(
+            pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+            r"(\.[0-9]{1,6})?Z$"
+        ),
+        AfterValidator(real_instant),
     ]
 
 
 class ReportIn(ApiModel):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+        NoSurrogates,
+        MultiLine,
+        NoBidiControls,
+        Visible,
+    ]
 
 
 class ReportOut(ApiModel):

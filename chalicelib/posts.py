@@ -54,9 +54,18 @@ _NOT_FOUND = "post not found"
 
 
 def hashtags(caption: str) -> list[str]:
-    """The caption's hashtags, lower-case, without ``#``, in order, each once (30 at most)."""
-    tags = dict.fromkeys(t.lower() for t in _TAG.findall(caption) if not t.isdigit())
-    return list(tags)[:MAX_HASHTAGS]
+    """The caption's hashtags, lower-case, without ``#``, in order (30 at most), each once as
+    its key sees it: ``#Café`` and ``#cafe`` fold to one key (``keys.hashtag_pk``), so only the
+    first is kept (two writes of one key in a transaction would be refused). A tag that folds to
+    nothing usable as a key is skipped."""
+    tags: dict[str, str] = {}
+    for tag in _TAG.findall(caption):
+        tag = tag.lower()
+        folded = keys.fold(tag)  # what keys.hashtag_pk writes
+        if tag.isdigit() or not folded or "#" in folded:
+            continue
+        tags.setdefault(folded, tag)
+    return list(tags.values())[:MAX_HASHTAGS]
 
 
 # Creating and changing posts -------------------------------------------------------------------
@@ -177,11 +186,12 @@ def edit_post(caller_id: str, post_id: str, caption: str) -> PostOut:
         )
     ]
     if post.visibility == "public":
-        ops += [
-            db.tx_delete(HashtagEntry.key_of(t, post_id))
-            for t in set(post.hashtags) - set(new_tags)
-        ]
-        ops += [db.tx_put(_tagged(t, post)) for t in set(new_tags) - set(post.hashtags)]
+        # Compared by the folded form the keys use: "#Café" edited to "#cafe" is the same entry
+        # (deleting and putting one key in a transaction would be refused).
+        old = {keys.fold(t): t for t in post.hashtags}
+        new = {keys.fold(t): t for t in new_tags}
+        ops += [db.tx_delete(HashtagEntry.key_of(old[k], post_id)) for k in old.keys() - new]
+        ops += [db.tx_put(_tagged(new[k], post)) for k in new.keys() - old]
     db.get_store().transact_write(ops)
     post = post.model_copy(update={"caption": caption, "hashtags": new_tags, "edited_at": now})
     return render(caller_id, [post])[0]
@@ -340,7 +350,8 @@ def user_posts(caller_id: str, handle: str, limit: int, cursor: str | None) -> d
 def search_tag(caller_id: str, tag: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
     """Public posts with ``tag``, newest first."""
     tag = tag.removeprefix("#").lower()
-    if not re.fullmatch(r"\w{1,100}", tag):
+    folded = keys.fold(tag)
+    if not re.fullmatch(r"\w{1,100}", tag) or not folded or "#" in folded:
         raise Invalid(
             "tag: letters, digits or _ (without #)", [{"field": "tag", "reason": "format"}]
         )

@@ -71,12 +71,16 @@ def release_handle(handle: str, reservation: str) -> None:
 
 
 def search_terms(handle: str, name: str) -> set[str]:
-    """What a user is found by: the handle, the name, and the name from its 2nd/3rd word."""
-    words = keys.fold(name).split()
-    terms = {keys.fold(handle)} | {
+    """What a user is found by: the handle, the name, and the name from its 2nd/3rd word.
+    Each term is in the form its key stores (``keys.canonical``), so a name that folds into the
+    handle (black-letter "Hana" and "hana") is one term, not two writes of one key in one
+    transaction."""
+    words = keys.canonical(name).split()
+    terms = {keys.canonical(handle)} | {
         " ".join(words[i:]) for i in range(min(len(words), _MAX_NAME_TERMS))
     }
-    return {t[:100].strip() for t in terms if len(t.strip()) >= 1 and "#" not in t}
+    cut = {keys.canonical(t[:100].strip()) for t in terms}
+    return {t for t in cut if t.strip() and "#" not in t}
 
 
 def _search_item(user_id: str, term: str) -> SearchEntry:
@@ -278,7 +282,7 @@ def summaries(user_ids: list[str]) -> list[UserSummary]:
 def search(q: str, limit: int, cursor: str | None) -> db.Page[UserSummary]:
     """Users whose handle or name (or a later word of it) starts with ``q``, any case or
     accent: one Query on the search index, one BatchGetItem of profiles."""
-    term = keys.fold(q).strip()
+    term = keys.canonical(q).strip()
     if len(term) < keys.SEARCH_PREFIX_LENGTH or "#" in term:
         raise Invalid(
             f"q: at least {keys.SEARCH_PREFIX_LENGTH} letters or digits",

@@ -246,3 +246,17 @@ def set_limits(monkeypatch: Any, **limits: str) -> None:
 
     monkeypatch.setenv("RATE_LIMITS", json.dumps(limits))
     config.get_settings.cache_clear()
+
+
+def deployed_rest_api(apigateway: Any, stage: str = "api") -> str:
+    """A REST API with one GET method and a deployed ``stage``, as chalice leaves one: its id."""
+    rest_api_id = apigateway.create_rest_api(name="echomate")["id"]
+    root = apigateway.get_resources(restApiId=rest_api_id)["items"][0]["id"]
+    apigateway.put_method(
+        restApiId=rest_api_id, resourceId=root, httpMethod="GET", authorizationType="NONE"
+    )
+    apigateway.put_integration(
+        restApiId=rest_api_id, resourceId=root, httpMethod="GET", type="MOCK"
+    )
+    apigateway.create_deployment(restApiId=rest_api_id, stageName=stage)
+    return str(rest_api_id)

@@ -271,7 +271,7 @@ def test_totp_mfa_round_trip(client, cognito):
 
 @pytest.mark.parametrize("code", ["12345", "abcdef", "1234567"])
 def test_malformed_totp_code_is_400(client, cognito, code):
-    body = {"email": "ana@example.com", "session": "s", "code": code}
+    body = {"email": "ana@example.com", "session": "s" * 40, "code": code}
     response = post(client, "/auth/mfa/challenge", body)
     assert response.status_code == 400
     assert response.json_body["Message"].startswith("code:")

@@ -9,6 +9,7 @@ from moto import mock_aws
 
 from chalicelib import errors
 from infra import gateway_responses
+from tests import support
 
 ORIGIN = "https://app.echomate.example"
 
@@ -22,15 +23,7 @@ def render(answer: dict, message: str) -> dict:
 def api():
     with mock_aws():
         client = boto3.client("apigateway", region_name="us-east-1")
-        rest_api_id = client.create_rest_api(name="echomate")["id"]
-        root = client.get_resources(restApiId=rest_api_id)["items"][0]["id"]
-        client.put_method(
-            restApiId=rest_api_id, resourceId=root, httpMethod="GET", authorizationType="NONE"
-        )
-        client.put_integration(
-            restApiId=rest_api_id, resourceId=root, httpMethod="GET", type="MOCK"
-        )
-        client.create_deployment(restApiId=rest_api_id, stageName="api")
+        rest_api_id = support.deployed_rest_api(client)
         yield client, rest_api_id
 
 

@@ -307,6 +307,70 @@ def test_process_keeps_the_icc_profile():
         assert opened(rendition).info.get("icc_profile") == icc, name
 
 
+def padded_icc(extra: int) -> bytes:
+    """A valid sRGB profile grown by ``extra`` bytes (its header's size updated): lcms reads it."""
+    icc = bytearray(srgb_icc() + bytes(extra))
+    icc[0:4] = struct.pack(">I", len(icc))
+    return bytes(icc)
+
+
+def test_a_megabyte_of_arbitrary_icc_bytes_is_dropped():
+    # Given a tiny PNG whose colour profile is a megabyte of random bytes (issue 10, point 10)
+    junk = random_bytes(1 << 20)
+    data = encode(photo(64, 48), "PNG", icc_profile=junk)
+    assert len(data) > 1 << 20
+    # When it is processed
+    result = images.process(data)
+    # Then no rendition carries the bytes: each is the size of a 64x48 JPEG
+    for name, rendition in result.renditions.items():
+        assert len(rendition.data) < 8 * 1024, (name, len(rendition.data))
+        assert opened(rendition).info.get("icc_profile") is None, name
+
+
+def test_a_truncated_icc_profile_is_dropped():
+    data = encode(photo(64, 48), "PNG", icc_profile=srgb_icc()[:200])
+    for name, rendition in images.process(data).renditions.items():
+        assert opened(rendition).info.get("icc_profile") is None, name
+
+
+def test_a_valid_icc_profile_over_the_cap_is_applied_not_copied():
+    # Given a valid RGB profile bigger than the cap
+    icc = padded_icc(images.MAX_ICC_BYTES)
+    assert ImageCms.ImageCmsProfile(io.BytesIO(icc)).profile.xcolor_space == "RGB "
+    source = photo(400, 300)
+    data = encode(source, "PNG", icc_profile=icc)
+    # When it is processed
+    result = images.process(data)
+    # Then the pixels went through it to sRGB (here sRGB to sRGB: the colours stay) and no
+    # rendition carries the profile
+    for name, rendition in result.renditions.items():
+        img = opened(rendition)
+        assert img.info.get("icc_profile") is None, name
+        assert len(rendition.data) < 64 * 1024, name
+    large = opened(result.renditions["large"])
+    assert near(large.getpixel((150, 112)), RED)  # inside the red ellipse
+
+
+def test_a_profile_for_another_colour_space_is_dropped():
+    # Given a greyscale PNG tagged with an RGB profile (it cannot describe grey pixels)
+    data = encode(photo(64, 48, "L"), "PNG", icc_profile=srgb_icc())
+    for name, rendition in images.process(data).renditions.items():
+        assert opened(rendition).info.get("icc_profile") is None, name
+
+
+def test_a_valid_profile_under_the_cap_is_kept_on_a_png():
+    icc = padded_icc(10_000)
+    data = encode(photo(64, 48), "PNG", icc_profile=icc)
+    for name, rendition in images.process(data).renditions.items():
+        assert opened(rendition).info.get("icc_profile") == icc, name
+
+
+def random_bytes(size: int) -> bytes:
+    import os
+
+    return os.urandom(size)
+
+
 def test_process_flattens_transparency_onto_white():
     # Given an RGBA PNG: left half fully transparent black, right half opaque red
     img = Image.new("RGBA", (400, 200), (0, 0, 0, 0))
