@@ -822,7 +822,7 @@ def request_upload(caller: identity.Identity, body: models.MediaRequestIn) -> mo
     summary="A media item: status, size, blurhash and rendition URLs",
 )
 def get_media(caller: identity.Identity, mediaId: str) -> models.MediaOut:
-    return media.view(caller.user_id, mediaId)
+    return media.get_for(caller.user_id, mediaId)
 
 
 @route(

@@ -260,12 +260,12 @@ def get_media(media_id: str) -> Media:
     return media
 
 
-def view(caller_id: str, media_id: str) -> MediaOut:
-    """A media item with its rendition URLs. The owner sees every state; others see ready
-    media only, and a post's media only if they may see the post."""
+def get_for(caller_id: str, media_id: str) -> MediaOut:
+    """A media item fetched for the caller, with its rendition URLs. The owner sees every
+    state; others see ready media only, and a post's media only if they may see the post."""
     media = get_media(media_id)
     if media.owner_id == caller_id:
-        return present(media)
+        return render(media)
     if media.status != "ready":
         raise NotFound(_NOT_FOUND)
     restricted = False
@@ -273,10 +273,10 @@ def view(caller_id: str, media_id: str) -> MediaOut:
         # Media of a post is seen by whoever may see the post (a 404 for the others).
         post = access.visible_post(caller_id, media.attached_to.removeprefix("post:"))
         restricted = post.visibility == "followers"
-    return present(media, restricted=restricted)
+    return render(media, restricted=restricted)
 
 
-def present(media: Media, *, restricted: bool = False) -> MediaOut:
+def render(media: Media, *, restricted: bool = False) -> MediaOut:
     """The API view of a media item (rendition URLs made now). ``restricted`` media (on a
     followers-only post) always gets short-lived presigned URLs, never the public CDN's."""
     urls = None

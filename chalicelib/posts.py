@@ -124,7 +124,7 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
     ]
     if post.visibility == "public":
         ops += [db.tx_put(_tagged(t, post)) for t in post.hashtags]
-    view = _view(post, author.summary(), liked=False)
+    view = _render_one(post, author.summary(), liked=False)
     if record_key is not None:
         duplicate = Conflict("duplicate request")
         record = IdempotencyRecord(
@@ -267,7 +267,7 @@ def get_post(caller_id: str, post_id: str, *, moderator: bool = False) -> PostOu
     author = users.find_profile(post.author_id) if moderator else None
     if author is None:
         raise NotFound(_NOT_FOUND)
-    return _view(post, author.summary(), liked=False)  # hidden from others, not from moderators
+    return _render_one(post, author.summary(), liked=False)  # hidden from others, not moderators
 
 
 def render(caller_id: str, posts: list[Post], liked: set[str] | None = None) -> list[PostOut]:
@@ -289,13 +289,13 @@ def render(caller_id: str, posts: list[Post], liked: set[str] | None = None) -> 
         caller_id, [p.author_id for p in posts], restricted
     )
     return [
-        _view(p, authors[p.author_id], p.post_id in liked)
+        _render_one(p, authors[p.author_id], p.post_id in liked)
         for p in posts
         if p.author_id in authors and (p.author_id not in restricted or p.author_id in followed)
     ]
 
 
-def _view(post: Post, author: UserSummary, liked: bool) -> PostOut:
+def _render_one(post: Post, author: UserSummary, liked: bool) -> PostOut:
     restricted = post.visibility == "followers"
     return PostOut(
         post_id=post.post_id,

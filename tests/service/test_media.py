@@ -28,7 +28,7 @@ def test_upload_request_pins_key_type_and_length(store):
     assert ["content-length-range", 1234, 1234] in policy["conditions"]
     assert {"key": fields["key"]} in policy["conditions"]
     assert out.expires_in == 600
-    assert media.view("u1", out.media_id).status == "pending"
+    assert media.get_for("u1", out.media_id).status == "pending"
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def test_pending_uploads_are_limited(store, monkeypatch):
 def test_processing_makes_oriented_renditions_without_metadata(store):
     media_id, key = upload("u1", jpeg(1600, 1200, orientation=6, gps=True))
     assert media.process_upload(BUCKET, key) == "ready"
-    view = media.view("u1", media_id)
+    view = media.get_for("u1", media_id)
     assert (view.status, view.width, view.height) == ("ready", 1200, 1600)  # rotated
     assert view.blurhash and view.renditions.large.startswith("https://")
     assert key not in objects()  # the raw upload (with its GPS) is gone
@@ -95,7 +95,7 @@ def test_redelivered_event_is_a_no_op(store):
 def test_bad_uploads_are_rejected_and_deleted(store, data, reason):
     media_id, key = upload("u1", data)
     assert media.process_upload(BUCKET, key) == f"rejected:{reason}"
-    view = media.view("u1", media_id)
+    view = media.get_for("u1", media_id)
     assert (view.status, view.reject_reason, view.renditions) == ("rejected", reason, None)
     assert objects() == []
 
@@ -115,16 +115,16 @@ def test_unrequested_uploads_are_removed(store):
 def test_others_see_ready_media_only_and_cannot_delete(store):
     pending_id, _ = upload("u1", jpeg())
     with pytest.raises(NotFound):
-        media.view("u2", pending_id)
+        media.get_for("u2", pending_id)
     ready_id, key = upload("u1", jpeg())
     media.process_upload(BUCKET, key)
-    assert media.view("u2", ready_id).status == "ready"
+    assert media.get_for("u2", ready_id).status == "ready"
     with pytest.raises(Forbidden):
         media.delete("u2", ready_id)
     media.delete("u1", ready_id)
     assert not [k for k in objects() if ready_id in k]
     with pytest.raises(NotFound):
-        media.view("u1", ready_id)
+        media.get_for("u1", ready_id)
 
 
 def test_cdn_urls_when_a_distribution_is_configured(store, monkeypatch):
@@ -134,10 +134,10 @@ def test_cdn_urls_when_a_distribution_is_configured(store, monkeypatch):
     config.get_settings.cache_clear()
     media_id, key = upload("u1", jpeg())
     media.process_upload(BUCKET, key)
-    assert media.view("u1", media_id).renditions.thumb == (
+    assert media.get_for("u1", media_id).renditions.thumb == (
         f"https://d111.cloudfront.example/media/u1/{media_id}/thumb.jpg"
     )
-    restricted = media.present(media.get_media(media_id), restricted=True)
+    restricted = media.render(media.get_media(media_id), restricted=True)
     assert "X-Amz-Signature=" in restricted.renditions.thumb  # followers-only: presigned
 
 

@@ -365,10 +365,10 @@ def test_media_of_a_followers_only_post_is_served_to_followers_only(people):
 
     media_id = ready_media(people.ana)
     post(people.ana, "private photo", visibility="followers", media_ids=[media_id])
-    shown = media.view(people.bob, media_id)  # bob follows ana
+    shown = media.get_for(people.bob, media_id)  # bob follows ana
     assert "X-Amz-Signature=" in shown.renditions.large
     with pytest.raises(NotFound):
-        media.view(people.eve, media_id)
+        media.get_for(people.eve, media_id)
 
 
 def test_the_feed_is_capped_in_length(people, stream, monkeypatch):
