@@ -36,6 +36,9 @@ def test_me_and_public_profile_views(client, ana, bob):
         "followingCount",
         "postCount",
         "isFollowing",
+        "isFollowedBy",
+        "blocking",
+        "muting",
         "createdAt",
     }
     assert call(client, "GET", "/users/nobody", bob).status_code == 404
