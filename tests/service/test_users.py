@@ -91,18 +91,19 @@ def test_patch_over_16_kb_is_refused_and_changes_nothing(store):
 
 
 def test_avatar_must_be_a_ready_avatar_of_ones_own(store):
+    # media ids are the app's own (ULIDs): letters and digits, as models.MediaId requires
     ana, bob = make_user("ana"), make_user("bob")
     for media_id, owner, purpose, status in [
-        ("m-ok", ana, "avatar", "ready"),
-        ("m-bob", bob, "avatar", "ready"),
-        ("m-post", ana, "post", "ready"),
-        ("m-pending", ana, "avatar", "pending"),
+        ("mOk", ana, "avatar", "ready"),
+        ("mBob", bob, "avatar", "ready"),
+        ("mPost", ana, "post", "ready"),
+        ("mPending", ana, "avatar", "pending"),
     ]:
         store.put(Media(media_id=media_id, owner_id=owner, purpose=purpose, status=status))
-    for refused in ("m-bob", "m-post", "m-pending", "m-none"):
+    for refused in ("mBob", "mPost", "mPending", "mNone"):
         with pytest.raises(Invalid, match="avatar"):
             patch(ana, {"avatar": refused})
-    assert patch(ana, {"avatar": "m-ok"}).avatar == "m-ok"
+    assert patch(ana, {"avatar": "mOk"}).avatar == "mOk"
     assert patch(ana, {"avatar": None}).avatar is None
 
 
