@@ -78,6 +78,7 @@ _API_TYPES = {  # moto's CloudFormation skips these: made through the service AP
     "AWS::Backup::BackupVault",
     "AWS::Backup::BackupPlan",
     "AWS::ApiGateway::Account",
+    "AWS::WAFv2::WebACL",
 }
 _NOT_PLAYED = {  # and why
     "AWS::S3::BucketPolicy": "moto stores bucket policies but never evaluates them",
@@ -314,6 +315,9 @@ def provision(make: Callable[[str], Any], stage: str = STAGE) -> dict[str, str]:
             for rule in plan["Rules"]:  # CloudFormation's name, in the API's shape
                 rule["TargetBackupVaultName"] = rule.pop("TargetBackupVault")
             backup.create_backup_plan(BackupPlan=plan)
+        elif resource["Type"] == "AWS::WAFv2::WebACL":
+            # the edge step of `make deploy` (infra/edge.py) finds it by name and associates it
+            make("wafv2").create_web_acl(**props(name))
         elif resource["Type"] == "AWS::ApiGateway::Account":
             role = props(name)["CloudWatchRoleArn"]
             make("apigateway").update_account(
@@ -466,9 +470,23 @@ def check(make: Callable[[str], Any], project: Path, outputs: dict[str, str]) ->
         "the access log goes elsewhere",
     )
     expect(stage.get("tracingEnabled") is True, "X-Ray is off on the API stage")
+    # The edge (infra/edge.py): the stage's throttling and its web ACL.
+    from infra import edge
+
+    limits = edge.throttling(STAGE, project)
+    method = stage.get("methodSettings", {}).get("*/*", {})
+    expect(
+        method.get("throttlingBurstLimit") == limits["burst_limit"]
+        and method.get("throttlingRateLimit") == limits["rate_limit"],
+        f"the stage's throttling is {method}, not {limits}",
+    )
+    arn = edge.stage_arn(make("wafv2").meta.region_name, api_id, stage["stageName"])
+    acl = make("wafv2").get_web_acl_for_resource(ResourceArn=arn).get("WebACL") or {}
+    expect(acl.get("Name") == edge.web_acl_name(STAGE), "no web ACL guards the API stage")
     built["stage"] = (
         f"stage {stage['stageName']}: {len(RESPONSES)} gateway responses, JSON access log to "
-        f"{log_settings['destinationArn'].rsplit(':', 1)[1]}, X-Ray on"
+        f"{log_settings['destinationArn'].rsplit(':', 1)[1]}, X-Ray on, throttled at "
+        f"{limits['rate_limit']:g}/s (burst {limits['burst_limit']}), web ACL {acl['Name']}"
     )
 
     # Event sources: the stream mapping, the S3 notification, the schedules.
