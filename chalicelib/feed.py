@@ -99,15 +99,24 @@ def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
 
 
 _big_cache: dict[str, Any] = {"at": 0.0, "ids": []}
+_BIG_PAGE = 100
 
 
 def big_accounts() -> list[str]:
-    """Accounts too big to fan out (cached a minute per instance: a small, slow-moving set)."""
+    """Accounts too big to fan out, every one of them (cached a minute per instance: a small,
+    slow-moving set; one Query per hundred of them, once a minute)."""
     if time.monotonic() - _big_cache["at"] > 60:
-        page = db.get_store().query_page(
-            keys.BIG_ACCOUNTS_PK, index=keys.GSI3, limit=100, model=Profile
-        )
-        _big_cache.update(at=time.monotonic(), ids=[p.user_id for p in page.items])
+        ids: list[str] = []
+        cursor = None
+        while True:  # all of them: a big account left out would reach no feed at all
+            page = db.get_store().query_page(
+                keys.BIG_ACCOUNTS_PK, index=keys.GSI3, limit=_BIG_PAGE, cursor=cursor, model=Profile
+            )
+            ids += [p.user_id for p in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        _big_cache.update(at=time.monotonic(), ids=ids)
     return list(_big_cache["ids"])
 
 

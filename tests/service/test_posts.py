@@ -169,6 +169,19 @@ def test_big_accounts_are_merged_at_read_time(people, stream, monkeypatch):
     assert celebrity_post.post_id in feed_ids(people.eve)
 
 
+def test_every_big_account_is_known_however_many_there_are(people, stream, monkeypatch):
+    monkeypatch.setenv("FANOUT_MAX_FOLLOWERS", "1")
+    from chalicelib import config
+
+    config.get_settings.cache_clear()
+    monkeypatch.setattr(feed, "_big_cache", {"at": 0.0, "ids": []})
+    monkeypatch.setattr(feed, "_BIG_PAGE", 1)  # one account a page: three pages
+    follows.follow(people.ana, "bob")
+    follows.follow(people.ana, "eve")  # with bob's follow of ana, three accounts are big
+    stream.pump()
+    assert sorted(feed.big_accounts()) == sorted([people.ana, people.bob, people.eve])
+
+
 def test_an_account_back_under_the_threshold_refills_its_followers_feeds(
     people, stream, monkeypatch
 ):
