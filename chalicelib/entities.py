@@ -352,6 +352,8 @@ class Mute(Entity):
 
     def index_keys(self) -> dict[str, str]:
         return {
+            keys.GSI1PK: keys.muted_by_pk(self.muted_id),
+            keys.GSI1SK: keys.edge_sk(self.edge_id, self.muter_id),
             keys.GSI2PK: keys.relation_list_pk("MUTES", self.muter_id),
             keys.GSI2SK: keys.edge_sk(self.edge_id, self.muted_id),
         }

@@ -137,6 +137,11 @@ def relation_sk(kind: str, other_id: str) -> str:
     return f"{RELATION_PREFIX}{_part(kind)}#{_part(other_id)}"
 
 
+def muted_by_pk(user_id: str) -> str:
+    """GSI1 partition of the mutes of ``user_id`` by others (removed with their account)."""
+    return f"MUTED_BY#{_part(user_id)}"
+
+
 def relation_list_pk(kind: str, user_id: str) -> str:
     """GSI2 partition listing whom ``user_id`` blocks (``BLOCKS``) or mutes (``MUTES``),
     newest first (sort key: ``edge_sk``)."""

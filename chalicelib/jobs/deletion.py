@@ -8,12 +8,16 @@ from typing import Any
 from chalicelib import aws, cognito, db, follows, interactions, keys, media, posts
 from chalicelib.config import get_settings
 from chalicelib.entities import (
+    Block,
+    BlockedBy,
     Comment,
+    Entity,
     Follow,
     Handle,
     Job,
     Like,
     Media,
+    Mute,
     Post,
     Profile,
     UploadSlots,
@@ -77,6 +81,21 @@ def delete_account(job: Job, budget: Budget) -> dict[str, Any]:
         store.delete(
             Handle.key_of(job.handle), condition="userId = :user", values={":user": user_id}
         )
+    # Their blocks and mutes, and others' blocks and mutes of them (a block's two halves).
+    drain(
+        lambda: store.query_page(
+            keys.user_pk(user_id), sk_prefix=keys.RELATION_PREFIX, limit=_PAGE
+        ),
+        _drop_relation,
+        budget,
+    )
+    drain(
+        lambda: store.query_page(
+            keys.muted_by_pk(user_id), index=keys.GSI1, limit=_PAGE, model=Mute
+        ),
+        lambda mute: store.delete(mute.key),
+        budget,
+    )
     # Their feed, their notifications, the notifications they caused others, their reports.
     for partition, index in (
         (keys.timeline_pk(user_id), None),
@@ -164,3 +183,14 @@ def _drop_edge(follower_id: str, followee_id: str, *, followee_side: bool) -> No
     except EchomateError:
         # the other side's profile is gone too (deleted meanwhile): just drop the edge
         store.delete(Follow.key_of(follower_id, followee_id))
+
+
+def _drop_relation(item: Entity) -> None:
+    """Delete a block (with its mirror under the other user) or a mute."""
+    store = db.get_store()
+    if isinstance(item, Block):
+        store.batch_write(deletes=[item.key, BlockedBy.key_of(item.blocked_id, item.blocker_id)])
+    elif isinstance(item, BlockedBy):
+        store.batch_write(deletes=[item.key, Block.key_of(item.blocker_id, item.blocked_id)])
+    else:
+        store.delete(item.key)

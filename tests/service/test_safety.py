@@ -77,3 +77,29 @@ def test_a_block_is_stored_with_its_mirror_so_one_query_reads_both_ways(people, 
     assert relations.of(people.eve).blocked_by == {people.ana}
     assert relations.of(people.eve).hidden == {people.ana}  # both ways, each from one Query
     assert relations.of(people.ana).hidden == {people.eve}
+
+
+def test_account_deletion_removes_blocks_and_mutes_both_ways(people, stream, cognito):
+    from chalicelib import jobs, safety
+    from chalicelib.models import MuteIn
+
+    safety.block(people.ana, "bob")  # ana's block (and its mirror under bob)
+    safety.block(people.eve, "ana")  # a block of ana (its mirror under ana)
+    safety.mute(people.ana, "eve", MuteIn())  # ana's mute
+    safety.mute(people.bob, "ana", MuteIn())  # a mute of ana
+    stream.pump()
+    jobs.start_account_deletion(people.ana)
+    stream.pump()
+    import boto3
+
+    items = boto3.resource("dynamodb").Table("echomate-test").scan()["Items"]
+    mentions = [
+        i
+        for i in items
+        if any(
+            people.ana in str(i.get(a, ""))
+            for a in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
+        )
+    ]
+    assert mentions == []
+    assert relations.of(people.bob) == relations.of(people.eve) == relations.NOBODY
