@@ -9,19 +9,14 @@ import pytest
 
 from tests import support
 from tests.e2e.stack import Stack, call, free_port
+from tests.factories import sign_up_and_log_in
 
 
 @pytest.fixture(scope="module")
 def tokens(stack):
-    settings = stack.settings()
-    idp = boto3.client("cognito-idp", endpoint_url=stack.moto, region_name="us-east-1")
-    return support.sign_up(
-        idp,
-        settings["COGNITO_APP_CLIENT_ID"],
-        "e2e@example.com",
-        username="e2e",
-        pool_id=settings["COGNITO_USER_POOL_ID"],
-    )
+    # through the API: a token is honoured only while its account (its profile) stands
+    login = sign_up_and_log_in(stack, "e2e@example.com", "e2e")
+    return {"IdToken": login["idToken"], "AccessToken": login["accessToken"]}
 
 
 def test_health_answers(stack):

@@ -10,7 +10,7 @@ from tests.factories import sign_up_and_log_in
 
 def test_after_logout_every_token_of_the_account_is_refused(stack):
     api = stack.api
-    tokens = sign_up_and_log_in(stack, "gone@example.com", "gone")
+    tokens = sign_up_and_log_in(stack, "signedout@example.com", "signedout")
     status, fresh = call(
         f"{api}/auth/refresh", "POST", body={"refreshToken": tokens["refreshToken"]}
     )
