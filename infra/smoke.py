@@ -1,6 +1,6 @@
 """A smoke test of a deployed stage, the way the web frontend uses it; cleans up after itself.
 
-    python -m infra.smoke --api https://<id>.execute-api.<region>.amazonaws.com/api/
+    python -m infra.smoke --api <the stage's Rest API URL, as `chalice deploy` prints it>
     make smoke API=<url>
 
 Health; an account (SMOKE_EMAIL and SMOKE_PASSWORD: a confirmed test account, as on staging where
