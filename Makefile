@@ -66,8 +66,14 @@ typecheck: $(STAMP) ## mypy over app.py and chalicelib/ (strict settings in pypr
 chromium: ## Debian's Chromium for the browser test (tests/browser), installed when missing; never a browser download
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
-pytest: $(STAMP) chromium ## every tier (the quick loop without e2e: .venv/bin/pytest -m "not e2e")
-	$(BIN)/python -m pytest
+OPERATIONS_DIR := build/aws-operations
+pytest: $(STAMP) chromium ## every tier on two workers, then the IAM policy test over the AWS calls they made (the quick loop: .venv/bin/pytest -m "not e2e")
+	@# pytest-xdist, a test file per worker at a time (module fixtures stay in one process);
+	@# each worker leaves the AWS operations it saw in $(OPERATIONS_DIR) for the policy test
+	rm -rf $(OPERATIONS_DIR)
+	ECHOMATE_OPERATIONS_DIR=$(OPERATIONS_DIR) $(BIN)/python -m pytest -n 2 --dist loadfile \
+	  --ignore=tests/infra/test_iam_policy.py
+	ECHOMATE_OPERATIONS_DIR=$(OPERATIONS_DIR) $(BIN)/python -m pytest tests/infra/test_iam_policy.py
 
 unit: $(STAMP) ## tests/unit: pure functions, no AWS
 	$(BIN)/python -m pytest tests/unit

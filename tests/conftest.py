@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -75,6 +77,8 @@ def _only_loopback():
 #: ("dynamodb", "TransactWriteItems"); tests/infra/test_iam_policy.py checks the policies allow
 #: them.
 AWS_OPERATIONS: set[tuple[str, str]] = set()
+#: Where each pytest process writes what it recorded when it ends (set by `make pytest`).
+OPERATIONS_DIR = "ECHOMATE_OPERATIONS_DIR"
 _POLICY_TEST = "tests/infra/test_iam_policy.py::"
 
 
@@ -100,6 +104,21 @@ def _record_aws_operations():
     aws._session = recording_session
     yield
     aws._session = original
+    if where := os.environ.get(OPERATIONS_DIR):
+        # under pytest-xdist each worker records its own share: the policy test, run after
+        # the workers (make pytest), reads the union from this directory
+        folder = Path(where)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{os.getpid()}.json").write_text(json.dumps(sorted(AWS_OPERATIONS)))
+
+
+def recorded_operations() -> set[tuple[str, str]]:
+    """This process's AWS operations and those other pytest processes left in OPERATIONS_DIR."""
+    operations = set(AWS_OPERATIONS)
+    if where := os.environ.get(OPERATIONS_DIR):
+        for path in Path(where).glob("*.json"):
+            operations |= {(service, name) for service, name in json.loads(path.read_text())}
+    return operations
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

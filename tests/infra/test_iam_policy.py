@@ -2,7 +2,9 @@
 
 `autogen_policy` is off (chalice's generator does not see calls made in chalicelib), so a new
 call with no matching policy line would fail only in the cloud, with AccessDenied. This test
-runs after all the others (tests/conftest.py orders it last) and checks what they recorded.
+checks what the others recorded: in one pytest process it runs last (tests/conftest.py orders
+it so); `make pytest` runs it after the parallel workers, which leave their calls in
+ECHOMATE_OPERATIONS_DIR.
 """
 
 import json
@@ -14,7 +16,7 @@ import pytest
 from infra.iam import PRESIGNED, allowed, required_actions
 from infra.rehearsal import DEPLOYED_POLICY
 from infra.stage_settings import STAGES
-from tests.conftest import AWS_OPERATIONS
+from tests.conftest import recorded_operations
 
 CHALICE = Path(__file__).resolve().parents[2] / ".chalice"
 
@@ -40,22 +42,24 @@ def test_required_actions_map_transactions_and_skip_public_cognito_calls():
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_aws_call_made_is_allowed_by_the_stage_policy(stage):
-    if len(AWS_OPERATIONS) < 10:
+    operations = recorded_operations()
+    if len(operations) < 10:
         pytest.skip("checks the calls the whole suite made: run it with the other tests")
     policy = json.loads((CHALICE / f"policy-{stage}.json").read_text())
-    missing = sorted(a for a in required_actions(AWS_OPERATIONS) if not allowed(policy, a))
+    missing = sorted(a for a in required_actions(operations) if not allowed(policy, a))
     assert missing == [], f"policy-{stage}.json lacks {missing}"
 
 
 def test_the_policy_the_rehearsal_deployed_allows_every_call_made():
     """The prod policy as `make deploy-rehearsal` deployed it, pinned to the stack's resources
     (`make test` runs the rehearsal before pytest)."""
-    if len(AWS_OPERATIONS) < 10:
+    operations = recorded_operations()
+    if len(operations) < 10:
         pytest.skip("checks the calls the whole suite made: run it with the other tests")
     if not DEPLOYED_POLICY.exists():
         pytest.skip("no deploy rehearsal has passed here: `make deploy-rehearsal` leaves it")
     policy = json.loads(DEPLOYED_POLICY.read_text())
-    missing = sorted(a for a in required_actions(AWS_OPERATIONS) if not allowed(policy, a))
+    missing = sorted(a for a in required_actions(operations) if not allowed(policy, a))
     assert missing == [], f"the deployed policy lacks {missing}"
     assert ":*:*:" not in json.dumps(policy)  # pinned to one account and region
 
