@@ -56,7 +56,12 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """The bytes of canonical unpadded base64url text; ValueError for anything else (the last
+    character's spare bits must be zero, so one cursor has exactly one spelling)."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def encode_cursor(key: Mapping[str, str], scope: str, secret: bytes) -> str:

@@ -101,3 +101,15 @@ def test_cursor_reveals_nothing_of_its_key():
     assert secret_id not in cursor
     # and two cursors of the same key differ (a fresh nonce each time)
     assert encode_cursor(KEY, "scope", SECRET) != encode_cursor(KEY, "scope", SECRET)
+
+
+def test_a_cursor_has_one_spelling():
+    """Base64url's last character carries spare bits: "QQ" and "QR" both decode to b"A" under
+    a lenient decoder, so a changed last character could pass as the same cursor (seen: the
+    tampered-signature case above accepted once in a CI run)."""
+    from chalicelib.db import _unb64
+
+    assert _unb64("QQ") == b"A"
+    for spelling in ("QR", "QS", "QT"):
+        with pytest.raises(ValueError):
+            _unb64(spelling)
