@@ -40,6 +40,7 @@ from chalicelib import (
     posts,
     ratelimit,
     relations,
+    reports,
     safety,
     sessions,
     users,
@@ -665,8 +666,9 @@ def get_user(caller: identity.Identity, username: str) -> models.PublicProfileOu
     "PUT",
     limit="follows",
     response=models.FollowOut,
-    errors=(NotFound, Conflict),
-    summary="Follow a user (idempotent; 409 while the caller blocks them)",
+    errors=(NotFound, Conflict, Invalid),
+    summary="Follow a user, or ask to when the account is private (idempotent; 409 while the "
+    "caller blocks them)",
 )
 def follow_user(caller: identity.Identity, username: str) -> models.FollowOut:
     return follows.follow(caller.user_id, username)
@@ -677,8 +679,8 @@ def follow_user(caller: identity.Identity, username: str) -> models.FollowOut:
     "DELETE",
     limit="follows",
     response=models.FollowOut,
-    errors=(NotFound,),
-    summary="Unfollow a user (idempotent)",
+    errors=(NotFound, Invalid),
+    summary="Unfollow a user, or withdraw a pending request (idempotent)",
 )
 def unfollow_user(caller: identity.Identity, username: str) -> models.FollowOut:
     return follows.unfollow(caller.user_id, username)
@@ -758,22 +760,74 @@ def list_mutes(caller: identity.Identity, query: models.PageQuery) -> Page[model
     "/users/{username}/followers",
     query=models.PageQuery,
     response=models.UserPage,
-    errors=(NotFound,),
-    summary="Who follows a user, newest first",
+    errors=(NotFound, Forbidden),
+    summary="Who follows a user, newest first (403 for a private account's outsiders)",
 )
-def list_followers(username: str, query: models.PageQuery) -> db.Page[models.UserSummary]:
-    return follows.followers(username, query.limit, query.cursor)
+def list_followers(
+    caller: identity.Identity, username: str, query: models.PageQuery
+) -> db.Page[models.UserSummary]:
+    return follows.followers(caller.user_id, username, query.limit, query.cursor)
 
 
 @route(
     "/users/{username}/following",
     query=models.PageQuery,
     response=models.UserPage,
-    errors=(NotFound,),
-    summary="Whom a user follows, newest first",
+    errors=(NotFound, Forbidden),
+    summary="Whom a user follows, newest first (403 for a private account's outsiders)",
 )
-def list_following(username: str, query: models.PageQuery) -> db.Page[models.UserSummary]:
-    return follows.following(username, query.limit, query.cursor)
+def list_following(
+    caller: identity.Identity, username: str, query: models.PageQuery
+) -> db.Page[models.UserSummary]:
+    return follows.following(caller.user_id, username, query.limit, query.cursor)
+
+
+@route(
+    "/me/follow-requests",
+    query=models.PageQuery,
+    response=models.FollowRequestPage,
+    summary="Follow requests waiting for the caller (a private account), newest first",
+)
+def list_follow_requests(
+    caller: identity.Identity, query: models.PageQuery
+) -> db.Page[models.FollowRequestOut]:
+    return follows.requests(caller.user_id, query.limit, query.cursor)
+
+
+@route(
+    "/me/follow-requests/{username}/accept",
+    "POST",
+    limit="follows",
+    response=models.FollowerOut,
+    errors=(NotFound,),
+    summary="Accept a follow request: the requester follows the caller from now on",
+)
+def accept_follow_request(caller: identity.Identity, username: str) -> models.FollowerOut:
+    return follows.accept(caller.user_id, username)
+
+
+@route(
+    "/me/follow-requests/{username}/reject",
+    "POST",
+    limit="follows",
+    status=204,
+    errors=(NotFound,),
+    summary="Reject a follow request (the requester is not told)",
+)
+def reject_follow_request(caller: identity.Identity, username: str) -> None:
+    follows.reject(caller.user_id, username)
+
+
+@route(
+    "/me/followers/{username}",
+    "DELETE",
+    limit="follows",
+    status=204,
+    errors=(NotFound, Invalid),
+    summary="Remove a follower (idempotent)",
+)
+def remove_follower(caller: identity.Identity, username: str) -> None:
+    follows.remove_follower(caller.user_id, username)
 
 
 #: the largest profile version an If-Match may name (DynamoDB numbers have 38 digits; a version
@@ -887,8 +941,8 @@ def delete_post(caller: identity.Identity, postId: str) -> None:
     "/users/{username}/posts",
     query=models.PageQuery,
     response=models.PostPage,
-    errors=(NotFound,),
-    summary="A user's posts, newest first",
+    errors=(NotFound, Forbidden),
+    summary="A user's posts, newest first (403 for a private account's outsiders)",
 )
 def list_user_posts(
     caller: identity.Identity, username: str, query: models.PageQuery
@@ -1049,25 +1103,76 @@ def disable_user(caller: identity.Identity, username: str) -> models.DisabledOut
     body=models.ReportIn,
     response=models.AcceptedOut,
     status=202,
-    errors=(NotFound, Conflict),
-    summary="Report a post (once per user)",
+    errors=(NotFound, Invalid),
+    summary="Report a post (a repeat while the case is open adds nothing)",
 )
 def report_post(
     caller: identity.Identity, postId: str, body: models.ReportIn
 ) -> models.AcceptedOut:
-    interactions.report(caller.user_id, postId, body)
+    reports.report_post(caller.user_id, postId, body)
+    return models.AcceptedOut()
+
+
+@route(
+    "/posts/{postId}/comments/{commentId}/report",
+    "POST",
+    limit="reports",
+    body=models.CategoryReportIn,
+    response=models.AcceptedOut,
+    status=202,
+    errors=(NotFound, Invalid),
+    summary="Report a comment (a repeat while the case is open adds nothing)",
+)
+def report_comment(
+    caller: identity.Identity, postId: str, commentId: str, body: models.CategoryReportIn
+) -> models.AcceptedOut:
+    reports.report_comment(caller.user_id, postId, commentId, body)
+    return models.AcceptedOut()
+
+
+@route(
+    "/users/{username}/report",
+    "POST",
+    limit="reports",
+    body=models.CategoryReportIn,
+    response=models.AcceptedOut,
+    status=202,
+    errors=(NotFound, Invalid),
+    summary="Report an account (a repeat while the case is open adds nothing)",
+)
+def report_user(
+    caller: identity.Identity, username: str, body: models.CategoryReportIn
+) -> models.AcceptedOut:
+    reports.report_user(caller.user_id, username, body)
     return models.AcceptedOut()
 
 
 @route(
     "/admin/reports",
     groups=(identity.MODERATORS, identity.ADMINS),
-    query=models.PageQuery,
+    query=models.ReportQuery,
     response=models.ReportPage,
-    summary="Reports, newest first (moderators, admins)",
+    summary="The moderation queue: one row per reported target, newest report first "
+    "(moderators, admins)",
 )
-def list_reports(query: models.PageQuery) -> db.Page[models.ReportOut]:
-    return moderation.reports(query.limit, query.cursor)
+def list_reports(query: models.ReportQuery) -> db.Page[models.ReportOut]:
+    return reports.queue(query.status, query.limit, query.cursor)
+
+
+@route(
+    "/admin/reports/{reportId}/resolve",
+    "POST",
+    groups=(identity.MODERATORS, identity.ADMINS),
+    body=models.ResolveIn,
+    response=models.ReportOut,
+    errors=(NotFound, Conflict, Invalid),
+    summary="Resolve every open report on a target: dismiss, remove it, or disable the "
+    "account (admins)",
+)
+def resolve_report(
+    caller: identity.Identity, reportId: str, body: models.ResolveIn
+) -> models.ReportOut:
+    return reports.resolve(caller, reportId, body)
 
 
 # Background work -------------------------------------------------------------------------------

@@ -2,14 +2,17 @@
 
 A post is seen only while its author's account stands (not disabled, deleted or unconfirmed).
 A ``followers`` post is visible to its author and their followers only (a 404 to anyone else,
-everywhere). Moderators see every post, to act on what is reported. The safety rules (blocks,
-private accounts) join them here."""
+everywhere). A private account's posts, whatever their visibility, are visible to it and its
+accepted followers only, and never listed in explore or hashtag search. Moderators see every
+post, to act on what is reported. Blocks either way hide everything."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from chalicelib import accounts, db, relations
-from chalicelib.entities import Follow, Post
-from chalicelib.errors import NotFound
+from chalicelib.entities import Follow, Post, Profile
+from chalicelib.errors import Forbidden, NotFound
 
 POST_NOT_FOUND = "post not found"
 
@@ -17,11 +20,6 @@ POST_NOT_FOUND = "post not found"
 def follows(follower_id: str, followee_id: str) -> bool:
     """Whether ``follower_id`` follows ``followee_id`` (one GetItem)."""
     return db.get_store().get(Follow.key_of(follower_id, followee_id), Follow) is not None
-
-
-def may_see_everything_of(caller_id: str, author_id: str) -> bool:
-    """Whether the caller sees the author's followers-only posts too."""
-    return caller_id == author_id or follows(caller_id, author_id)
 
 
 def find_post(post_id: str) -> Post:
@@ -34,22 +32,43 @@ def find_post(post_id: str) -> Post:
     return post
 
 
+def private_account() -> Forbidden:
+    """What an outsider gets for a private account's posts or follow lists."""
+    return Forbidden("this account is private", [{"reason": "private_account"}])
+
+
+class Seen(NamedTuple):
+    """A post the caller may see, and whether it is restricted (followers-only, or by a private
+    account): its media then never gets a public, cacheable URL."""
+
+    post: Post
+    restricted: bool
+
+
 def visible_post(caller_id: str, post_id: str, *, moderator: bool = False) -> Post:
-    """The post, if the caller may see it now; NotFound otherwise: a followers-only post of
-    someone the caller does not follow, a post whose author is disabled or gone. A
-    ``moderator`` sees every post."""
+    """The post, if the caller may see it now; NotFound otherwise (``seen_post``)."""
+    return seen_post(caller_id, post_id, moderator=moderator).post
+
+
+def seen_post(caller_id: str, post_id: str, *, moderator: bool = False) -> Seen:
+    """The post, if the caller may see it now; NotFound otherwise: a followers-only post, or
+    any post of a private account, of someone the caller does not follow; a post whose author
+    is disabled or gone, or blocks the caller or is blocked by them. A ``moderator`` sees every
+    post. Two requests: the post, then one BatchGetItem of its author's profile, the follow
+    edge and the blocks either way."""
     post = find_post(post_id)
     if moderator or post.author_id == caller_id:
-        return post
-    if not accounts.shown(accounts.cached_profile(post.author_id)):
-        raise NotFound(POST_NOT_FOUND)
-    # One BatchGetItem: a block either way, and the follow edge a followers-only post needs
+        return Seen(post, post.visibility == "followers")
+    profile_key = Profile.key_of(post.author_id)
     edge = Follow.key_of(caller_id, post.author_id)
     wanted = relations.keys_between(caller_id, post.author_id)
-    restricted = post.visibility == "followers"
-    found = db.get_store().batch_get([*wanted, edge] if restricted else wanted)
+    found = db.get_store().batch_get([profile_key, edge, *wanted])
+    author = found.get(profile_key)
+    if not isinstance(author, Profile) or not accounts.shown(author):
+        raise NotFound(POST_NOT_FOUND)
     if relations.between(caller_id, post.author_id, found).hidden:
         raise NotFound(POST_NOT_FOUND)
+    restricted = post.visibility == "followers" or author.private
     if restricted and edge not in found:
         raise NotFound(POST_NOT_FOUND)
-    return post
+    return Seen(post, restricted)

@@ -1,4 +1,5 @@
-"""Notifications: likes, comments and follows of the caller's things, newest first.
+"""Notifications: likes, comments and follows of the caller's things, follow requests to a
+private account and their acceptance, newest first.
 
 Written by the stream handler (``events``), never for acting on one's own things. A burst of
 likes on one post is capped: each of the first ``LIKE_NOTIFICATION_CAP`` likes notifies, after
@@ -10,12 +11,20 @@ marking everything read is a single write.
 from __future__ import annotations
 
 import time
-from typing import Literal
 
 from chalicelib import db, keys, relations, users
-from chalicelib.entities import Comment, Follow, Like, Notification, NotifiedMark, Post, Profile
+from chalicelib.entities import (
+    Comment,
+    Follow,
+    FollowRequest,
+    Like,
+    Notification,
+    NotifiedMark,
+    Post,
+    Profile,
+)
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.models import ActivityOut
+from chalicelib.models import ActivityOut, ActivityType
 
 LIKE_NOTIFICATION_CAP = 50
 TTL_SECONDS = 90 * 24 * 3600
@@ -33,7 +42,7 @@ def notify_like(like_count: int) -> bool:
 def notification(
     owner_id: str,
     activity_id: str,
-    kind: Literal["like", "comment", "follow"],
+    kind: ActivityType,
     actor_id: str,
     created_at: str,
     post_id: str | None = None,
@@ -149,6 +158,38 @@ def on_follow(edge: Follow) -> None:
     )
 
 
+def on_follow_accepted(edge: Follow) -> None:
+    """The requester learns that the private account accepted them (once per edge)."""
+    if not edge.accepted or _quiet(edge.follower_id, edge.followee_id):
+        return
+    db.get_store().put(
+        notification(
+            edge.follower_id,
+            f"{edge.edge_id}#accepted",
+            "follow_accepted",
+            edge.followee_id,
+            edge.created_at,
+        )
+    )
+
+
+def on_follow_request(request: FollowRequest) -> None:
+    """The owner of a private account learns of a request (once a window per requester)."""
+    if _quiet(request.owner_id, request.requester_id):
+        return
+    if not first_in_window(request.owner_id, "request", request.requester_id, request.owner_id):
+        return
+    db.get_store().put(
+        notification(
+            request.owner_id,
+            request.edge_id,
+            "follow_request",
+            request.requester_id,
+            request.created_at,
+        )
+    )
+
+
 def first_in_window(
     owner_id: str, kind: str, actor_id: str, target: str, *, now: float | None = None
 ) -> bool:
@@ -173,3 +214,9 @@ def first_in_window(
     except Conflict:
         return False
     return True
+
+
+def on_request_answered(request: FollowRequest) -> None:
+    """A request accepted, rejected, withdrawn or dropped: its notification goes (an accepted
+    one is followed by a ``follow`` notification of its own)."""
+    db.get_store().delete(Notification.key_of(request.owner_id, request.edge_id))

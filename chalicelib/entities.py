@@ -21,7 +21,14 @@ from pydantic.alias_generators import to_camel
 
 from chalicelib import clock, keys
 from chalicelib.ids import id_time
-from chalicelib.models import MeOut, PublicProfileOut, UserSummary
+from chalicelib.models import (
+    ActivityType,
+    MeOut,
+    PublicProfileOut,
+    ReportCategory,
+    Resolution,
+    UserSummary,
+)
 
 ENTITY_ATTRIBUTE = "entity"
 E = TypeVar("E", bound="Entity")
@@ -142,6 +149,8 @@ class Profile(Entity):
     deleted_at: str | None = None
     deletion_job: str | None = None
     activity_read_up_to: str = ""
+    #: a private account's posts are for it and its accepted followers; follows are requests
+    private: bool = False
     #: False from sign-up until the e-mail is confirmed (absent on accounts made before: True)
     confirmed: bool = True
     #: ID tokens issued before this instant (epoch seconds) are refused: set by sign-out,
@@ -166,23 +175,29 @@ class Profile(Entity):
         *,
         is_following: bool,
         is_followed_by: bool = False,
+        requested: bool = False,
         blocking: bool = False,
         muting: bool = False,
     ) -> PublicProfileOut:
         """The view others get, with how the viewer stands to this account."""
-        relation = {"is_following", "is_followed_by", "blocking", "muting"}
+        relation = {"is_following", "is_followed_by", "requested", "blocking", "muting"}
         fields = self.model_dump(include=set(PublicProfileOut.model_fields) - relation)
         return PublicProfileOut(
             **fields,
             is_following=is_following,
             is_followed_by=is_followed_by,
+            requested=requested,
             blocking=blocking,
             muting=muting,
         )
 
     def summary(self) -> UserSummary:
         return UserSummary(
-            user_id=self.user_id, username=self.username, name=self.name, avatar=self.avatar
+            user_id=self.user_id,
+            username=self.username,
+            name=self.name,
+            avatar=self.avatar,
+            private=self.private,
         )
 
     @property
@@ -258,6 +273,8 @@ class Follow(Entity):
     followee_id: str
     edge_id: str
     created_at: str
+    #: made by the followee accepting a request (the follower is told: ``follow_accepted``)
+    accepted: bool = False
 
     @staticmethod
     def key_of(follower_id: str, followee_id: str) -> ItemKey:
@@ -281,6 +298,35 @@ class Follow(Entity):
         if "edgeId" not in data:  # edges written before the id was an attribute of its own
             data["edgeId"] = keys.edge_id_of(str(item.get(keys.GSI1SK, "")))
         return cls.model_validate(data)
+
+
+class FollowRequest(Entity):
+    """``requester_id`` asks to follow the private account ``owner_id``: under the owner (so the
+    owner's profile read can say ``requested``), listed newest first for the owner (GSI1) and
+    by requester (GSI2, removed with the requester's account)."""
+
+    KIND = "follow_request"
+
+    owner_id: str
+    requester_id: str
+    edge_id: str
+    created_at: str
+
+    @staticmethod
+    def key_of(owner_id: str, requester_id: str) -> ItemKey:
+        return ItemKey(keys.user_pk(owner_id), keys.follow_request_sk(requester_id))
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.owner_id, self.requester_id)
+
+    def index_keys(self) -> dict[str, str]:
+        return {
+            keys.GSI1PK: keys.follow_requests_pk(self.owner_id),
+            keys.GSI1SK: keys.edge_sk(self.edge_id, self.requester_id),
+            keys.GSI2PK: keys.requests_by_pk(self.requester_id),
+            keys.GSI2SK: keys.edge_sk(self.edge_id, self.owner_id),
+        }
 
 
 class Block(Entity):
@@ -503,33 +549,86 @@ class Comment(Entity):
         return {keys.GSI1PK: keys.comments_by_pk(self.author_id), keys.GSI1SK: self.comment_id}
 
 
+ReportTarget = Literal["post", "comment", "user"]
+
+
 class Report(Entity):
-    """A report of a post, under the post (one per reporter); listed on the moderators' queue
-    and under the reporter."""
+    """One report filed by ``reporter_id`` on a target, in a case (one per reporter per case:
+    a repeat adds nothing). Under the target's partition; listed under the reporter (removed
+    with their account) and findable by its id (GSI3)."""
 
     KIND = "report"
 
     report_id: str
-    post_id: str
-    post_author_id: str
+    case_id: str
+    target_type: ReportTarget
+    target_id: str
     reporter_id: str
-    reason: str
+    category: ReportCategory
+    reason: str  # the v1 free text, or the details, or the category when neither was given
+    details: str | None = None
     created_at: str
 
     @staticmethod
-    def key_of(post_id: str, reporter_id: str) -> ItemKey:
-        return ItemKey(keys.post_pk(post_id), keys.report_sk(reporter_id))
+    def key_of(target_type: str, target_id: str, case_id: str, reporter_id: str) -> ItemKey:
+        return ItemKey(
+            keys.reported_pk(target_type, target_id), keys.filed_report_sk(case_id, reporter_id)
+        )
 
     @property
     def key(self) -> ItemKey:
-        return self.key_of(self.post_id, self.reporter_id)
+        return self.key_of(self.target_type, self.target_id, self.case_id, self.reporter_id)
 
     def index_keys(self) -> dict[str, str]:
         return {
-            keys.GSI1PK: keys.REPORTS_PK,
-            keys.GSI1SK: self.report_id,
             keys.GSI2PK: keys.reports_by_pk(self.reporter_id),
             keys.GSI2SK: self.report_id,
+            keys.GSI3PK: keys.report_id_pk(self.report_id),
+            keys.GSI3SK: keys.report_id_pk(self.report_id),
+        }
+
+
+class ReportCase(Entity):
+    """The reports on one target, grouped: open (``CASE#OPEN``, one at a time, listed on the
+    open queue by its latest report) until a moderator resolves it, then kept as resolved
+    (``CASE#<caseId>``, listed on the resolved queue). Its id is its first report's."""
+
+    KIND = "report_case"
+
+    case_id: str
+    target_type: ReportTarget
+    target_id: str
+    post_id: str | None = None  # a post's id, or the post a comment is on
+    owner_id: str  # who the target belongs to (the reported user themselves)
+    status: Literal["open", "resolved"] = "open"
+    report_count: int = 1
+    latest_report_id: str
+    latest_reporter_id: str
+    latest_reason: str
+    latest_category: ReportCategory
+    latest_at: str
+    created_at: str
+    action: Resolution | None = None
+    note: str | None = None
+    resolved_by: str | None = None
+    resolved_at: str | None = None
+
+    @staticmethod
+    def open_key(target_type: str, target_id: str) -> ItemKey:
+        return ItemKey(keys.reported_pk(target_type, target_id), keys.OPEN_CASE_SK)
+
+    @property
+    def key(self) -> ItemKey:
+        pk = keys.reported_pk(self.target_type, self.target_id)
+        if self.status == "open":
+            return ItemKey(pk, keys.OPEN_CASE_SK)
+        return ItemKey(pk, keys.resolved_case_sk(self.case_id))
+
+    def index_keys(self) -> dict[str, str]:
+        when = self.latest_at if self.status == "open" else self.resolved_at or self.latest_at
+        return {
+            keys.GSI1PK: keys.report_queue_pk(self.status),
+            keys.GSI1SK: f"{when}#{self.case_id}",
         }
 
 
@@ -615,7 +714,7 @@ class Notification(Entity):
 
     owner_id: str | None = None  # None on notifications written before it was stored
     activity_id: str | None = None  # likewise
-    type: Literal["like", "comment", "follow"]
+    type: ActivityType
     actor_id: str
     created_at: str
     post_id: str | None = None

@@ -10,7 +10,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from chalicelib import activity, feed, jobs, metrics
-from chalicelib.entities import Comment, Entity, Follow, Job, Like, Post, Profile, decode
+from chalicelib.entities import (
+    Comment,
+    Entity,
+    Follow,
+    FollowRequest,
+    Job,
+    Like,
+    Post,
+    Profile,
+    decode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +44,11 @@ def dispatch(records: Iterable[Any], seconds: float) -> None:
         elif change == "INSERT" and isinstance(new, Follow):
             feed.backfill(new.follower_id, new.followee_id)
             activity.on_follow(new)
+            activity.on_follow_accepted(new)
+        elif change == "INSERT" and isinstance(new, FollowRequest):
+            activity.on_follow_request(new)
+        elif change == "REMOVE" and isinstance(old, FollowRequest):
+            activity.on_request_answered(old)
         elif change == "REMOVE" and isinstance(old, Follow):
             feed.unfill(old.follower_id, old.followee_id)
         elif change == "INSERT" and isinstance(new, Profile):

@@ -66,7 +66,10 @@ def explore(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
             break
     ids = ids[:limit]
     found, liked = posts.posts_and_likes(caller_id, ids)
-    return db.Page(posts.render(caller_id, found, liked), _next_cursor(ids, more, scope, served))
+    return db.Page(
+        posts.render(caller_id, found, liked, public_only=True),
+        _next_cursor(ids, more, scope, served),
+    )
 
 
 def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:

@@ -1,8 +1,8 @@
-"""Likes, comments and reports on posts.
+"""Likes and comments on posts (reports are ``reports``).
 
 Each like or comment moves the post's counter in the same transaction as the item it counts,
 guarded by conditions, so a retried or concurrent request never double-counts; like and unlike
-are idempotent. A report is kept once per user per post."""
+are idempotent."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import TypeVar
 
 from chalicelib import access, clock, db, keys, moderation, users
 from chalicelib.access import POST_NOT_FOUND
-from chalicelib.entities import Comment, Like, Post, Report
+from chalicelib.entities import Comment, Like, Post
 from chalicelib.errors import Conflict, EchomateError, Forbidden, NotFound
 from chalicelib.identity import Identity
 from chalicelib.ids import new_id
-from chalicelib.models import CommentIn, CommentOut, LikeOut, ReportIn, UserSummary
+from chalicelib.models import CommentIn, CommentOut, LikeOut, UserSummary
 
 C = TypeVar("C", Like, Comment)
 
@@ -160,22 +160,3 @@ def delete_comment(caller: Identity, post_id: str, comment_id: str) -> None:
     )
     if caller.user_id not in (comment.author_id, post.author_id):
         moderation.record(caller.user_id, "delete_comment", comment_id, post=post_id)
-
-
-# Reports ------------------------------------------------------------------------------------------
-def report(caller_id: str, post_id: str, body: ReportIn) -> None:
-    """Report a post once (a second report by the same user is a 409)."""
-    post = access.visible_post(caller_id, post_id)
-    report_id = new_id()
-    db.get_store().put(
-        Report(
-            report_id=report_id,
-            post_id=post_id,
-            post_author_id=post.author_id,
-            reporter_id=caller_id,
-            reason=body.reason,
-            created_at=clock.now(),
-        ),
-        condition="attribute_not_exists(PK)",
-        on_fail=Conflict("you already reported this post", [{"reason": "duplicate"}]),
-    )

@@ -127,6 +127,24 @@ def follow_sk(followee_id: str) -> str:
 FOLLOW_PREFIX = "FOLLOWS#"
 
 
+def follow_request_sk(requester_id: str) -> str:
+    """SK of a follow request under ``user_pk(owner)`` (the private account asked)."""
+    return f"{FOLLOW_REQUEST_PREFIX}{_part(requester_id)}"
+
+
+FOLLOW_REQUEST_PREFIX = "REQUEST#"
+
+
+def follow_requests_pk(user_id: str) -> str:
+    """GSI1 partition of the follow requests waiting for ``user_id``, newest first."""
+    return f"FOLLOW_REQUESTS#{_part(user_id)}"
+
+
+def requests_by_pk(user_id: str) -> str:
+    """GSI2 partition of the follow requests ``user_id`` made (removed with their account)."""
+    return f"REQUESTS_BY#{_part(user_id)}"
+
+
 RELATION_PREFIX = "REL#"  # a user's blocks, blocks against them and mutes, read in one Query
 
 
@@ -204,7 +222,7 @@ def media_state_pk(state: str) -> str:
 
 
 def post_pk(post_id: str) -> str:
-    """Partition of a post with its likes, comments and reports."""
+    """Partition of a post with its likes and comments."""
     return f"POST#{_part(post_id)}"
 
 
@@ -283,9 +301,33 @@ def post_activity_pk(post_id: str) -> str:
     return f"ACTIVITY_OF#{_part(post_id)}"
 
 
-def report_sk(reporter_id: str) -> str:
-    """SK of a report under ``post_pk``: one report per user per post."""
-    return f"{REPORT_PREFIX}{_part(reporter_id)}"
+def reported_pk(target_type: str, target_id: str) -> str:
+    """Partition of everything reported about one target (a post, a comment, a user): its open
+    case, its resolved cases, and each report filed."""
+    return f"REPORTED#{_part(target_type)}#{_part(target_id)}"
+
+
+OPEN_CASE_SK = "CASE#OPEN"
+
+
+def resolved_case_sk(case_id: str) -> str:
+    """SK of a resolved case under ``reported_pk`` (kept for the record)."""
+    return f"CASE#{_part(case_id)}"
+
+
+def filed_report_sk(case_id: str, reporter_id: str) -> str:
+    """SK of one report under ``reported_pk``: one per reporter per case (round of reports)."""
+    return f"{REPORT_PREFIX}{_part(case_id)}#{_part(reporter_id)}"
+
+
+def report_id_pk(report_id: str) -> str:
+    """GSI3 partition finding one report by its id (``/admin/reports/{reportId}/resolve``)."""
+    return f"REPORT#{_part(report_id)}"
+
+
+def report_queue_pk(status: str) -> str:
+    """GSI1 partition of the moderation queue: ``open`` or ``resolved`` cases, newest first."""
+    return f"REPORTS#{_part(status)}"
 
 
 def reports_by_pk(user_id: str) -> str:
@@ -296,9 +338,6 @@ def reports_by_pk(user_id: str) -> str:
 def moderation_log_pk(month: str) -> str:
     """Who did what to whom, one partition per month (``YYYYMM``)."""
     return f"MODLOG#{_part(month)}"
-
-
-REPORTS_PK = "REPORTS"  # GSI1 partition of every report, newest first (low volume)
 
 
 def rate_limit_pk(scope: str, subject: str) -> str:
@@ -337,6 +376,7 @@ _KINDS: tuple[tuple[str, str | None, str], ...] = (
     ("USER#", PROFILE_SK, "profile"),
     ("USER#", FOLLOW_PREFIX, "follow"),
     ("USER#", SEARCH_ITEM_PREFIX, "search"),
+    ("USER#", FOLLOW_REQUEST_PREFIX, "follow_request"),
     ("USER#", "REL#BLOCKS#", "block"),
     ("USER#", "REL#BLOCKEDBY#", "blocked_by"),
     ("USER#", "REL#MUTES#", "mute"),
@@ -344,7 +384,8 @@ _KINDS: tuple[tuple[str, str | None, str], ...] = (
     ("POST#", POST_SK, "post"),
     ("POST#", LIKE_PREFIX, "like"),
     ("POST#", COMMENT_PREFIX, "comment"),
-    ("POST#", REPORT_PREFIX, "report"),
+    ("REPORTED#", "CASE#", "report_case"),
+    ("REPORTED#", REPORT_PREFIX, "report"),
     ("MEDIA#", MEDIA_SK, "media"),
     ("UPLOADS#", SLOTS_SK, "upload_slots"),
     ("JOB#", JOB_SK, "job"),

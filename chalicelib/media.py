@@ -271,14 +271,15 @@ def get_for(caller_id: str, media_id: str) -> MediaOut:
     restricted = False
     if media.attached_to and media.attached_to.startswith("post:"):
         # Media of a post is seen by whoever may see the post (a 404 for the others).
-        post = access.visible_post(caller_id, media.attached_to.removeprefix("post:"))
-        restricted = post.visibility == "followers"
+        seen = access.seen_post(caller_id, media.attached_to.removeprefix("post:"))
+        restricted = seen.restricted
     return render(media, restricted=restricted)
 
 
 def render(media: Media, *, restricted: bool = False) -> MediaOut:
     """The API view of a media item (rendition URLs made now). ``restricted`` media (on a
-    followers-only post) always gets short-lived presigned URLs, never the public CDN's."""
+    followers-only post, or a private account's) always gets short-lived presigned URLs,
+    never the public CDN's."""
     urls = None
     if media.status == "ready" and media.renditions:
         urls = Renditions(

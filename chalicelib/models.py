@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     RootModel,
+    StrictBool,
     StringConstraints,
     create_model,
 )
@@ -152,6 +153,7 @@ class PathParams(BaseModel):
     postId: MediaId | None = None  # the names the routes' paths use
     mediaId: MediaId | None = None
     commentId: MediaId | None = None
+    reportId: MediaId | None = None
 
 
 class ApiModel(BaseModel):
@@ -326,6 +328,7 @@ class MeOut(ApiModel):
     follower_count: int
     following_count: int
     post_count: int
+    private: bool = False  # only the owner and accepted followers see the posts
     created_at: str
 
 
@@ -342,8 +345,10 @@ class PublicProfileOut(ApiModel):
     post_count: int
     is_following: bool
     is_followed_by: bool = False
+    requested: bool = False  # the caller's follow request waits for this (private) account
     blocking: bool = False  # the caller blocks this account
     muting: bool = False  # the caller mutes this account
+    private: bool = False  # posts are for the account and its accepted followers only
     created_at: str
 
 
@@ -354,13 +359,35 @@ class UserSummary(ApiModel):
     username: str
     name: str
     avatar: str | None
+    private: bool = False
 
 
 UserPage = page_of(UserSummary, "UserPage")
 
 
 class FollowOut(ApiModel):
+    """Where the caller stands after following or unfollowing: ``requested`` while a request to
+    a private account waits for its owner."""
+
     following: bool
+    requested: bool = False
+    follower_count: int
+
+
+class FollowRequestOut(ApiModel):
+    """A follow request waiting for the caller (the owner of a private account)."""
+
+    user: UserSummary
+    created_at: str
+
+
+FollowRequestPage = page_of(FollowRequestOut, "FollowRequestPage")
+
+
+class FollowerOut(ApiModel):
+    """The caller's follower after accepting a request."""
+
+    follower: bool
     follower_count: int
 
 
@@ -372,6 +399,8 @@ class MePatch(ApiModel):
     profile: dict[str, Any] | None = None
     settings: dict[str, Any] | None = None
     avatar: MediaId | None = None
+    #: true: new followers need the owner's approval and posts are for followers only
+    private: StrictBool | None = None
 
 
 Cursor = Annotated[
@@ -538,8 +567,11 @@ class CommentOut(ApiModel):
 CommentPage = page_of(CommentOut, "CommentPage")
 
 
+ActivityType = Literal["like", "comment", "follow", "follow_request", "follow_accepted"]
+
+
 class ActivityOut(ApiModel):
-    type: Literal["like", "comment", "follow"]
+    type: ActivityType
     actor: UserSummary
     post_id: str | None
     comment_id: str | None
@@ -577,23 +609,78 @@ class ReadIn(ApiModel):
     ]
 
 
+ReportText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    NoSurrogates,
+    MultiLine,
+    NoBidiControls,
+    Visible,
+]
+Resolution = Literal["dismiss", "remove", "disable"]
+ReportCategory = Literal[
+    "spam", "harassment", "hate", "nudity", "violence", "self_harm", "illegal", "other"
+]
+
+
+class CategoryReportIn(ApiModel):
+    """A report of a user or a comment: what is wrong (``category``) and optionally how."""
+
+    category: ReportCategory
+    details: ReportText | None = None
+
+
 class ReportIn(ApiModel):
-    reason: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
-        NoSurrogates,
-        MultiLine,
-        NoBidiControls,
-        Visible,
-    ]
+    """A report of a post: the v1 ``{reason}``, or ``{category, details?}`` (one of the two
+    is required; a bare ``reason`` is filed as ``other``)."""
+
+    reason: ReportText | None = None
+    category: ReportCategory | None = None
+    details: ReportText | None = None
+
+
+class ReportTargetOut(ApiModel):
+    """What a queue row is about: ``id`` is the post's, the comment's or the user's id;
+    ``postId`` the post (of a comment too), ``username`` the reported user's handle now."""
+
+    type: Literal["post", "comment", "user"]
+    id: str
+    post_id: str | None = None
+    owner: UserSummary | None = None
 
 
 class ReportOut(ApiModel):
+    """One row of the moderation queue: every report on one target, grouped. ``reportId``
+    (the case's first report) is what ``POST /admin/reports/{reportId}/resolve`` takes (the id
+    of any report in the case works too); ``reporter``, ``reason`` and ``category`` are the
+    latest report's (``reporter`` null once that account is gone)."""
+
     report_id: str
-    post_id: str
-    reporter: UserSummary
+    post_id: str | None
+    reporter: UserSummary | None
     reason: str
     created_at: str
+    target: ReportTargetOut
+    category: ReportCategory
+    report_count: int
+    latest_at: str
+    status: Literal["open", "resolved"]
+    action: Resolution | None = None
+    note: str | None = None
+    resolved_at: str | None = None
+
+
+class ReportQuery(PageQuery):
+    status: Literal["open", "resolved"] = "open"
+
+
+class ResolveIn(ApiModel):
+    """How a moderator closes a case: ``dismiss`` (nothing wrong), ``remove`` (the post or the
+    comment goes), ``disable`` (the account that posted it, or the reported user, is disabled:
+    admins only)."""
+
+    action: Resolution
+    note: ReportText | None = None
 
 
 ReportPage = page_of(ReportOut, "ReportPage")

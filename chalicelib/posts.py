@@ -1,7 +1,8 @@
 """Posts and what hangs on them: the feed, explore, hashtag search, likes and comments.
 
-Reading rules: a ``followers`` post is visible to its author and their followers only (a 404 to
-anyone else, everywhere); explore and hashtag search list public posts only. A page of posts
+Reading rules: a ``followers`` post, and every post of a private account, is visible to its
+author and their followers only (a 404 to anyone else, everywhere); explore and hashtag search
+list public posts of public accounts only. A page of posts
 costs one Query (or a few on explore), one BatchGetItem of posts with the caller's likes, and
 one BatchGetItem of authors: media facts are copied into the post when it is made (they are
 immutable once ready), so no media is read.
@@ -34,6 +35,7 @@ from chalicelib.entities import (
     Like,
     Post,
     Profile,
+    ReportCase,
     TimelineEntry,
 )
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound
@@ -124,7 +126,12 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
     ]
     if post.visibility == "public":
         ops += [db.tx_put(_tagged(t, post)) for t in post.hashtags]
-    view = _render_one(post, author.summary(), liked=False)
+    view = _render_one(
+        post,
+        author.summary(),
+        liked=False,
+        restricted=post.visibility == "followers" or author.private,
+    )
     if record_key is not None:
         duplicate = Conflict("duplicate request")
         record = IdempotencyRecord(
@@ -227,7 +234,11 @@ def purge_post(post: Post, spend: Any) -> None:
     partition = keys.post_pk(post.post_id)
     for prefix in (keys.LIKE_PREFIX, keys.COMMENT_PREFIX, keys.REPORT_PREFIX):
         store.delete_listed(partition, sk_prefix=prefix, before_page=spend)
+    # Reports on it, and its open case, go; a resolved case stays as the moderators' record.
+    reported = keys.reported_pk("post", post.post_id)
+    store.delete_listed(reported, sk_prefix=keys.REPORT_PREFIX, before_page=spend)
     spend()
+    store.delete(ReportCase.open_key("post", post.post_id))
     store.batch_write(
         deletes=[HashtagEntry.key_of(t, post.post_id) for t in post.hashtags]
         + [TimelineEntry.key_of(post.author_id, post.post_id), post.key]
@@ -267,14 +278,24 @@ def get_post(caller_id: str, post_id: str, *, moderator: bool = False) -> PostOu
     author = users.find_profile(post.author_id) if moderator else None
     if author is None:
         raise NotFound(_NOT_FOUND)
-    return _render_one(post, author.summary(), liked=False)  # hidden from others, not moderators
+    # hidden from others, not moderators
+    restricted = post.visibility == "followers" or author.private
+    return _render_one(post, author.summary(), liked=False, restricted=restricted)
 
 
-def render(caller_id: str, posts: list[Post], liked: set[str] | None = None) -> list[PostOut]:
+def render(
+    caller_id: str,
+    posts: list[Post],
+    liked: set[str] | None = None,
+    *,
+    public_only: bool = False,
+) -> list[PostOut]:
     """API views of the ``posts`` the caller may see now: one BatchGetItem of the authors and
-    of the caller's follow edges to the authors of followers-only posts (and one of the
-    caller's likes unless ``liked`` is given). Posts of authors who are gone, and followers-only
-    posts of authors the caller no longer follows (a timeline keeps them), are left out."""
+    of the caller's follow edges to them (and one of the caller's likes unless ``liked`` is
+    given). Left out: posts of authors who are gone or hidden from the caller, and
+    followers-only posts or private accounts' posts of authors the caller does not follow now
+    (a timeline keeps them). ``public_only`` (explore, hashtag search) lists public posts of
+    public accounts only, and reads no edges."""
     if not posts:
         return []
     store = db.get_store()
@@ -282,21 +303,27 @@ def render(caller_id: str, posts: list[Post], liked: set[str] | None = None) -> 
         like_keys = {p.post_id: Like.key_of(p.post_id, caller_id) for p in posts}
         likes = store.batch_get(list(like_keys.values()), Like)
         liked = {post_id for post_id, key in like_keys.items() if key in likes}
-    restricted = {
-        p.author_id for p in posts if p.visibility == "followers" and p.author_id != caller_id
-    }
+    if public_only:
+        posts = [p for p in posts if p.visibility == "public"]
+    others = {p.author_id for p in posts if p.author_id != caller_id}
     authors, followed = users.summaries_and_follows(
-        caller_id, [p.author_id for p in posts], restricted
+        caller_id, [p.author_id for p in posts], () if public_only else others
     )
-    return [
-        _render_one(p, authors[p.author_id], p.post_id in liked)
-        for p in posts
-        if p.author_id in authors and (p.author_id not in restricted or p.author_id in followed)
-    ]
+    views = []
+    for p in posts:
+        author = authors.get(p.author_id)
+        if author is None:
+            continue
+        if public_only and author.private:
+            continue
+        restricted = p.visibility == "followers" or author.private
+        if restricted and p.author_id in others and p.author_id not in followed:
+            continue
+        views.append(_render_one(p, author, p.post_id in liked, restricted=restricted))
+    return views
 
 
-def _render_one(post: Post, author: UserSummary, liked: bool) -> PostOut:
-    restricted = post.visibility == "followers"
+def _render_one(post: Post, author: UserSummary, liked: bool, *, restricted: bool) -> PostOut:
     return PostOut(
         post_id=post.post_id,
         author=author,
@@ -337,9 +364,12 @@ def posts_and_likes(caller_id: str, post_ids: list[str]) -> tuple[list[Post], se
 
 def user_posts(caller_id: str, handle: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
     """A user's posts, newest first (followers-only ones for followers and the author); a 404
-    when either of them blocks the other."""
+    when either of them blocks the other, a 403 (``private_account``) for a private account's
+    outsiders."""
     author = users.visible_to(caller_id, handle)
-    may_see_all = access.may_see_everything_of(caller_id, author.user_id)
+    may_see_all = caller_id == author.user_id or access.follows(caller_id, author.user_id)
+    if author.private and not may_see_all:
+        raise access.private_account()
     page = db.get_store().query_page(
         keys.user_posts_pk(author.user_id), index=keys.GSI1, limit=limit, cursor=cursor, model=Post
     )
@@ -361,4 +391,4 @@ def search_tag(caller_id: str, tag: str, limit: int, cursor: str | None) -> db.P
     hidden = relations.viewer().hidden
     wanted = [i.post_id for i in page.items if i.author_id not in hidden]
     posts, liked = posts_and_likes(caller_id, wanted)
-    return db.Page(render(caller_id, posts, liked), page.next_cursor)
+    return db.Page(render(caller_id, posts, liked, public_only=True), page.next_cursor)

@@ -1,12 +1,13 @@
 """Blocks and mutes: what a user does to keep someone away.
 
 Blocking removes the follow edges between the two (both ways, counters in the same
-transaction; the stream then takes each one's recent posts out of the other's timeline) and
-writes the block with its mirror under the blocked user, so each one's single Query of relations
-(``relations``) knows it. From then on neither sees the other anywhere, neither can follow,
-like, comment on or notify the other. Muting is one-way and quiet: the muted user's posts leave
-the muter's feed and explore, and (with ``notifications``) their actions notify no more; the
-muted user sees no difference. Both are idempotent.
+transaction, with any pending follow request between them; the stream then takes each one's
+recent posts out of the other's timeline) and writes the block with its mirror under the
+blocked user, so each one's single Query of relations (``relations``) knows it. From then on
+neither sees the other anywhere, neither can follow, like, comment on or notify the other.
+Muting is one-way and quiet: the muted user's posts leave the muter's feed and explore, and
+(with ``notifications``) their actions notify no more; the muted user sees no difference.
+Both are idempotent.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import time
 
 from chalicelib import clock, db, keys, users
-from chalicelib.entities import Block, BlockedBy, Follow, Mute, Profile
+from chalicelib.entities import Block, BlockedBy, Follow, FollowRequest, Mute, Profile
 from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.ids import new_id
 from chalicelib.models import BlockOut, MutedOut, MuteIn, MuteOut, UserSummary
@@ -49,6 +50,9 @@ def block(caller_id: str, handle: str) -> BlockOut:
                 on_fail=already,
             ),
             db.tx_put(BlockedBy(blocker_id=caller_id, blocked_id=other, created_at=now)),
+            # pending follow requests between them are dropped too
+            db.tx_delete(FollowRequest.key_of(caller_id, other)),
+            db.tx_delete(FollowRequest.key_of(other, caller_id)),
         ]
         gone = NotFound("the follow went meanwhile")
         counts = {caller_id: [0, 0], other: [0, 0]}  # followers, following: one update each

@@ -11,10 +11,10 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from chalicelib import accounts, clock, db, documents, keys, media, relations
-from chalicelib.entities import Follow, Handle, Profile, SearchEntry
+from chalicelib.entities import Follow, FollowRequest, Handle, Profile, SearchEntry
 from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.models import MeOut, MePatch, PublicProfileOut, UserSummary
 
@@ -207,14 +207,16 @@ def _visible(profile: Profile | None) -> Profile:
 
 def public_profile(caller_id: str, handle: str) -> PublicProfileOut:
     """Anyone's public profile with how the caller stands to them: two requests (the handle,
-    then one BatchGetItem of the profile, both follow edges and the caller's block and mute of
-    them, or theirs of the caller). Someone who blocks the caller is a 404 to them; someone the
-    caller blocks is shown (``blocking``), so that they can unblock."""
+    then one BatchGetItem of the profile, both follow edges, the caller's pending request and
+    the caller's block and mute of them, or theirs of the caller). Someone who blocks the
+    caller is a 404 to them; someone the caller blocks is shown (``blocking``), so that they
+    can unblock."""
     user_id = user_id_for(handle)
     profile_key = Profile.key_of(user_id)
     following, followed_by = Follow.key_of(caller_id, user_id), Follow.key_of(user_id, caller_id)
+    requested = FollowRequest.key_of(user_id, caller_id)
     between = relations.keys_between(caller_id, user_id)
-    found = db.get_store().batch_get([profile_key, following, followed_by, *between])
+    found = db.get_store().batch_get([profile_key, following, followed_by, requested, *between])
     item = found.get(profile_key)
     profile = _visible(item if isinstance(item, Profile) else None)
     standing = relations.between(caller_id, user_id, found)
@@ -223,6 +225,7 @@ def public_profile(caller_id: str, handle: str) -> PublicProfileOut:
     return profile.public(
         is_following=following in found,
         is_followed_by=followed_by in found,
+        requested=requested in found,
         blocking=user_id in standing.blocking,
         muting=user_id in standing.muting,
     )
@@ -247,12 +250,19 @@ def summaries_and_follows(
 ) -> tuple[dict[str, UserSummary], set[str]]:
     """Summaries of the live, visible users among ``user_ids``, and which of
     ``followed_candidates`` the caller follows now: one BatchGetItem for both."""
-    wanted = list(dict.fromkeys(user_ids))
     candidates = list(dict.fromkeys(followed_candidates))
-    keys_wanted = [Profile.key_of(u) for u in wanted]
-    keys_wanted += [Follow.key_of(caller_id, u) for u in candidates]
+    summaries, found = summaries_with(user_ids, [Follow.key_of(caller_id, u) for u in candidates])
+    return summaries, {u for u in candidates if Follow.key_of(caller_id, u) in found}
+
+
+def summaries_with(
+    user_ids: Iterable[str], extra: Sequence[tuple[str, str]] = ()
+) -> tuple[dict[str, UserSummary], dict[tuple[str, str], Any]]:
+    """Summaries of the live, visible users among ``user_ids``, and every item found, the
+    ``extra`` keys' included: one BatchGetItem."""
+    keys_wanted = list(dict.fromkeys([*(Profile.key_of(u) for u in user_ids), *extra]))
     if not keys_wanted:
-        return {}, set()
+        return {}, {}
     found = db.get_store().batch_get(keys_wanted)
     hidden = relations.viewer().hidden  # blocked either way: never shown to the viewer
     summaries = {
@@ -260,7 +270,7 @@ def summaries_and_follows(
         for p in found.values()
         if isinstance(p, Profile) and accounts.shown(p) and p.user_id not in hidden
     }
-    return summaries, {u for u in candidates if Follow.key_of(caller_id, u) in found}
+    return summaries, dict(found)
 
 
 def with_users(
@@ -311,6 +321,10 @@ def update_me(user_id: str, patch: MePatch, expected_version: int | None) -> MeO
     given = patch.model_fields_set
     if "name" in given and patch.name is None:
         raise Invalid("name: cannot be removed", [{"field": "name", "reason": "required"}])
+    if "private" in given and patch.private is None:
+        raise Invalid(
+            "private: true or false, not null", [{"field": "private", "reason": "required"}]
+        )
     for part in ("profile", "settings"):
         if part in given and getattr(patch, part) is not None:
             documents.check_patch(getattr(patch, part), part)
@@ -353,6 +367,9 @@ def _apply(current: Profile, patch: MePatch, given: set[str]) -> MeOut:
     if "name" in given and patch.name != current.name:
         plan.sets.append((("name",), patch.name))
         state["name"] = patch.name
+    if "private" in given and patch.private != current.private:
+        plan.sets.append((("private",), patch.private))
+        state["private"] = patch.private
     if "avatar" in given and patch.avatar != current.avatar:
         if patch.avatar is None:
             plan.removes.append(("avatar",))

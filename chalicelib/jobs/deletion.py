@@ -96,6 +96,11 @@ def delete_account(job: Job, budget: Budget) -> dict[str, Any]:
         lambda mute: store.delete(mute.key),
         budget,
     )
+    # Follow requests: those waiting for them (under their profile), and theirs to others.
+    store.delete_listed(
+        keys.user_pk(user_id), sk_prefix=keys.FOLLOW_REQUEST_PREFIX, before_page=budget.spend
+    )
+    store.delete_listed(keys.requests_by_pk(user_id), index=keys.GSI2, before_page=budget.spend)
     # Their feed, their notifications, the notifications they caused others, their reports.
     for partition, index in (
         (keys.timeline_pk(user_id), None),

@@ -22,6 +22,7 @@ def test_me_and_public_profile_views(client, ana, bob):
         "followerCount",
         "followingCount",
         "postCount",
+        "private",
         "createdAt",
     }
     public = call(client, "GET", "/users/ana", bob)
@@ -37,8 +38,10 @@ def test_me_and_public_profile_views(client, ana, bob):
         "postCount",
         "isFollowing",
         "isFollowedBy",
+        "requested",
         "blocking",
         "muting",
+        "private",
         "createdAt",
     }
     assert call(client, "GET", "/users/nobody", bob).status_code == 404
@@ -85,7 +88,7 @@ def test_patch_me_refuses_bad_input_and_changes_nothing(client, ana, body, statu
 def test_follow_routes(client, ana, bob):
     followed = call(client, "PUT", "/users/bob/follow", ana)
     assert followed.status_code == 200
-    assert followed.json_body == {"following": True, "followerCount": 1}
+    assert followed.json_body == {"following": True, "requested": False, "followerCount": 1}
     assert call(client, "PUT", "/users/BOB/follow", ana).json_body["followerCount"] == 1
     assert call(client, "GET", "/users/bob", ana).json_body["isFollowing"] is True
     followers = call(client, "GET", "/users/bob/followers", bob).json_body
@@ -97,7 +100,7 @@ def test_follow_routes(client, ana, bob):
     assert call(client, "PUT", "/users/ana/follow", ana).status_code == 400
     assert call(client, "PUT", "/users/ghost/follow", ana).status_code == 404
     unfollowed = call(client, "DELETE", "/users/bob/follow", ana)
-    assert unfollowed.json_body == {"following": False, "followerCount": 0}
+    assert unfollowed.json_body == {"following": False, "requested": False, "followerCount": 0}
 
 
 @pytest.mark.parametrize(
@@ -127,6 +130,7 @@ def test_search_route(client, ana, bob):
                 "username": "bob",
                 "name": "Ana",
                 "avatar": None,
+                "private": False,
             }
         ],
         "nextCursor": None,

@@ -7,7 +7,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from chalicelib import access, activity, feed, follows, interactions, media, moderation, posts
+from chalicelib import (
+    access,
+    activity,
+    feed,
+    follows,
+    interactions,
+    media,
+    posts,
+    reports,
+)
 from chalicelib.entities import Media
 from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.identity import Identity
@@ -109,7 +118,7 @@ def test_a_disabled_authors_post_is_gone_from_every_route(people, stream):
         lambda: interactions.likers(people.bob, made.post_id, 20, None),
         lambda: interactions.like(people.bob, made.post_id),
         lambda: interactions.add_comment(people.bob, made.post_id, CommentIn(text="x")),
-        lambda: interactions.report(people.bob, made.post_id, ReportIn(reason="x")),
+        lambda: reports.report_post(people.bob, made.post_id, ReportIn(reason="x")),
     ):
         with pytest.raises(NotFound):
             read()
@@ -119,7 +128,7 @@ def test_a_disabled_authors_post_is_gone_from_every_route(people, stream):
 def test_moderators_act_on_followers_only_posts_and_their_comments(people):
     made = post(people.ana, "for followers", visibility="followers")
     comment = interactions.add_comment(people.bob, made.post_id, CommentIn(text="hm"))
-    interactions.report(people.bob, made.post_id, ReportIn(reason="spam"))
+    reports.report_post(people.bob, made.post_id, ReportIn(reason="spam"))
     moderator = who(people.eve, "moderators")
     assert posts.get_post(people.eve, made.post_id, moderator=True).post_id == made.post_id
     with pytest.raises(NotFound):
@@ -194,5 +203,5 @@ def test_a_like_toggled_many_times_notifies_once(people, stream):
 
 def test_moderation_queue_lists_reports(people):
     made = post(people.ana)
-    interactions.report(people.bob, made.post_id, ReportIn(reason="spam"))
-    assert [r.reason for r in moderation.reports(10, None).items] == ["spam"]
+    reports.report_post(people.bob, made.post_id, ReportIn(reason="spam"))
+    assert [r.reason for r in reports.queue("open", 10, None).items] == ["spam"]

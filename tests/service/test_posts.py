@@ -13,8 +13,8 @@ from chalicelib import (
     interactions,
     jobs,
     keys,
-    moderation,
     posts,
+    reports,
     tasks,
     timelines,
     users,
@@ -314,14 +314,13 @@ def test_like_notifications_are_capped():
 
 
 # Moderation and cascades -----------------------------------------------------------------------
-def test_reports_once_per_user_listed_newest_first(people):
+def test_reports_once_per_user_grouped_by_post(people):
     view = post(people.ana)
-    interactions.report(people.bob, view.post_id, ReportIn(reason="spam"))
-    with pytest.raises(Conflict):
-        interactions.report(people.bob, view.post_id, ReportIn(reason="spam again"))
-    interactions.report(people.eve, view.post_id, ReportIn(reason="rude"))
-    listed = moderation.reports(10, None).items
-    assert [(r.reporter.username, r.reason) for r in listed] == [("eve", "rude"), ("bob", "spam")]
+    reports.report_post(people.bob, view.post_id, ReportIn(reason="spam"))
+    reports.report_post(people.bob, view.post_id, ReportIn(reason="spam again"))  # adds nothing
+    reports.report_post(people.eve, view.post_id, ReportIn(reason="rude"))
+    listed = reports.queue("open", 10, None).items
+    assert [(r.reporter.username, r.reason, r.report_count) for r in listed] == [("eve", "rude", 2)]
 
 
 def test_only_author_or_moderator_deletes_and_moderation_is_logged(people):
@@ -340,7 +339,7 @@ def test_deleting_a_post_leaves_nothing_of_it(people, stream):
     view = post(people.ana, "#gone soon", media_ids=[media_id])
     interactions.like(people.bob, view.post_id)
     interactions.add_comment(people.bob, view.post_id, CommentIn(text="bye"))
-    interactions.report(people.eve, view.post_id, ReportIn(reason="x"))
+    reports.report_post(people.eve, view.post_id, ReportIn(reason="x"))
     stream.pump()
     posts.delete_post(who(people.ana), view.post_id)
     stream.pump()

@@ -103,3 +103,19 @@ def test_account_deletion_removes_blocks_and_mutes_both_ways(people, stream, cog
     ]
     assert mentions == []
     assert relations.of(people.bob) == relations.of(people.eve) == relations.NOBODY
+
+
+def test_a_block_costs_the_same_whatever_the_followers(people, dynamodb_calls, stream):
+    """A block touches the two users' edges only (the stream unfills their timelines), so a
+    block of an account with many followers runs no per-follower work in the request."""
+    from chalicelib import safety
+
+    dynamodb_calls.clear()
+    safety.block(people.eve, "bob")
+    few = list(dynamodb_calls)
+    for i in range(30):
+        follows.follow(make_user(f"fan{i}"), "ana")
+    stream.pump()
+    dynamodb_calls.clear()
+    safety.block(people.eve, "ana")
+    assert dynamodb_calls == few == ["GetItem", "GetItem", "BatchGetItem", "TransactWriteItems"]

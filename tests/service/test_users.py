@@ -169,11 +169,12 @@ def test_follower_lists_newest_first_one_query_and_one_batch(store, dynamodb_cal
     fans = [make_user(f"fan{i}") for i in range(5)]
     for fan in fans:
         follows.follow(fan, "star")
+    outsider = make_user("outsider")
     dynamodb_calls.clear()
-    page = follows.followers("star", 3, None)
+    page = follows.followers(outsider, "star", 3, None)
+    # the handle, the list, then the listed profiles with the account's profile and the edge
     assert dynamodb_calls == ["GetItem", "Query", "BatchGetItem"]
-    rest = follows.followers("star", 3, page.next_cursor)
+    rest = follows.followers(star, "star", 3, page.next_cursor)
     assert [u.username for u in page.items + rest.items] == [f"fan{i}" for i in range(4, -1, -1)]
     assert rest.next_cursor is None
-    assert [u.username for u in follows.following("fan0", 10, None).items] == ["star"]
-    assert star
+    assert [u.username for u in follows.following(outsider, "fan0", 10, None).items] == ["star"]
