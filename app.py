@@ -633,7 +633,7 @@ def delete_me(caller: identity.Identity) -> models.DeletionOut:
     "/me/export",
     response=models.ExportOut,
     status=202,
-    summary="Export the caller's data: a job, then a link to a JSON archive",
+    summary="Export the caller's data: a job, then a link to a ZIP archive (JSON, photos, a page)",
 )
 def export_me(caller: identity.Identity) -> Response:
     job = jobs.request_export(caller.user_id)

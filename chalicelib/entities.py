@@ -689,6 +689,7 @@ class Job(Entity):
     post: dict[str, Any] | None = None  # post deletion: the post as it was
     cursor: str | None = None  # feed refill: the page of followers reached
     object_key: str | None = None  # export: the archive
+    progress: dict[str, Any] | None = None  # export: the multipart upload reached so far
     ttl: int | None = None
 
     @staticmethod

@@ -20,6 +20,9 @@ _S3_ACTIONS = {
     "ListObjectsV2": "ListBucket",
     "DeleteObjects": "DeleteObject",
     "HeadObject": "GetObject",
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
 }
 #: Presigned requests make no call here, but S3 checks the signer's rights when they are used.
 PRESIGNED = {"s3:PutObject", "s3:GetObject"}

@@ -70,11 +70,11 @@ def upload(
     return out.media_id, key
 
 
-def ready_media(owner: str) -> str:
+def ready_media(owner: str, purpose: str = "post") -> str:
     """An uploaded and processed photo of ``owner``'s: its media id."""
     from chalicelib import media
 
-    media_id, key = upload(owner, jpeg())
+    media_id, key = upload(owner, jpeg(), purpose=purpose)
     assert media.process_upload(BUCKET, key) == "ready"
     return media_id
 

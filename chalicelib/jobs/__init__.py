@@ -100,7 +100,7 @@ def _export_view(job: Job) -> ExportOut:
             Params={
                 "Bucket": get_settings().media_bucket,
                 "Key": job.object_key,
-                "ResponseContentDisposition": "attachment; filename=echomate-export.json",
+                "ResponseContentDisposition": "attachment; filename=echomate-export.zip",
             },
             ExpiresIn=_EXPORT_URL_SECONDS,
         )

@@ -1,8 +1,10 @@
 """Follow counters under concurrency, account deletion and export, over HTTP on the stack."""
 
+import io
 import json
 import random
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from urllib.request import urlopen
 
@@ -94,5 +96,8 @@ def test_export_becomes_a_downloadable_archive(stack):
     _, ready = call(f"{api}/me/export", token=tokens["idToken"])
     assert ready["jobId"] == job["jobId"] and ready["url"].startswith("http://127.0.0.1:")
     with urlopen(ready["url"], timeout=10) as response:  # presigned GET on the moto server
-        archive = json.loads(response.read())
-    assert archive["profile"]["username"] == "exporter"
+        assert "echomate-export.zip" in response.headers["Content-Disposition"]
+        archive = zipfile.ZipFile(io.BytesIO(response.read()))
+    assert archive.testzip() is None
+    assert json.loads(archive.read("profile.json"))["profile"]["username"] == "exporter"
+    assert "@exporter" in archive.read("index.html").decode()
