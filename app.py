@@ -848,7 +848,7 @@ def _if_match(headers: dict[str, str]) -> int | None:
     # ASCII digits only: str.isdigit() also takes "²" and "٣", which int() then refuses
     if not (1 <= len(tag) <= _MAX_VERSION_DIGITS and tag.isascii() and tag.isdigit()):
         raise Invalid(
-            'If-Match: must be one profile version (an integer, as "3")',
+            'If-Match: must be one version (an integer, as "3")',
             [{"field": "If-Match", "reason": "type"}],
         )
     return int(tag)
@@ -877,6 +877,21 @@ def request_upload(caller: identity.Identity, body: models.MediaRequestIn) -> mo
 )
 def get_media(caller: identity.Identity, mediaId: str) -> models.MediaOut:
     return media.get_for(caller.user_id, mediaId)
+
+
+@route(
+    "/media/{mediaId}",
+    "PATCH",
+    limit="media",
+    body=models.MediaPatchIn,
+    response=models.MediaOut,
+    errors=(Forbidden, NotFound, Conflict),
+    summary="Set the alt text and focus of a media item (owner; also once it is published)",
+)
+def describe_media(
+    caller: identity.Identity, mediaId: str, body: models.MediaPatchIn
+) -> models.MediaOut:
+    return media.describe(caller.user_id, mediaId, body)
 
 
 @route(
@@ -919,11 +934,62 @@ def get_post(caller: identity.Identity, postId: str) -> models.PostOut:
     limit="posts",
     body=models.PostPatchIn,
     response=models.PostOut,
-    errors=(Forbidden, NotFound),
-    summary="Edit the caption (author only)",
+    errors=(Forbidden, NotFound, Conflict, Invalid),
+    headers=("If-Match",),
+    summary="Edit a post (author): caption, media, visibility, sensitivity; the version it "
+    "replaces is kept",
 )
-def edit_post(caller: identity.Identity, postId: str, body: models.PostPatchIn) -> models.PostOut:
-    return posts.edit_post(caller.user_id, postId, body.caption)
+def edit_post(
+    caller: identity.Identity, postId: str, body: models.PostPatchIn, headers: dict[str, str]
+) -> models.PostOut:
+    return posts.edit_post(caller.user_id, postId, body, _if_match(headers))
+
+
+@route(
+    "/posts/{postId}/history",
+    query=models.PageQuery,
+    response=models.PostVersionPage,
+    errors=(NotFound,),
+    summary="A post's earlier versions, oldest first (whoever may see the post)",
+)
+def post_history(
+    caller: identity.Identity, postId: str, query: models.PageQuery
+) -> db.Page[models.PostVersionOut]:
+    return posts.history(caller.user_id, postId, query.limit, query.cursor)
+
+
+@route(
+    "/posts/{postId}/bookmark",
+    "PUT",
+    limit="likes",
+    response=models.BookmarkOut,
+    errors=(NotFound,),
+    summary="Save a post (idempotent; private to the caller)",
+)
+def bookmark_post(caller: identity.Identity, postId: str) -> models.BookmarkOut:
+    return posts.bookmark(caller.user_id, postId)
+
+
+@route(
+    "/posts/{postId}/bookmark",
+    "DELETE",
+    limit="likes",
+    response=models.BookmarkOut,
+    errors=(NotFound,),
+    summary="Unsave a post (idempotent)",
+)
+def unbookmark_post(caller: identity.Identity, postId: str) -> models.BookmarkOut:
+    return posts.unbookmark(caller.user_id, postId)
+
+
+@route(
+    "/me/bookmarks",
+    query=models.PageQuery,
+    response=models.PostPage,
+    summary="The caller's saved posts, newest saved first (those they can still see)",
+)
+def list_bookmarks(caller: identity.Identity, query: models.PageQuery) -> db.Page[models.PostOut]:
+    return posts.bookmarks(caller.user_id, query.limit, query.cursor)
 
 
 @route(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from chalicelib import db, keys, relations, users
+from chalicelib import access, db, keys, relations, users
 from chalicelib.entities import (
     Comment,
     Follow,
@@ -220,3 +220,39 @@ def on_request_answered(request: FollowRequest) -> None:
     """A request accepted, rejected, withdrawn or dropped: its notification goes (an accepted
     one is followed by a ``follow`` notification of its own)."""
     db.get_store().delete(Notification.key_of(request.owner_id, request.edge_id))
+
+
+def on_mentions(
+    post_id: str,
+    author_id: str,
+    mentions: list[dict[str, str]],
+    before: list[dict[str, str]],
+    created_at: str,
+    *,
+    comment_id: str | None = None,
+    told: str | None = None,
+) -> None:
+    """Each user newly named in a caption or a comment learns of it (``mention``), unless they
+    are its author, either blocks the other, they mute the author, or they cannot see the
+    post. An edit notifies only those it adds; ``told`` (the post's author, whom a comment
+    notifies already) gets no second notification."""
+    known = {m["userId"] for m in before} | ({told} if told else set())
+    for mention in mentions:
+        user_id = mention["userId"]
+        if user_id == author_id or user_id in known or _quiet(user_id, author_id):
+            continue
+        try:
+            access.seen_post(user_id, post_id)
+        except NotFound:
+            continue
+        db.get_store().put(
+            notification(
+                user_id,
+                f"{comment_id or post_id}#mention",
+                "mention",
+                author_id,
+                created_at,
+                post_id=post_id,
+                comment_id=comment_id,
+            )
+        )

@@ -434,6 +434,8 @@ class Media(Entity):
     processed_at: str | None = None
     reject_reason: str | None = None
     attached_to: str | None = None
+    description: str | None = None  # alt text
+    focus: dict[str, float] | None = None  # {x, y} in -1..1: the thumb's crop centre
 
     @staticmethod
     def key_of(media_id: str) -> ItemKey:
@@ -485,6 +487,11 @@ class Post(Entity):
     comment_count: int = 0
     created_at: str
     edited_at: str | None = None
+    #: [{userId, username}] named in the caption, as resolved when it was written
+    mentions: list[dict[str, str]] = Field(default_factory=list)
+    sensitive: bool = False
+    spoiler_text: str | None = None
+    version: int = 1  # one more on every edit; earlier versions are ``PostVersion`` items
 
     @staticmethod
     def key_of(post_id: str) -> ItemKey:
@@ -500,6 +507,49 @@ class Post(Entity):
             return listed
         bucket = clock.hour_bucket(id_time(self.post_id))
         return listed | {keys.GSI2PK: keys.explore_pk(bucket), keys.GSI2SK: self.post_id}
+
+
+class PostVersion(Entity):
+    """An earlier version of a post (under it, oldest first), kept by each edit."""
+
+    KIND = "post_version"
+
+    post_id: str
+    version: int
+    caption: str
+    media: list[dict[str, Any]] = Field(default_factory=list)
+    visibility: Literal["public", "followers"]
+    sensitive: bool = False
+    spoiler_text: str | None = None
+    made_at: str  # when this version was made (the post's creation for the first)
+
+    @property
+    def key(self) -> ItemKey:
+        return ItemKey(keys.post_pk(self.post_id), keys.post_version_sk(self.version))
+
+
+class Bookmark(Entity):
+    """``user_id`` saved a post: under the post (so a page of posts reads the caller's
+    bookmarks with its likes, and the post's deletion takes them), listed newest first for
+    the user (GSI1)."""
+
+    KIND = "bookmark"
+
+    post_id: str
+    user_id: str
+    bookmark_id: str
+    created_at: str
+
+    @staticmethod
+    def key_of(post_id: str, user_id: str) -> ItemKey:
+        return ItemKey(keys.post_pk(post_id), keys.bookmark_sk(user_id))
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.post_id, self.user_id)
+
+    def index_keys(self) -> dict[str, str]:
+        return {keys.GSI1PK: keys.bookmarks_pk(self.user_id), keys.GSI1SK: self.bookmark_id}
 
 
 class Like(Entity):
@@ -536,6 +586,7 @@ class Comment(Entity):
     post_author_id: str
     text: str
     created_at: str
+    mentions: list[dict[str, str]] = Field(default_factory=list)
 
     @staticmethod
     def key_of(post_id: str, comment_id: str) -> ItemKey:

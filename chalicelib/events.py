@@ -9,7 +9,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chalicelib import activity, feed, jobs, metrics
+from chalicelib import activity, feed, jobs, media, metrics
 from chalicelib.entities import (
     Comment,
     Entity,
@@ -17,6 +17,7 @@ from chalicelib.entities import (
     FollowRequest,
     Job,
     Like,
+    Media,
     Post,
     Profile,
     decode,
@@ -35,11 +36,26 @@ def dispatch(records: Iterable[Any], seconds: float) -> None:
                 jobs.run_job(new.job_id, jobs.Budget(seconds))
         elif change == "INSERT" and isinstance(new, Post):
             metrics.emit(Posts=1, FanoutWrites=feed.fan_out(new))
+            activity.on_mentions(new.post_id, new.author_id, new.mentions, [], new.created_at)
+        elif change == "MODIFY" and isinstance(new, Post) and isinstance(old, Post):
+            if new.mentions != old.mentions:
+                activity.on_mentions(
+                    new.post_id, new.author_id, new.mentions, old.mentions, new.edited_at or ""
+                )
         elif change == "INSERT" and isinstance(new, Like):
             activity.on_like(new)
             metrics.emit(Likes=1)
         elif change == "INSERT" and isinstance(new, Comment):
             activity.on_comment(new)
+            activity.on_mentions(
+                new.post_id,
+                new.author_id,
+                new.mentions,
+                [],
+                new.created_at,
+                comment_id=new.comment_id,
+                told=new.post_author_id,
+            )
             metrics.emit(Comments=1)
         elif change == "INSERT" and isinstance(new, Follow):
             feed.backfill(new.follower_id, new.followee_id)
@@ -51,6 +67,9 @@ def dispatch(records: Iterable[Any], seconds: float) -> None:
             activity.on_request_answered(old)
         elif change == "REMOVE" and isinstance(old, Follow):
             feed.unfill(old.follower_id, old.followee_id)
+        elif change == "MODIFY" and isinstance(new, Media) and isinstance(old, Media):
+            if new.focus != old.focus:
+                media.refocus(new)
         elif change == "INSERT" and isinstance(new, Profile):
             metrics.emit(SignUps=1)
         elif change == "MODIFY" and isinstance(new, Profile):

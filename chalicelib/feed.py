@@ -65,9 +65,9 @@ def explore(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
             more = True
             break
     ids = ids[:limit]
-    found, liked = posts.posts_and_likes(caller_id, ids)
+    found, mine = posts.posts_and_likes(caller_id, ids)
     return db.Page(
-        posts.render(caller_id, found, liked, public_only=True),
+        posts.render(caller_id, found, mine, public_only=True),
         _next_cursor(ids, more, scope, served),
     )
 
@@ -97,8 +97,8 @@ def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
         ids = sorted(set(ids), reverse=True)
         more = more or len(ids) > limit
         ids = ids[:limit]
-    found, liked = posts.posts_and_likes(caller_id, ids)
-    return db.Page(posts.render(caller_id, found, liked), _next_cursor(ids, more, scope, served))
+    found, mine = posts.posts_and_likes(caller_id, ids)
+    return db.Page(posts.render(caller_id, found, mine), _next_cursor(ids, more, scope, served))
 
 
 _big_cache: dict[str, Any] = {"at": 0.0, "ids": []}

@@ -154,12 +154,16 @@ def sniff_format(data: bytes) -> str:
     raise ImageRejected("not_an_image")
 
 
+Focus = tuple[float, float]
+
+
 def process(
     data: bytes,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_side: int = 12_000,
     min_side: int = 16,
+    focus: Focus | None = None,
 ) -> Processed:
     """Validate an upload and make its ``large``/``small``/``thumb`` JPEG renditions.
 
@@ -181,7 +185,7 @@ def process(
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             src = _open(data, fmt)
             try:
-                return _process_open(src, fmt, max_pixels, max_side, min_side)
+                return _process_open(src, fmt, max_pixels, max_side, min_side, focus)
             finally:
                 src.close()
     finally:
@@ -200,7 +204,12 @@ def _open(data: bytes, fmt: str) -> Image.Image:
 
 
 def _process_open(
-    src: Image.Image, fmt: str, max_pixels: int, max_side: int, min_side: int
+    src: Image.Image,
+    fmt: str,
+    max_pixels: int,
+    max_side: int,
+    min_side: int,
+    focus: Focus | None = None,
 ) -> Processed:
     # 1. header checks, before any pixel is decoded
     w, h = src.size
@@ -255,10 +264,11 @@ def _process_open(
         large = oriented
     small = large if small_size == large.size else _resize(large, small_size, _CASCADE_FILTER)
     if min(small.size) >= thumb_side:
-        thumb = _square(small, thumb_side)
+        thumb = _square(small, thumb_side, focus)
     elif min(large.size) >= thumb_side:
-        thumb = _square(large, thumb_side)
+        thumb = _square(large, thumb_side, focus)
     else:  # a very wide or tall photo: large is too thin for a sharp square, go back to the source
+        # (not yet oriented: the crop stays centred here)
         thumb = _square(base, thumb_side)
         if transpose is not None:
             thumb = _replace(thumb, thumb.transpose(transpose))
@@ -292,12 +302,29 @@ def _resize(img: Image.Image, size: tuple[int, int], resample: Image.Resampling)
     return img.resize(size, resample, reducing_gap=3.0)
 
 
-def _square(img: Image.Image, side: int) -> Image.Image:
-    """Centre square crop of img, resized to side x side, in one resampling pass."""
+def _square(img: Image.Image, side: int, focus: Focus | None = None) -> Image.Image:
+    """Square crop of img around ``focus`` (x, y in -1..1, y up; the centre without one),
+    kept inside the image, resized to side x side, in one resampling pass."""
     w, h = img.size
     m = min(w, h)
-    box = ((w - m) / 2, (h - m) / 2, (w + m) / 2, (h + m) / 2)
+    fx, fy = focus or (0.0, 0.0)
+    left = min(max((fx + 1) / 2 * w - m / 2, 0), w - m)
+    top = min(max((1 - fy) / 2 * h - m / 2, 0), h - m)
+    box = (left, top, left + m, top + m)
     return img.resize((side, side), _CASCADE_FILTER, box=box, reducing_gap=3.0)
+
+
+def square_thumb(large_jpeg: bytes, focus: Focus | None) -> Rendition:
+    """A new ``thumb`` from a ``large`` rendition, cropped around ``focus`` (the media's focus
+    changed after processing)."""
+    with Image.open(io.BytesIO(large_jpeg), formats=["JPEG"]) as img:
+        img.load()
+        icc = img.info.get("icc_profile")
+        thumb = _square(img, min(THUMB_SIDE, *img.size), focus)
+        try:
+            return _encode(thumb, icc)
+        finally:
+            thumb.close()
 
 
 def _replace(old: Image.Image, new: Image.Image) -> Image.Image:

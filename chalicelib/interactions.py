@@ -14,7 +14,7 @@ from chalicelib.entities import Comment, Like, Post
 from chalicelib.errors import Conflict, EchomateError, Forbidden, NotFound
 from chalicelib.identity import Identity
 from chalicelib.ids import new_id
-from chalicelib.models import CommentIn, CommentOut, LikeOut, UserSummary
+from chalicelib.models import CommentIn, CommentOut, LikeOut, MentionOut, UserSummary
 
 C = TypeVar("C", Like, Comment)
 
@@ -108,6 +108,7 @@ def _children(
 def add_comment(caller_id: str, post_id: str, body: CommentIn) -> CommentOut:
     """A comment, and the post's counter, in one transaction."""
     post = access.visible_post(caller_id, post_id)
+    mentions = users.mentioned(body.text, "text")
     comment_id = new_id()
     comment = Comment(
         comment_id=comment_id,
@@ -116,6 +117,7 @@ def add_comment(caller_id: str, post_id: str, body: CommentIn) -> CommentOut:
         post_author_id=post.author_id,
         text=body.text,
         created_at=clock.now(),
+        mentions=mentions,
     )
     db.get_store().transact_write(
         [db.tx_put(comment, "attribute_not_exists(PK)"), _count(post_id, "commentCount", 1)]
@@ -129,6 +131,9 @@ def _comment_view(comment: Comment, author: UserSummary) -> CommentOut:
         post_id=comment.post_id,
         author=author,
         text=comment.text,
+        mentions=[
+            MentionOut(user_id=m["userId"], username=m["username"]) for m in comment.mentions
+        ],
         created_at=comment.created_at,
     )
 

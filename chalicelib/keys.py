@@ -232,6 +232,22 @@ def user_posts_pk(user_id: str) -> str:
 
 
 LIKE_PREFIX, COMMENT_PREFIX, REPORT_PREFIX = "LIKE#", "COMMENT#", "REPORT#"
+BOOKMARK_PREFIX, VERSION_PREFIX = "BOOKMARK#", "VERSION#"
+
+
+def bookmark_sk(user_id: str) -> str:
+    """SK of a user's bookmark under ``post_pk``."""
+    return f"{BOOKMARK_PREFIX}{_part(user_id)}"
+
+
+def bookmarks_pk(user_id: str) -> str:
+    """GSI1 partition of a user's bookmarks, newest saved first."""
+    return f"BOOKMARKS#{_part(user_id)}"
+
+
+def post_version_sk(version: int) -> str:
+    """SK of an earlier version under ``post_pk``: zero-padded, so they list oldest first."""
+    return f"{VERSION_PREFIX}{version:010d}"
 
 
 def like_sk(user_id: str) -> str:
@@ -384,6 +400,8 @@ _KINDS: tuple[tuple[str, str | None, str], ...] = (
     ("POST#", POST_SK, "post"),
     ("POST#", LIKE_PREFIX, "like"),
     ("POST#", COMMENT_PREFIX, "comment"),
+    ("POST#", BOOKMARK_PREFIX, "bookmark"),
+    ("POST#", VERSION_PREFIX, "post_version"),
     ("REPORTED#", "CASE#", "report_case"),
     ("REPORTED#", REPORT_PREFIX, "report"),
     ("MEDIA#", MEDIA_SK, "media"),

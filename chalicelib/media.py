@@ -17,17 +17,21 @@ Pillow is imported only by ``process_upload`` (through ``images``), never at API
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
+from typing import Any
 
 from chalicelib import access, aws, clock, db, keys, metrics
 from chalicelib.config import get_settings
-from chalicelib.entities import ENTITY_ATTRIBUTE, Media, UploadSlots
+from chalicelib.entities import ENTITY_ATTRIBUTE, Media, Post, UploadSlots
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedMedia
 from chalicelib.ids import id_time, new_id
 from chalicelib.models import (
     MEDIA_TYPES,
+    Focus,
     MediaOut,
+    MediaPatchIn,
     MediaRequestIn,
     MediaUploadOut,
     Renditions,
@@ -76,6 +80,8 @@ def request_upload(user_id: str, body: MediaRequestIn) -> MediaUploadOut:
         declared_length=body.content_length,
         upload_key=key,
         created_at=clock.now(),
+        description=body.description,
+        focus=body.focus.model_dump() if body.focus else None,
     )
     # The item and a slot of the pending cap in one transaction: concurrent requests cannot
     # both take the last slot.
@@ -96,6 +102,154 @@ def request_upload(user_id: str, body: MediaRequestIn) -> MediaUploadOut:
         media_id=media_id,
         upload=UploadForm(url=post["url"], fields=post["fields"]),
         expires_in=settings.media_upload_seconds,
+    )
+
+
+def describe(user_id: str, media_id: str, patch: MediaPatchIn) -> MediaOut:
+    """The owner sets (or with null removes) the alt text and the focus of a media item, also
+    once its post is published: the media item and the post's copy in one transaction. A new
+    focus re-renders the thumb in the background (``refocus``, from the stream)."""
+    given = patch.model_fields_set
+    if not given:
+        raise Invalid("body: description or focus", [{"field": "body", "reason": "required"}])
+    for _ in range(3):
+        item = get_media(media_id)
+        if item.owner_id != user_id:
+            raise Forbidden("only the owner can describe a media item")
+        changes: dict[str, Any] = {}
+        if "description" in given:
+            changes["description"] = patch.description
+        if "focus" in given:
+            changes["focus"] = patch.focus.model_dump() if patch.focus else None
+        ops = [
+            _set_op(
+                item.key, changes, "#owner = :owner", {":owner": user_id}, {"#owner": "ownerId"}
+            )
+        ]
+        post_id = (item.attached_to or "").removeprefix("post:")
+        if item.attached_to and item.attached_to.startswith("post:"):
+            post = db.get_store().get(Post.key_of(post_id), Post)
+            where = (
+                [i for i, m in enumerate(post.media) if m["mediaId"] == media_id] if post else []
+            )
+            if where:
+                ops.append(
+                    _set_op(
+                        post.key if post else Post.key_of(post_id),
+                        {f"media[{where[0]}].{k}": v for k, v in changes.items()},
+                        f"#media[{where[0]}].#id = :media",
+                        {":media": media_id},
+                        {"#media": "media", "#id": "mediaId"},
+                    )
+                )
+        try:
+            db.get_store().transact_write(ops)
+        except Conflict:
+            continue  # the post's media changed meanwhile (an edit): read again
+        return render(item.model_copy(update=changes))
+    raise Conflict("the media is changing; retry")
+
+
+def refocus(item: Media) -> None:
+    """Re-render the thumb of a ready media item around its focus (the stream calls this when
+    the focus changed): a new object (cached URLs of the old one never show the old crop as
+    the new), the media item and its post's copy pointing at it, the old object deleted. A
+    focus changed again meanwhile leaves the work to the next record."""
+    if item.status != "ready" or not item.renditions:
+        return
+    from chalicelib import images
+
+    s3 = aws.client("s3")
+    bucket = get_settings().media_bucket
+    large = s3.get_object(Bucket=bucket, Key=item.renditions["large"]["key"])["Body"].read()
+    focus = (item.focus["x"], item.focus["y"]) if item.focus else None
+    thumb = images.square_thumb(large, focus)
+    old = item.renditions["thumb"]["key"]
+    tag = hashlib.sha256(repr(focus).encode()).hexdigest()[:10]
+    key = rendition_key(item.owner_id, item.media_id, f"thumb-{tag}")
+    if key == old:
+        return
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=thumb.data,
+        ContentType=thumb.content_type,
+        CacheControl=_CACHE_FOREVER,
+    )
+    rendition = {"key": key, "width": thumb.width, "height": thumb.height, "size": thumb.size}
+    names = {"#r": "renditions", "#t": "thumb", "#f": "focus"}
+    values: dict[str, Any] = {":r": rendition}
+    if item.focus:
+        condition, values[":f"] = "#f = :f", item.focus
+    else:
+        condition = "attribute_not_exists(#f)"
+    ops = [
+        db.tx_update(
+            item.key,
+            "SET #r.#t = :r",
+            condition,
+            values=values,
+            names=names,
+            on_fail=Conflict("focus changed"),
+        )
+    ]
+    if item.attached_to and item.attached_to.startswith("post:"):
+        post = db.get_store().get(Post.key_of(item.attached_to.removeprefix("post:")), Post)
+        where = (
+            [i for i, m in enumerate(post.media) if m["mediaId"] == item.media_id] if post else []
+        )
+        if post is not None and where:
+            ops.append(
+                db.tx_update(
+                    post.key,
+                    f"SET #m[{where[0]}].#k.#t = :key",
+                    f"#m[{where[0]}].#id = :id",
+                    values={":key": key, ":id": item.media_id},
+                    names={"#m": "media", "#k": "keys", "#t": "thumb", "#id": "mediaId"},
+                    on_fail=Conflict("post changed"),
+                )
+            )
+    try:
+        db.get_store().transact_write(ops)
+    except Conflict:
+        s3.delete_object(Bucket=bucket, Key=key)
+        return
+    s3.delete_object(Bucket=bucket, Key=old)
+
+
+def _set_op(
+    key: tuple[str, str],
+    changes: dict[str, Any],
+    condition: str,
+    values: dict[str, Any],
+    names: dict[str, str],
+) -> db.TxOp:
+    """SET (or REMOVE, for None) each of ``changes``' paths (``media[2].focus`` included),
+    every name aliased."""
+    aliases = dict(names)
+    sets, removes, bound = [], [], dict(values)
+
+    def path(text: str) -> str:
+        parts = []
+        for part in text.split("."):
+            head, bracket, index = part.partition("[")
+            alias = f"#n{len(aliases)}"
+            aliases[alias] = head
+            parts.append(alias + bracket + index)
+        return ".".join(parts)
+
+    for n, (field, value) in enumerate(changes.items()):
+        if value is None:
+            removes.append(path(field))
+        else:
+            bound[f":v{n}"] = value
+            sets.append(f"{path(field)} = :v{n}")
+    expression = " ".join(
+        ([f"SET {', '.join(sets)}"] if sets else [])
+        + ([f"REMOVE {', '.join(removes)}"] if removes else [])
+    )
+    return db.tx_update(
+        key, expression, condition, values=bound, names=aliases, on_fail=Conflict("changed")
     )
 
 
@@ -140,7 +294,8 @@ def process_upload(bucket: str, key: str) -> str:
 
     started = time.perf_counter()
     try:
-        processed = images.process(data, max_pixels=get_settings().media_max_pixels)
+        focus = (media.focus["x"], media.focus["y"]) if media.focus else None
+        processed = images.process(data, max_pixels=get_settings().media_max_pixels, focus=focus)
     except images.ImageRejected as exc:
         return _reject(media, bucket, key, exc.reason)
     finally:
@@ -296,6 +451,8 @@ def render(media: Media, *, restricted: bool = False) -> MediaOut:
         blurhash=media.blurhash,
         renditions=urls,
         reject_reason=media.reject_reason,
+        description=media.description,
+        focus=Focus.model_validate(media.focus) if media.focus else None,
     )
 
 

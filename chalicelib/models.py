@@ -448,6 +448,23 @@ class DeletionOut(ApiModel):
 MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
 
 
+AltText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=1500),
+    NoSurrogates,
+    MultiLine,
+    NoBidiControls,
+]
+
+
+class Focus(ApiModel):
+    """The focal point the square ``thumb`` is cropped around: x, y from -1 (left, bottom)
+    to 1 (right, top), 0,0 the centre (Mastodon's convention)."""
+
+    x: float = Field(ge=-1, le=1, allow_inf_nan=False)
+    y: float = Field(ge=-1, le=1, allow_inf_nan=False)
+
+
 class MediaRequestIn(ApiModel):
     content_type: Annotated[
         str,
@@ -458,6 +475,16 @@ class MediaRequestIn(ApiModel):
     ]
     content_length: int = Field(gt=0)
     purpose: Literal["post", "avatar"]
+    description: AltText | None = None
+    focus: Focus | None = None
+
+
+class MediaPatchIn(ApiModel):
+    """Alt text and focal point of a media item (also once its post is published); null
+    removes one."""
+
+    description: AltText | None = None
+    focus: Focus | None = None
 
 
 class UploadForm(ApiModel):
@@ -487,6 +514,8 @@ class MediaOut(ApiModel):
     blurhash: str | None = None
     renditions: Renditions | None = None
     reject_reason: str | None = None
+    description: str | None = None
+    focus: Focus | None = None
 
 
 # Posts, interactions, activity, moderation -----------------------------------------------------
@@ -495,14 +524,41 @@ Caption = Annotated[
 ]
 
 
+SpoilerText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    NoSurrogates,
+    SingleLine,
+    NoBidiControls,
+]
+Visibility = Literal["public", "followers"]
+
+
 class PostIn(ApiModel):
     caption: Caption = ""
     media_ids: list[MediaId] = Field(default_factory=list, max_length=10)
-    visibility: Literal["public", "followers"] = "public"
+    visibility: Visibility = "public"
+    #: clients show the blurhash until tapped; ``spoilerText`` says why
+    sensitive: StrictBool = False
+    spoiler_text: SpoilerText | None = None
 
 
 class PostPatchIn(ApiModel):
-    caption: Caption
+    """An edit of a post (author): any of its fields; those left out stay. ``mediaIds`` is the
+    whole new list (add, remove, reorder; the same rules as creation)."""
+
+    caption: Caption | None = None
+    media_ids: list[MediaId] | None = Field(None, max_length=10)
+    visibility: Visibility | None = None
+    sensitive: StrictBool | None = None
+    spoiler_text: SpoilerText | None = None
+
+
+class MentionOut(ApiModel):
+    """A user named ``@handle`` in a text, as resolved when it was written."""
+
+    user_id: str
+    username: str
 
 
 class PostMediaOut(ApiModel):
@@ -511,6 +567,8 @@ class PostMediaOut(ApiModel):
     height: int
     blurhash: str | None
     renditions: Renditions
+    description: str | None = None
+    focus: Focus | None = None
 
 
 class PostOut(ApiModel):
@@ -518,13 +576,37 @@ class PostOut(ApiModel):
     author: UserSummary
     caption: str
     hashtags: list[str]
+    mentions: list[MentionOut] = Field(default_factory=list)
     media: list[PostMediaOut]
-    visibility: Literal["public", "followers"]
+    visibility: Visibility
+    sensitive: bool = False
+    spoiler_text: str | None = None
     like_count: int
     comment_count: int
     liked_by_me: bool
+    bookmarked_by_me: bool = False
+    version: int = 1
     created_at: str
     edited_at: str | None
+
+
+class PostVersionOut(ApiModel):
+    """An earlier version of a post, as it was until the edit that followed it."""
+
+    version: int
+    caption: str
+    media: list[PostMediaOut]
+    visibility: Visibility
+    sensitive: bool
+    spoiler_text: str | None = None
+    edited_at: str  # when this version was made (the post's creation for the first)
+
+
+PostVersionPage = page_of(PostVersionOut, "PostVersionPage")
+
+
+class BookmarkOut(ApiModel):
+    bookmarked: bool
 
 
 PostPage = page_of(PostOut, "PostPage")
@@ -561,13 +643,16 @@ class CommentOut(ApiModel):
     post_id: str
     author: UserSummary
     text: str
+    mentions: list[MentionOut] = Field(default_factory=list)
     created_at: str
 
 
 CommentPage = page_of(CommentOut, "CommentPage")
 
 
-ActivityType = Literal["like", "comment", "follow", "follow_request", "follow_accepted"]
+ActivityType = Literal[
+    "like", "comment", "follow", "follow_request", "follow_accepted", "mention", "reply"
+]
 
 
 class ActivityOut(ApiModel):

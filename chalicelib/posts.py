@@ -14,7 +14,8 @@ import contextlib
 import hashlib
 import re
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from chalicelib import (
     access,
@@ -29,11 +30,15 @@ from chalicelib import (
     users,
 )
 from chalicelib.entities import (
+    Bookmark,
     Follow,
     HashtagEntry,
     IdempotencyRecord,
+    ItemKey,
     Like,
+    Media,
     Post,
+    PostVersion,
     Profile,
     ReportCase,
     TimelineEntry,
@@ -42,9 +47,13 @@ from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.identity import Identity
 from chalicelib.ids import new_id
 from chalicelib.models import (
+    BookmarkOut,
+    MentionOut,
     PostIn,
     PostMediaOut,
     PostOut,
+    PostPatchIn,
+    PostVersionOut,
     Renditions,
     UserSummary,
 )
@@ -92,6 +101,7 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
             "mediaIds: each media at most once", [{"field": "mediaIds", "reason": "duplicate"}]
         )
     items = [media.check_attachable(caller_id, m, "post") for m in body.media_ids]
+    mentions = users.mentioned(body.caption, "caption")
     author = users.get_profile(caller_id)
     post_id = new_id()
     post = Post(
@@ -99,18 +109,12 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
         author_id=caller_id,
         caption=body.caption,
         hashtags=hashtags(body.caption),
+        mentions=mentions,
         visibility=body.visibility,
+        sensitive=body.sensitive,
+        spoiler_text=body.spoiler_text,
         created_at=clock.now(),
-        media=[
-            {
-                "mediaId": m.media_id,
-                "width": m.width,
-                "height": m.height,
-                "blurhash": m.blurhash,
-                "keys": {n: r["key"] for n, r in (m.renditions or {}).items()},
-            }
-            for m in items
-        ],
+        media=[media_fact(m) for m in items],
     )
     ops = [
         db.tx_put(post, "attribute_not_exists(PK)"),
@@ -160,6 +164,20 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
     return view
 
 
+def media_fact(item: Media) -> dict[str, Any]:
+    """What a post keeps of a media item (immutable once ready, but the alt text and focus,
+    which ``media.describe`` writes into the post too)."""
+    return {
+        "mediaId": item.media_id,
+        "width": item.width,
+        "height": item.height,
+        "blurhash": item.blurhash,
+        "keys": {n: r["key"] for n, r in (item.renditions or {}).items()},
+        "description": item.description,
+        "focus": item.focus,
+    }
+
+
 def _tagged(tag: str, post: Post) -> HashtagEntry:
     return HashtagEntry(tag=tag, post_id=post.post_id, author_id=post.author_id)
 
@@ -176,32 +194,198 @@ def _replay(record_key: tuple[str, str], request_hash: str) -> PostOut | None:
     return PostOut.model_validate(record.response)
 
 
-def edit_post(caller_id: str, post_id: str, caption: str) -> PostOut:
-    """The author changes the caption (``editedAt``); hashtags follow it."""
+def edit_post(
+    caller_id: str, post_id: str, patch: PostPatchIn, expected_version: int | None
+) -> PostOut:
+    """The author edits a post: caption (hashtags and mentions follow), media (the whole new
+    list: kept ones stay, new ones are attached, dropped ones released), visibility,
+    sensitivity. One transaction: the post updated (conditioned on its version: ``If-Match``
+    with a stale version, or an edit racing this one, is a 409), the version it replaces kept
+    (``PostVersion``), hashtag entries and media moved. Explore follows the visibility (its
+    index keys are rewritten); timelines keep the post and readers apply the visibility."""
+    given = patch.model_fields_set
+    for field in ("caption", "visibility", "sensitive", "media_ids"):
+        if field in given and getattr(patch, field) is None:
+            name = "mediaIds" if field == "media_ids" else field
+            raise Invalid(f"{name}: cannot be null", [{"field": name, "reason": "required"}])
     post = access.visible_post(caller_id, post_id)
     if post.author_id != caller_id:
         raise Forbidden("only the author can edit a post")
+    if expected_version is not None and expected_version != post.version:
+        raise _stale_post(post.version)
+    caption = patch.caption if patch.caption is not None else post.caption
+    visibility = patch.visibility or post.visibility
+    sensitive = patch.sensitive if patch.sensitive is not None else post.sensitive
+    spoiler = patch.spoiler_text if "spoiler_text" in given else post.spoiler_text
+    old_media = {m["mediaId"]: m for m in post.media}
+    new_media = post.media
+    added: list[Media] = []
+    if patch.media_ids is not None:
+        if len(set(patch.media_ids)) != len(patch.media_ids):
+            raise Invalid(
+                "mediaIds: each media at most once",
+                [{"field": "mediaIds", "reason": "duplicate"}],
+            )
+        added = [
+            media.check_attachable(caller_id, m, "post")
+            for m in patch.media_ids
+            if m not in old_media
+        ]
+        fresh = {m.media_id: media_fact(m) for m in added}
+        new_media = [old_media.get(m) or fresh[m] for m in patch.media_ids]
+    dropped = [m for m in old_media if m not in {x["mediaId"] for x in new_media}]
+    mentions = users.mentioned(caption, "caption") if caption != post.caption else post.mentions
     new_tags = hashtags(caption)
     now = clock.now()
+    edited = post.model_copy(
+        update={
+            "caption": caption,
+            "hashtags": new_tags,
+            "mentions": mentions,
+            "media": new_media,
+            "visibility": visibility,
+            "sensitive": sensitive,
+            "spoiler_text": spoiler,
+            "edited_at": now,
+            "version": post.version + 1,
+        }
+    )
+    listed = edited.index_keys()
+    sets = {
+        "caption": caption,
+        "hashtags": new_tags,
+        "mentions": mentions,
+        "media": new_media,
+        "visibility": visibility,
+        "sensitive": sensitive,
+        "editedAt": now,
+        "version": post.version + 1,
+    }
+    removes = []
+    if spoiler is None:
+        removes.append("spoilerText")
+    else:
+        sets["spoilerText"] = spoiler
+    for attribute in (keys.GSI2PK, keys.GSI2SK):
+        if attribute in listed:
+            sets[attribute] = listed[attribute]
+        else:
+            removes.append(attribute)
+    names = {f"#a{i}": a for i, a in enumerate(sets)} | {f"#r{i}": a for i, a in enumerate(removes)}
+    values = {f":a{i}": v for i, v in enumerate(sets.values())} | {":expected": post.version}
+    expression = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
+    if removes:
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
     ops = [
         db.tx_update(
             post.key,
-            "SET caption = :caption, hashtags = :tags, editedAt = :now",
-            "attribute_exists(PK)",
-            values={":caption": caption, ":tags": new_tags, ":now": now},
-            on_fail=NotFound(_NOT_FOUND),
-        )
+            expression,
+            "attribute_exists(PK) AND (attribute_not_exists(#v) OR #v = :expected)",
+            values=values,
+            names=names | {"#v": "version"},
+            on_fail=_stale_post(None)
+            if expected_version is not None
+            else Conflict("the post changed meanwhile; retry", [{"reason": "conflict"}]),
+        ),
+        db.tx_put(
+            PostVersion(
+                post_id=post.post_id,
+                version=post.version,
+                caption=post.caption,
+                media=post.media,
+                visibility=post.visibility,
+                sensitive=post.sensitive,
+                spoiler_text=post.spoiler_text,
+                made_at=post.edited_at or post.created_at,
+            )
+        ),
+        *(media.attach_op(m.media_id, caller_id, f"post:{post_id}") for m in added),
+        *(media.detach_op(m) for m in dropped),
     ]
-    if post.visibility == "public":
-        # Compared by the folded form the keys use: "#Café" edited to "#cafe" is the same entry
-        # (deleting and putting one key in a transaction would be refused).
-        old = {keys.fold(t): t for t in post.hashtags}
-        new = {keys.fold(t): t for t in new_tags}
-        ops += [db.tx_delete(HashtagEntry.key_of(old[k], post_id)) for k in old.keys() - new]
-        ops += [db.tx_put(_tagged(new[k], post)) for k in new.keys() - old]
+    # Hashtag entries are for public posts; compared by the folded form the keys use ("#Café"
+    # edited to "#cafe" is the same entry: deleting and putting one key in a transaction
+    # would be refused).
+    old = {keys.fold(t): t for t in post.hashtags} if post.visibility == "public" else {}
+    new = {keys.fold(t): t for t in new_tags} if visibility == "public" else {}
+    ops += [db.tx_delete(HashtagEntry.key_of(old[k], post_id)) for k in old.keys() - new]
+    ops += [db.tx_put(_tagged(new[k], edited)) for k in new.keys() - old]
     db.get_store().transact_write(ops)
-    post = post.model_copy(update={"caption": caption, "hashtags": new_tags, "edited_at": now})
-    return render(caller_id, [post])[0]
+    return render(caller_id, [edited])[0]
+
+
+def _stale_post(version: int | None) -> Conflict:
+    return Conflict(
+        "If-Match: the post has changed since that version",
+        [{"field": "If-Match", "reason": "stale", "currentVersion": version}],
+    )
+
+
+def history(
+    caller_id: str, post_id: str, limit: int, cursor: str | None
+) -> db.Page[PostVersionOut]:
+    """The earlier versions of a post the caller may see, oldest first (one Query after the
+    post's read)."""
+    seen = access.seen_post(caller_id, post_id)
+    page = db.get_store().query_page(
+        keys.post_pk(seen.post.post_id),
+        sk_prefix=keys.VERSION_PREFIX,
+        limit=limit,
+        cursor=cursor,
+        newest_first=False,
+        model=PostVersion,
+    )
+    return page.map(
+        lambda items: [
+            PostVersionOut(
+                version=v.version,
+                caption=v.caption,
+                media=[_media_view(m, seen.restricted) for m in v.media],
+                visibility=v.visibility,
+                sensitive=v.sensitive,
+                spoiler_text=v.spoiler_text,
+                edited_at=v.made_at,
+            )
+            for v in items
+        ]
+    )
+
+
+# Bookmarks -------------------------------------------------------------------------------------
+def bookmark(caller_id: str, post_id: str) -> BookmarkOut:
+    """Save a post the caller can see (idempotent)."""
+    post = access.visible_post(caller_id, post_id)
+    with contextlib.suppress(Conflict):  # saved already: it keeps its place in the list
+        db.get_store().put(
+            Bookmark(
+                post_id=post.post_id,
+                user_id=caller_id,
+                bookmark_id=new_id(),
+                created_at=clock.now(),
+            ),
+            condition="attribute_not_exists(PK)",
+        )
+    return BookmarkOut(bookmarked=True)
+
+
+def unbookmark(caller_id: str, post_id: str) -> BookmarkOut:
+    """Unsave a post (idempotent; also one the caller can no longer see)."""
+    post = access.find_post(post_id)
+    db.get_store().delete(Bookmark.key_of(post.post_id, caller_id))
+    return BookmarkOut(bookmarked=False)
+
+
+def bookmarks(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
+    """The caller's saved posts, newest saved first, those they can still see: one Query, one
+    BatchGetItem of posts with the caller's likes and bookmarks, one of authors and edges."""
+    page = db.get_store().query_page(
+        keys.bookmarks_pk(caller_id), index=keys.GSI1, limit=limit, cursor=cursor, model=Bookmark
+    )
+    hidden = relations.viewer().hidden
+    found, mine = posts_and_likes(caller_id, [b.post_id for b in page.items])
+    return db.Page(
+        render(caller_id, [p for p in found if p.author_id not in hidden], mine),
+        page.next_cursor,
+    )
 
 
 def delete_post(caller: Identity, post_id: str) -> None:
@@ -232,7 +416,13 @@ def purge_post(post: Post, spend: Any) -> None:
     job's budget per step)."""
     store = db.get_store()
     partition = keys.post_pk(post.post_id)
-    for prefix in (keys.LIKE_PREFIX, keys.COMMENT_PREFIX, keys.REPORT_PREFIX):
+    for prefix in (
+        keys.LIKE_PREFIX,
+        keys.COMMENT_PREFIX,
+        keys.REPORT_PREFIX,
+        keys.BOOKMARK_PREFIX,
+        keys.VERSION_PREFIX,
+    ):
         store.delete_listed(partition, sk_prefix=prefix, before_page=spend)
     # Reports on it, and its open case, go; a resolved case stays as the moderators' record.
     reported = keys.reported_pk("post", post.post_id)
@@ -283,26 +473,30 @@ def get_post(caller_id: str, post_id: str, *, moderator: bool = False) -> PostOu
     return _render_one(post, author.summary(), liked=False, restricted=restricted)
 
 
+class Mine(NamedTuple):
+    """Which posts of a page the caller likes and has saved."""
+
+    liked: set[str]
+    bookmarked: set[str]
+
+
 def render(
     caller_id: str,
     posts: list[Post],
-    liked: set[str] | None = None,
+    mine: Mine | None = None,
     *,
     public_only: bool = False,
 ) -> list[PostOut]:
     """API views of the ``posts`` the caller may see now: one BatchGetItem of the authors and
-    of the caller's follow edges to them (and one of the caller's likes unless ``liked`` is
-    given). Left out: posts of authors who are gone or hidden from the caller, and
+    of the caller's follow edges to them (and one of the caller's likes and bookmarks unless
+    ``mine`` is given). Left out: posts of authors who are gone or hidden from the caller, and
     followers-only posts or private accounts' posts of authors the caller does not follow now
     (a timeline keeps them). ``public_only`` (explore, hashtag search) lists public posts of
     public accounts only, and reads no edges."""
     if not posts:
         return []
-    store = db.get_store()
-    if liked is None:
-        like_keys = {p.post_id: Like.key_of(p.post_id, caller_id) for p in posts}
-        likes = store.batch_get(list(like_keys.values()), Like)
-        liked = {post_id for post_id, key in like_keys.items() if key in likes}
+    if mine is None:
+        mine = _mine(caller_id, [p.post_id for p in posts])
     if public_only:
         posts = [p for p in posts if p.visibility == "public"]
     others = {p.author_id for p in posts if p.author_id != caller_id}
@@ -319,47 +513,80 @@ def render(
         restricted = p.visibility == "followers" or author.private
         if restricted and p.author_id in others and p.author_id not in followed:
             continue
-        views.append(_render_one(p, author, p.post_id in liked, restricted=restricted))
+        views.append(
+            _render_one(
+                p,
+                author,
+                p.post_id in mine.liked,
+                restricted=restricted,
+                bookmarked=p.post_id in mine.bookmarked,
+            )
+        )
     return views
 
 
-def _render_one(post: Post, author: UserSummary, liked: bool, *, restricted: bool) -> PostOut:
+def _mine(caller_id: str, post_ids: list[str]) -> Mine:
+    """The caller's likes and bookmarks among ``post_ids``: one BatchGetItem."""
+    return _mine_in(db.get_store().batch_get(_mine_keys(caller_id, post_ids)), caller_id, post_ids)
+
+
+def _mine_keys(caller_id: str, post_ids: list[str]) -> list[ItemKey]:
+    return [Like.key_of(p, caller_id) for p in post_ids] + [
+        Bookmark.key_of(p, caller_id) for p in post_ids
+    ]
+
+
+def _mine_in(found: Mapping[tuple[str, str], Any], caller_id: str, post_ids: list[str]) -> Mine:
+    return Mine(
+        {p for p in post_ids if Like.key_of(p, caller_id) in found},
+        {p for p in post_ids if Bookmark.key_of(p, caller_id) in found},
+    )
+
+
+def _media_view(m: dict[str, Any], restricted: bool) -> PostMediaOut:
+    return PostMediaOut(
+        media_id=m["mediaId"],
+        width=m["width"],
+        height=m["height"],
+        blurhash=m["blurhash"],
+        renditions=Renditions(
+            **{n: media.rendition_url(k, restricted=restricted) for n, k in m["keys"].items()}
+        ),
+        description=m.get("description"),
+        focus=m.get("focus"),
+    )
+
+
+def _render_one(
+    post: Post, author: UserSummary, liked: bool, *, restricted: bool, bookmarked: bool = False
+) -> PostOut:
     return PostOut(
         post_id=post.post_id,
         author=author,
         caption=post.caption,
         hashtags=post.hashtags,
-        media=[
-            PostMediaOut(
-                media_id=m["mediaId"],
-                width=m["width"],
-                height=m["height"],
-                blurhash=m["blurhash"],
-                renditions=Renditions(
-                    **{
-                        n: media.rendition_url(k, restricted=restricted)
-                        for n, k in m["keys"].items()
-                    }
-                ),
-            )
-            for m in post.media
-        ],
+        mentions=[MentionOut(user_id=m["userId"], username=m["username"]) for m in post.mentions],
+        media=[_media_view(m, restricted) for m in post.media],
         visibility=post.visibility,
+        sensitive=post.sensitive,
+        spoiler_text=post.spoiler_text,
         like_count=post.like_count,
         comment_count=post.comment_count,
         liked_by_me=liked,
+        bookmarked_by_me=bookmarked,
+        version=post.version,
         created_at=post.created_at,
         edited_at=post.edited_at,
     )
 
 
-def posts_and_likes(caller_id: str, post_ids: list[str]) -> tuple[list[Post], set[str]]:
-    """Posts by id, in that order, and which of them the caller likes: one BatchGetItem."""
-    wanted = [Post.key_of(p) for p in post_ids] + [Like.key_of(p, caller_id) for p in post_ids]
+def posts_and_likes(caller_id: str, post_ids: list[str]) -> tuple[list[Post], Mine]:
+    """Posts by id, in that order, and which of them the caller likes and has saved: one
+    BatchGetItem."""
+    wanted = [Post.key_of(p) for p in post_ids] + _mine_keys(caller_id, post_ids)
     found = db.get_store().batch_get(wanted)
     posts = [p for p in (found.get(Post.key_of(i)) for i in post_ids) if isinstance(p, Post)]
-    liked = {p for p in post_ids if Like.key_of(p, caller_id) in found}
-    return posts, liked
+    return posts, _mine_in(found, caller_id, post_ids)
 
 
 def user_posts(caller_id: str, handle: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
@@ -390,5 +617,5 @@ def search_tag(caller_id: str, tag: str, limit: int, cursor: str | None) -> db.P
     )
     hidden = relations.viewer().hidden
     wanted = [i.post_id for i in page.items if i.author_id not in hidden]
-    posts, liked = posts_and_likes(caller_id, wanted)
-    return db.Page(render(caller_id, posts, liked, public_only=True), page.next_cursor)
+    posts, mine = posts_and_likes(caller_id, wanted)
+    return db.Page(render(caller_id, posts, mine, public_only=True), page.next_cursor)

@@ -8,6 +8,7 @@ TTL, and can be taken over after ``STALE_RESERVATION_SECONDS``: no orphan holds 
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -308,6 +309,33 @@ def search(q: str, limit: int, cursor: str | None) -> db.Page[UserSummary]:
         model=SearchEntry,
     )
     return db.Page(summaries([i.user_id for i in page.items]), page.next_cursor)
+
+
+# Mentions --------------------------------------------------------------------------------------
+MAX_MENTIONS = 20
+_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.]{1,30})")
+
+
+def mentioned(text: str, field: str) -> list[dict[str, str]]:
+    """The users ``text`` names as ``@handle`` (any case), in order, once each, as
+    ``{userId, username}`` with the handle as it is now; unknown handles stay plain text (one
+    BatchGetItem). More than ``MAX_MENTIONS`` different handles is a 400 naming ``field``."""
+    handles = list(dict.fromkeys(keys.fold(h.rstrip(".")) for h in _MENTION.findall(text)))
+    handles = [h for h in handles if h and "#" not in h]
+    if len(handles) > MAX_MENTIONS:
+        raise Invalid(
+            f"{field}: at most {MAX_MENTIONS} mentions",
+            [{"field": field, "reason": "too_many_mentions"}],
+        )
+    if not handles:
+        return []
+    found = db.get_store().batch_get([Handle.key_of(h) for h in handles], Handle)
+    mentions = []
+    for h in handles:
+        item = found.get(Handle.key_of(h))
+        if item is not None and item.status == "active" and item.user_id:
+            mentions.append({"userId": item.user_id, "username": item.handle})
+    return mentions
 
 
 # Updating --------------------------------------------------------------------------------------

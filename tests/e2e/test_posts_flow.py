@@ -51,3 +51,35 @@ def test_thirty_concurrent_likes_from_three_users_count_three(stack):
     _, post = call(f"{api}/posts/{made['postId']}", token=owner)
     _, likers = call(f"{api}/posts/{made['postId']}/likes", token=owner)
     assert post["likeCount"] == 3 == len(likers["items"])
+
+
+def test_richer_posting_over_http(stack):
+    """v1.2 as a frontend uses it: a mention that notifies, a bookmark, an edit with its
+    history, a sensitive post."""
+    api = stack.api
+    writer = sign_up_and_log_in(stack, "writer12@example.com", "writer12")["idToken"]
+    friend = sign_up_and_log_in(stack, "friend12@example.com", "friend12")["idToken"]
+    status, made = call(
+        f"{api}/posts",
+        "POST",
+        writer,
+        {"caption": "hello @Friend12 #v12", "sensitive": True, "spoilerText": "loud"},
+    )
+    assert status == 201 and [m["username"] for m in made["mentions"]] == ["friend12"]
+    assert (made["sensitive"], made["spoilerText"], made["version"]) == (True, "loud", 1)
+    post = made["postId"]
+    _within(
+        lambda: any(
+            a["type"] == "mention" and a["postId"] == post
+            for a in call(f"{api}/activity", token=friend)[1]["items"]
+        ),
+        3,
+    )
+    assert call(f"{api}/posts/{post}/bookmark", "PUT", friend) == (200, {"bookmarked": True})
+    status, saved = call(f"{api}/me/bookmarks", token=friend)
+    assert [p["postId"] for p in saved["items"]] == [post] and saved["items"][0]["bookmarkedByMe"]
+    status, edited = call(f"{api}/posts/{post}", "PATCH", writer, {"caption": "edited"})
+    assert status == 200 and (edited["version"], edited["caption"]) == (2, "edited")
+    status, history = call(f"{api}/posts/{post}/history", token=friend)
+    assert status == 200
+    assert [(v["version"], v["caption"]) for v in history["items"]] == [(1, "hello @Friend12 #v12")]

@@ -21,7 +21,7 @@ from chalicelib import (
 )
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.identity import Identity
-from chalicelib.models import CommentIn, PostIn, ReportIn
+from chalicelib.models import CommentIn, PostIn, PostPatchIn, ReportIn
 from tests.factories import jpeg, make_user, objects, ready_media, upload
 
 
@@ -87,14 +87,14 @@ def test_idempotency_key_replays_the_first_answer(people):
 
 def test_edit_caption_moves_hashtags(people):
     view = post(people.ana, "#old tag")
-    edited = posts.edit_post(people.ana, view.post_id, "#new tag")
+    edited = posts.edit_post(people.ana, view.post_id, PostPatchIn(caption="#new tag"), None)
     assert edited.hashtags == ["new"] and edited.edited_at
     assert posts.search_tag(people.bob, "old", 10, None).items == []
     assert [p.post_id for p in posts.search_tag(people.bob, "NEW", 10, None).items] == [
         view.post_id
     ]
     with pytest.raises(Forbidden):
-        posts.edit_post(people.bob, view.post_id, "mine now")
+        posts.edit_post(people.bob, view.post_id, PostPatchIn(caption="mine now"), None)
 
 
 # Visibility ------------------------------------------------------------------------------------
