@@ -43,6 +43,7 @@ from chalicelib import (
     reports,
     safety,
     sessions,
+    tags,
     users,
 )
 from chalicelib.config import ROUTE_LIMITS, SettingsError, get_settings, startup_value
@@ -980,6 +981,50 @@ def bookmark_post(caller: identity.Identity, postId: str) -> models.BookmarkOut:
 )
 def unbookmark_post(caller: identity.Identity, postId: str) -> models.BookmarkOut:
     return posts.unbookmark(caller.user_id, postId)
+
+
+@route(
+    "/tags/{tag}",
+    response=models.TagOut,
+    summary="A hashtag: its public post count and whether the caller follows it",
+)
+def get_tag(caller: identity.Identity, tag: str) -> models.TagOut:
+    return tags.about(caller.user_id, tag)
+
+
+@route(
+    "/tags/{tag}/follow",
+    "PUT",
+    limit="follows",
+    response=models.TagFollowOut,
+    errors=(Conflict,),
+    summary="Follow a hashtag: its public posts join the home feed (idempotent)",
+)
+def follow_tag(caller: identity.Identity, tag: str) -> models.TagFollowOut:
+    return tags.follow(caller.user_id, tag)
+
+
+@route(
+    "/tags/{tag}/follow",
+    "DELETE",
+    limit="follows",
+    response=models.TagFollowOut,
+    summary="Unfollow a hashtag (idempotent)",
+)
+def unfollow_tag(caller: identity.Identity, tag: str) -> models.TagFollowOut:
+    return tags.unfollow(caller.user_id, tag)
+
+
+@route(
+    "/me/followed-tags",
+    query=models.PageQuery,
+    response=models.FollowedTagPage,
+    summary="The hashtags the caller follows, newest first",
+)
+def list_followed_tags(
+    caller: identity.Identity, query: models.PageQuery
+) -> db.Page[models.FollowedTagOut]:
+    return tags.followed(caller.user_id, query.limit, query.cursor)
 
 
 @route(

@@ -408,6 +408,49 @@ class Mute(Entity):
         return self.until is None or self.until > now
 
 
+class TagFollow(Entity):
+    """``user_id`` follows the hashtag ``tag``: a relation (``REL#TAGS#``), so the viewer's one
+    Query of relations carries it; listed newest first for the user (GSI2)."""
+
+    KIND = "tag_follow"
+
+    user_id: str
+    tag: str
+    edge_id: str
+    created_at: str
+
+    @staticmethod
+    def key_of(user_id: str, tag: str) -> ItemKey:
+        return ItemKey(keys.user_pk(user_id), keys.relation_sk("TAGS", keys.fold(tag)))
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.user_id, self.tag)
+
+    def index_keys(self) -> dict[str, str]:
+        return {
+            keys.GSI2PK: keys.relation_list_pk("TAGS", self.user_id),
+            keys.GSI2SK: keys.edge_sk(self.edge_id, keys.fold(self.tag)),
+        }
+
+
+class TagStats(Entity):
+    """How many public posts carry a hashtag now (moved with its entries)."""
+
+    KIND = "tag_stats"
+
+    tag: str
+    post_count: int = 0
+
+    @staticmethod
+    def key_of(tag: str) -> ItemKey:
+        return ItemKey(keys.tag_stats_pk(tag), keys.TAG_STATS_SK)
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.tag)
+
+
 # Media and posts -------------------------------------------------------------------------------
 MediaStatus = Literal["pending", "ready", "rejected"]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib import clock, db, keys, posts, relations, tasks, timelines, users
 from chalicelib.config import get_settings
-from chalicelib.entities import Follow, Post, Profile, TimelineEntry
+from chalicelib.entities import Follow, HashtagEntry, Post, Profile, TimelineEntry
 from chalicelib.errors import Conflict, Invalid
 from chalicelib.ids import id_time
 from chalicelib.models import PostOut
@@ -74,8 +74,9 @@ def explore(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
 
 def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
     """The home feed: the caller's timeline (fanned out on write) merged with the recent posts
-    of the big accounts they follow (merged at read), newest first. Without big accounts: one
-    Query, one BatchGetItem of posts and likes, one of authors."""
+    of the big accounts they follow and of the hashtags they follow (merged at read: one Query
+    each), newest first, each post once. Without either: one Query, one BatchGetItem of posts
+    and likes, one of authors."""
     scope = f"feed|{caller_id}"
     before, served = _position(cursor, scope)
     limit = min(limit, timelines.LIST_CAP - served)
@@ -93,7 +94,14 @@ def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
         )
         ids += [p.post_id for p in extra.items]
         more = more or extra.next_cursor is not None
-    if big:
+    tags = sorted(relations.viewer().tags)
+    for tag in tags:  # followed hashtags: their recent public posts, merged like big accounts
+        tagged = store.query_page(
+            keys.hashtag_pk(tag), limit=limit, sk_before=before, model=HashtagEntry
+        )
+        ids += [e.post_id for e in tagged.items if e.author_id not in away]
+        more = more or tagged.next_cursor is not None
+    if big or tags:
         ids = sorted(set(ids), reverse=True)
         more = more or len(ids) > limit
         ids = ids[:limit]

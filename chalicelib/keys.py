@@ -277,6 +277,14 @@ def hashtag_pk(tag: str) -> str:
     return f"TAG#{_part(fold(tag))}"
 
 
+def tag_stats_pk(tag: str) -> str:
+    """A hashtag's counters (apart from ``hashtag_pk``, whose Query lists posts only)."""
+    return f"TAGSTATS#{_part(fold(tag))}"
+
+
+TAG_STATS_SK = "STATS"
+
+
 def explore_pk(bucket: str) -> str:
     """GSI2 partition of recent public posts, one per hour (``YYYYMMDDHH``)."""
     return f"EXPLORE#{_part(bucket)}"
@@ -396,6 +404,8 @@ _KINDS: tuple[tuple[str, str | None, str], ...] = (
     ("USER#", "REL#BLOCKS#", "block"),
     ("USER#", "REL#BLOCKEDBY#", "blocked_by"),
     ("USER#", "REL#MUTES#", "mute"),
+    ("USER#", "REL#TAGS#", "tag_follow"),
+    ("TAGSTATS#", TAG_STATS_SK, "tag_stats"),
     ("HANDLE#", HANDLE_SK, "handle"),
     ("POST#", POST_SK, "post"),
     ("POST#", LIKE_PREFIX, "like"),

@@ -154,6 +154,8 @@ class PathParams(BaseModel):
     mediaId: MediaId | None = None
     commentId: MediaId | None = None
     reportId: MediaId | None = None
+    #: any text: ``posts.valid_tag`` answers a malformed tag with a 400 naming ``tag``
+    tag: Annotated[str, StringConstraints(min_length=1, max_length=400)] | None = None
 
 
 class ApiModel(BaseModel):
@@ -607,6 +609,26 @@ PostVersionPage = page_of(PostVersionOut, "PostVersionPage")
 
 class BookmarkOut(ApiModel):
     bookmarked: bool
+
+
+class TagFollowOut(ApiModel):
+    following: bool
+
+
+class FollowedTagOut(ApiModel):
+    tag: str
+    followed_at: str
+
+
+FollowedTagPage = page_of(FollowedTagOut, "FollowedTagPage")
+
+
+class TagOut(ApiModel):
+    """A hashtag: how many public posts carry it now, and whether the caller follows it."""
+
+    tag: str
+    post_count: int
+    following: bool
 
 
 PostPage = page_of(PostOut, "PostPage")

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import re
 import time
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -30,6 +31,7 @@ from chalicelib import (
     users,
 )
 from chalicelib.entities import (
+    ENTITY_ATTRIBUTE,
     Bookmark,
     Follow,
     HashtagEntry,
@@ -41,6 +43,7 @@ from chalicelib.entities import (
     PostVersion,
     Profile,
     ReportCase,
+    TagStats,
     TimelineEntry,
 )
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound
@@ -130,6 +133,7 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
     ]
     if post.visibility == "public":
         ops += [db.tx_put(_tagged(t, post)) for t in post.hashtags]
+        ops += [_tag_count(t, 1) for t in post.hashtags]
     view = _render_one(
         post,
         author.summary(),
@@ -308,7 +312,9 @@ def edit_post(
     old = {keys.fold(t): t for t in post.hashtags} if post.visibility == "public" else {}
     new = {keys.fold(t): t for t in new_tags} if visibility == "public" else {}
     ops += [db.tx_delete(HashtagEntry.key_of(old[k], post_id)) for k in old.keys() - new]
+    ops += [_tag_count(old[k], -1) for k in old.keys() - new]
     ops += [db.tx_put(_tagged(new[k], edited)) for k in new.keys() - old]
+    ops += [_tag_count(new[k], 1) for k in new.keys() - old]
     db.get_store().transact_write(ops)
     return render(caller_id, [edited])[0]
 
@@ -429,6 +435,22 @@ def purge_post(post: Post, spend: Any) -> None:
     store.delete_listed(reported, sk_prefix=keys.REPORT_PREFIX, before_page=spend)
     spend()
     store.delete(ReportCase.open_key("post", post.post_id))
+    if post.visibility == "public" and post.hashtags:
+        # the counts and entries go together, once (a rerun finds the entries gone)
+        listed = store.batch_get([HashtagEntry.key_of(t, post.post_id) for t in post.hashtags])
+        for tag in post.hashtags:
+            if HashtagEntry.key_of(tag, post.post_id) in listed:
+                with contextlib.suppress(NotFound):
+                    store.transact_write(
+                        [
+                            db.tx_delete(
+                                HashtagEntry.key_of(tag, post.post_id),
+                                "attribute_exists(PK)",
+                                on_fail=NotFound("gone"),
+                            ),
+                            _tag_count(tag, -1),
+                        ]
+                    )
     store.batch_write(
         deletes=[HashtagEntry.key_of(t, post.post_id) for t in post.hashtags]
         + [TimelineEntry.key_of(post.author_id, post.post_id), post.key]
@@ -604,14 +626,32 @@ def user_posts(caller_id: str, handle: str, limit: int, cursor: str | None) -> d
     return db.Page(render(caller_id, posts), page.next_cursor)
 
 
-def search_tag(caller_id: str, tag: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
-    """Public posts with ``tag``, newest first."""
-    tag = tag.removeprefix("#").lower()
+def valid_tag(tag: str) -> str:
+    """``tag`` (a leading ``#`` taken off) in the form hashtags are kept; 400 otherwise. A
+    percent-encoded path parameter is decoded first (API Gateway decodes path parameters,
+    chalice local does not; ``%`` is in no tag)."""
+    tag = urllib.parse.unquote(tag).removeprefix("#").lower()
     folded = keys.fold(tag)
     if not re.fullmatch(r"\w{1,100}", tag) or not folded or "#" in folded:
         raise Invalid(
             "tag: letters, digits or _ (without #)", [{"field": "tag", "reason": "format"}]
         )
+    return tag
+
+
+def _tag_count(tag: str, delta: int) -> db.TxOp:
+    """The step that moves a hashtag's post count (with its entry)."""
+    return db.tx_update(
+        TagStats.key_of(tag),
+        "ADD postCount :d SET tag = if_not_exists(tag, :tag), #e = :kind",
+        values={":d": delta, ":tag": tag, ":kind": TagStats.KIND},
+        names={"#e": ENTITY_ATTRIBUTE},
+    )
+
+
+def search_tag(caller_id: str, tag: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
+    """Public posts with ``tag``, newest first."""
+    tag = valid_tag(tag)
     page = db.get_store().query_page(
         keys.hashtag_pk(tag), limit=limit, cursor=cursor, model=HashtagEntry
     )

@@ -4,7 +4,8 @@ A block works both ways: neither user sees the other anywhere. Every place that 
 (post authors, comment authors, likers, followers, search results, activity actors) goes through
 ``users.summaries_and_follows``, which drops the users hidden from the viewer of the request. The
 viewer's relations are read once per request (one Query of ``USER#<viewer>`` / ``REL#``: their
-blocks, the mirrors of blocks against them, their mutes), not per item. Mutes are one-way and
+blocks, the mirrors of blocks against them, their mutes, and the hashtags they follow), not per
+item. Mutes are one-way and
 quieter: a muted user's posts leave the muter's feed and explore, and (with ``notifications``)
 their likes, comments and follows notify the muter no more.
 """
@@ -18,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from chalicelib import db, keys
-from chalicelib.entities import Block, BlockedBy, Entity, Mute
+from chalicelib.entities import Block, BlockedBy, Entity, Mute, TagFollow
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Relations:
     blocked_by: frozenset[str] = frozenset()
     muting: frozenset[str] = frozenset()
     quieted: frozenset[str] = field(default=frozenset())  # muted with notifications
+    tags: frozenset[str] = frozenset()  # hashtags followed (their home-feed form)
 
     @property
     def hidden(self) -> frozenset[str]:
@@ -98,6 +100,7 @@ def from_items(items: list[Entity], now: float) -> Relations:
         blocked_by=frozenset(b.blocker_id for b in items if isinstance(b, BlockedBy)),
         muting=frozenset(m.muted_id for m in mutes),
         quieted=frozenset(m.muted_id for m in mutes if m.notifications),
+        tags=frozenset(t.tag for t in items if isinstance(t, TagFollow)),
     )
 
 

@@ -267,3 +267,66 @@ def test_sensitive_posts_and_the_show_sensitive_setting(client, people):
     assert _post(client, people["ana"])["sensitive"] is False
     saved = call(client, "PATCH", "/me", people["bob"], {"settings": {"showSensitive": True}})
     assert saved.json_body["settings"]["showSensitive"] is True
+
+
+# Followed hashtags -------------------------------------------------------------------------------
+def test_followed_hashtags_join_the_feed_once_and_never_from_blocked_users(client, people):
+    ana, bob, carl = people["ana"], people["bob"], people["carl"]
+    assert call(client, "PUT", "/tags/Sun/follow", carl).json_body == {"following": True}
+    assert call(client, "PUT", "/tags/%23sun/follow", carl).status_code == 200  # idempotent
+    listed = _get(client, carl, "/me/followed-tags").json_body["items"]
+    assert [t["tag"] for t in listed] == ["sun"] and listed[0]["followedAt"]
+    by_ana = _post(client, ana, caption="morning #sun")
+    by_bob = _post(client, bob, caption="evening #SUN #sea")
+    _post(client, bob, caption="no tag")
+    hidden = _post(client, ana, caption="friends #sun", visibility="followers")
+    call(client, "PUT", "/users/bob/follow", carl)  # carl follows bob too: bob's post once
+    people["pump"].pump()
+    feed = [p["postId"] for p in _get(client, carl, "/feed").json_body["items"]]
+    assert by_ana["postId"] in feed and hidden["postId"] not in feed
+    assert feed.count(by_bob["postId"]) == 1
+    about = _get(client, carl, "/tags/sun").json_body
+    assert about == {"tag": "sun", "postCount": 2, "following": True}
+    assert _get(client, ana, "/tags/sea").json_body == {
+        "tag": "sea",
+        "postCount": 1,
+        "following": False,
+    }
+    call(client, "PUT", "/users/ana/block", carl)
+    people["pump"].pump()
+    feed = [p["postId"] for p in _get(client, carl, "/feed").json_body["items"]]
+    assert by_ana["postId"] not in feed
+    assert call(client, "DELETE", "/tags/sun/follow", carl).json_body == {"following": False}
+    assert call(client, "DELETE", "/tags/sun/follow", carl).status_code == 200
+    assert _get(client, carl, "/me/followed-tags").json_body["items"] == []
+
+
+def test_a_tags_count_follows_edits_and_deletions(client, people):
+    ana = people["ana"]
+    made = _post(client, ana, caption="#moon")
+    assert _get(client, ana, "/tags/moon").json_body["postCount"] == 1
+    call(client, "PATCH", f"/posts/{made['postId']}", ana, {"caption": "#stars"})
+    assert _get(client, ana, "/tags/moon").json_body["postCount"] == 0
+    assert _get(client, ana, "/tags/stars").json_body["postCount"] == 1
+    assert call(client, "DELETE", f"/posts/{made['postId']}", ana).status_code == 204
+    people["pump"].pump()
+    people["pump"].pump()
+    assert _get(client, ana, "/tags/stars").json_body["postCount"] == 0
+
+
+@pytest.mark.parametrize("tag", ["a-b", "%20", "x" * 101, "two words"])
+def test_bad_tags_are_400s_and_change_nothing(client, people, tag):
+    answer = call(client, "PUT", f"/tags/{tag}/follow", people["ana"])
+    assert answer.status_code == 400, answer.json_body
+    assert _get(client, people["ana"], "/me/followed-tags").json_body["items"] == []
+
+
+def test_following_is_capped(client, people, monkeypatch):
+    from chalicelib import tags
+
+    monkeypatch.setattr(tags, "MAX_FOLLOWED_TAGS", 2)
+    for tag in ("one", "two"):
+        assert call(client, "PUT", f"/tags/{tag}/follow", people["ana"]).status_code == 200
+    refused = call(client, "PUT", "/tags/three/follow", people["ana"])
+    assert refused.status_code == 409 and refused.json_body["Details"][0]["reason"] == "too_many"
+    assert call(client, "PUT", "/tags/one/follow", people["ana"]).status_code == 200
