@@ -1160,6 +1160,19 @@ def list_comments(
 
 
 @route(
+    "/posts/{postId}/comments/{commentId}/replies",
+    query=models.PageQuery,
+    response=models.CommentPage,
+    errors=(NotFound,),
+    summary="The replies to a comment, oldest first",
+)
+def list_replies(
+    caller: identity.Identity, postId: str, commentId: str, query: models.PageQuery
+) -> db.Page[models.CommentOut]:
+    return interactions.replies(caller.user_id, postId, commentId, query.limit, query.cursor)
+
+
+@route(
     "/posts/{postId}/comments/{commentId}",
     "DELETE",
     limit="comments",

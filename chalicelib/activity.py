@@ -133,6 +133,8 @@ def on_like(like: Like) -> None:
 def on_comment(comment: Comment) -> None:
     if comment.author_id == comment.post_author_id:
         return
+    if comment.replied_user_id == comment.post_author_id:
+        return  # a reply to the post's author: they get the ``reply`` notification
     if _quiet(comment.post_author_id, comment.author_id):
         return
     db.get_store().put(
@@ -230,13 +232,13 @@ def on_mentions(
     created_at: str,
     *,
     comment_id: str | None = None,
-    told: str | None = None,
+    told: set[str] | None = None,
 ) -> None:
     """Each user newly named in a caption or a comment learns of it (``mention``), unless they
     are its author, either blocks the other, they mute the author, or they cannot see the
-    post. An edit notifies only those it adds; ``told`` (the post's author, whom a comment
-    notifies already) gets no second notification."""
-    known = {m["userId"] for m in before} | ({told} if told else set())
+    post. An edit notifies only those it adds; ``told`` (the post's author and the replied
+    user, whom a comment notifies already) get no second notification."""
+    known = {m["userId"] for m in before} | (told or set())
     for mention in mentions:
         user_id = mention["userId"]
         if user_id == author_id or user_id in known or _quiet(user_id, author_id):
@@ -256,3 +258,22 @@ def on_mentions(
                 comment_id=comment_id,
             )
         )
+
+
+def on_reply(comment: Comment) -> None:
+    """Whoever wrote the comment answered learns of the reply (``reply``), unless it is their
+    own, either blocks the other, or they mute the replier."""
+    owner = comment.replied_user_id
+    if not owner or owner == comment.author_id or _quiet(owner, comment.author_id):
+        return
+    db.get_store().put(
+        notification(
+            owner,
+            f"{comment.comment_id}#reply",
+            "reply",
+            comment.author_id,
+            comment.created_at,
+            post_id=comment.post_id,
+            comment_id=comment.comment_id,
+        )
+    )

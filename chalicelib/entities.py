@@ -619,7 +619,9 @@ class Like(Entity):
 
 
 class Comment(Entity):
-    """A comment, under the post, listed under its author."""
+    """A comment, under the post, listed under its author. A reply (``reply_to``: the top
+    comment, one level deep) is kept under its top comment's replies (``REPLY#<top>#<id>``,
+    oldest first) and found by its id on GSI3; a top comment counts its replies."""
 
     KIND = "comment"
 
@@ -630,6 +632,9 @@ class Comment(Entity):
     text: str
     created_at: str
     mentions: list[dict[str, str]] = Field(default_factory=list)
+    reply_to: str | None = None  # the top comment
+    replied_user_id: str | None = None  # whose comment (or reply) this answers
+    reply_count: int = 0
 
     @staticmethod
     def key_of(post_id: str, comment_id: str) -> ItemKey:
@@ -637,10 +642,18 @@ class Comment(Entity):
 
     @property
     def key(self) -> ItemKey:
+        if self.reply_to:
+            return ItemKey(
+                keys.post_pk(self.post_id), keys.reply_sk(self.reply_to, self.comment_id)
+            )
         return self.key_of(self.post_id, self.comment_id)
 
     def index_keys(self) -> dict[str, str]:
-        return {keys.GSI1PK: keys.comments_by_pk(self.author_id), keys.GSI1SK: self.comment_id}
+        mine = {keys.GSI1PK: keys.comments_by_pk(self.author_id), keys.GSI1SK: self.comment_id}
+        if not self.reply_to:
+            return mine
+        found = keys.reply_id_pk(self.post_id, self.comment_id)
+        return mine | {keys.GSI3PK: found, keys.GSI3SK: found}
 
 
 ReportTarget = Literal["post", "comment", "user"]

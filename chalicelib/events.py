@@ -47,6 +47,7 @@ def dispatch(records: Iterable[Any], seconds: float) -> None:
             metrics.emit(Likes=1)
         elif change == "INSERT" and isinstance(new, Comment):
             activity.on_comment(new)
+            activity.on_reply(new)
             activity.on_mentions(
                 new.post_id,
                 new.author_id,
@@ -54,7 +55,7 @@ def dispatch(records: Iterable[Any], seconds: float) -> None:
                 [],
                 new.created_at,
                 comment_id=new.comment_id,
-                told=new.post_author_id,
+                told={new.post_author_id, new.replied_user_id or ""},
             )
             metrics.emit(Comments=1)
         elif change == "INSERT" and isinstance(new, Follow):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from chalicelib import access, clock, db, keys, moderation, users
+from chalicelib import access, clock, db, keys, moderation, relations, users
 from chalicelib.access import POST_NOT_FOUND
 from chalicelib.entities import Comment, Like, Post
 from chalicelib.errors import Conflict, EchomateError, Forbidden, NotFound
@@ -106,23 +106,78 @@ def _children(
 
 
 def add_comment(caller_id: str, post_id: str, body: CommentIn) -> CommentOut:
-    """A comment, and the post's counter, in one transaction."""
+    """A comment, and the post's counter, in one transaction; a reply also moves its top
+    comment's ``replyCount`` (a reply to a reply attaches to the same top comment)."""
     post = access.visible_post(caller_id, post_id)
     mentions = users.mentioned(body.text, "text")
-    comment_id = new_id()
+    top = answered = None
+    if body.reply_to is not None:
+        answered = find_comment(post_id, body.reply_to)
+        if answered is None or answered.author_id in relations.viewer().hidden:
+            raise NotFound(
+                "replyTo: comment not found", [{"field": "replyTo", "reason": "not_found"}]
+            )
+        top = answered.reply_to or answered.comment_id
     comment = Comment(
-        comment_id=comment_id,
+        comment_id=new_id(),
         post_id=post_id,
         author_id=caller_id,
         post_author_id=post.author_id,
         text=body.text,
         created_at=clock.now(),
         mentions=mentions,
+        reply_to=top,
+        replied_user_id=answered.author_id if answered else None,
     )
-    db.get_store().transact_write(
-        [db.tx_put(comment, "attribute_not_exists(PK)"), _count(post_id, "commentCount", 1)]
-    )
+    ops = [db.tx_put(comment, "attribute_not_exists(PK)"), _count(post_id, "commentCount", 1)]
+    if top is not None:
+        ops.append(
+            db.tx_update(
+                Comment.key_of(post_id, top),
+                "ADD replyCount :one",
+                "attribute_exists(PK)",
+                values={":one": 1},
+                on_fail=NotFound(
+                    "replyTo: comment not found", [{"field": "replyTo", "reason": "not_found"}]
+                ),
+            )
+        )
+    db.get_store().transact_write(ops)
     return _comment_view(comment, users.get_profile(caller_id).summary())
+
+
+def find_comment(post_id: str, comment_id: str) -> Comment | None:
+    """A comment of the post by id, top comment or reply (a GetItem, then a Query of the
+    replies' index); None if there is none."""
+    if not comment_id or "#" in comment_id or len(comment_id) > 64:
+        return None
+    store = db.get_store()
+    comment = store.get(Comment.key_of(post_id, comment_id), Comment)
+    if comment is not None:
+        return comment
+    found = keys.reply_id_pk(post_id, comment_id)
+    page = store.query_page(found, index=keys.GSI3, limit=1, model=Comment)
+    return page.items[0] if page.items else None
+
+
+def replies(
+    caller_id: str, post_id: str, comment_id: str, limit: int, cursor: str | None
+) -> db.Page[CommentOut]:
+    """The replies to a top comment, oldest first, with their authors (users hidden from the
+    caller left out): the post's read, a GetItem of the comment, one Query, one BatchGetItem."""
+    access.visible_post(caller_id, post_id)
+    top = find_comment(post_id, comment_id)
+    if top is None or top.reply_to or top.author_id in relations.viewer().hidden:
+        raise NotFound("comment not found")
+    page = db.get_store().query_page(
+        keys.post_pk(post_id),
+        sk_prefix=keys.replies_prefix(top.comment_id),
+        limit=limit,
+        cursor=cursor,
+        newest_first=False,
+        model=Comment,
+    )
+    return page.map(lambda items: users.with_users(items, lambda c: c.author_id, _comment_view))
 
 
 def _comment_view(comment: Comment, author: UserSummary) -> CommentOut:
@@ -134,6 +189,8 @@ def _comment_view(comment: Comment, author: UserSummary) -> CommentOut:
         mentions=[
             MentionOut(user_id=m["userId"], username=m["username"]) for m in comment.mentions
         ],
+        reply_to=comment.reply_to,
+        reply_count=comment.reply_count,
         created_at=comment.created_at,
     )
 
@@ -146,11 +203,10 @@ def comments(caller_id: str, post_id: str, limit: int, cursor: str | None) -> db
 
 def delete_comment(caller: Identity, post_id: str, comment_id: str) -> None:
     """The comment's author, the post's author or a moderator removes a comment (its author
-    also on a post they no longer see)."""
+    also on a post they no longer see). A top comment takes its replies with it, the post's
+    count corrected for each; a reply moves its top comment's ``replyCount`` too."""
     post = access.find_post(post_id)
-    if not comment_id or "#" in comment_id:
-        raise NotFound("comment not found")
-    comment = db.get_store().get(Comment.key_of(post_id, comment_id), Comment)
+    comment = find_comment(post_id, comment_id)
     if comment is None or comment.author_id != caller.user_id:
         access.visible_post(caller.user_id, post_id, moderator=caller.is_moderator)
     if comment is None:
@@ -158,10 +214,34 @@ def delete_comment(caller: Identity, post_id: str, comment_id: str) -> None:
     moderator = caller.is_moderator
     if caller.user_id not in (comment.author_id, post.author_id) and not moderator:
         raise Forbidden("only the comment's author, the post's author or a moderator")
-    db.get_store().transact_write(
-        remove_counted(
-            post_id, comment.key, "commentCount", on_absent=NotFound("comment not found")
+    store = db.get_store()
+    gone = NotFound("comment not found")
+    if comment.reply_to is None:
+        # its replies first, a page at a time, each page with the post's count in one
+        # transaction (a rerun after a failure finds fewer)
+        while True:
+            page = store.query_keys(
+                keys.post_pk(post_id), sk_prefix=keys.replies_prefix(comment.comment_id)
+            )
+            if not page:
+                break
+            for chunk in [page[i : i + 25] for i in range(0, len(page), 25)]:
+                store.transact_write(
+                    [db.tx_delete(k) for k in chunk]
+                    + [_count(post_id, "commentCount", -len(chunk))]
+                )
+        store.transact_write(remove_counted(post_id, comment.key, "commentCount", on_absent=gone))
+    else:
+        store.transact_write(
+            [
+                *remove_counted(post_id, comment.key, "commentCount", on_absent=gone),
+                db.tx_update(
+                    Comment.key_of(post_id, comment.reply_to),
+                    "ADD replyCount :minus",
+                    "attribute_exists(PK)",
+                    values={":minus": -1},
+                ),
+            ]
         )
-    )
     if caller.user_id not in (comment.author_id, post.author_id):
         moderation.record(caller.user_id, "delete_comment", comment_id, post=post_id)

@@ -235,6 +235,23 @@ LIKE_PREFIX, COMMENT_PREFIX, REPORT_PREFIX = "LIKE#", "COMMENT#", "REPORT#"
 BOOKMARK_PREFIX, VERSION_PREFIX = "BOOKMARK#", "VERSION#"
 
 
+REPLY_PREFIX = "REPLY#"
+
+
+def reply_sk(top_id: str, reply_id: str) -> str:
+    """SK of a reply under ``post_pk``: with its top comment's other replies, oldest first."""
+    return f"{REPLY_PREFIX}{_part(top_id)}#{_part(reply_id)}"
+
+
+def replies_prefix(top_id: str) -> str:
+    return f"{REPLY_PREFIX}{_part(top_id)}#"
+
+
+def reply_id_pk(post_id: str, reply_id: str) -> str:
+    """GSI3 partition finding a reply by its id (a reply's key names its top comment)."""
+    return f"REPLY#{_part(post_id)}#{_part(reply_id)}"
+
+
 def bookmark_sk(user_id: str) -> str:
     """SK of a user's bookmark under ``post_pk``."""
     return f"{BOOKMARK_PREFIX}{_part(user_id)}"
@@ -410,6 +427,7 @@ _KINDS: tuple[tuple[str, str | None, str], ...] = (
     ("POST#", POST_SK, "post"),
     ("POST#", LIKE_PREFIX, "like"),
     ("POST#", COMMENT_PREFIX, "comment"),
+    ("POST#", REPLY_PREFIX, "comment"),
     ("POST#", BOOKMARK_PREFIX, "bookmark"),
     ("POST#", VERSION_PREFIX, "post_version"),
     ("REPORTED#", "CASE#", "report_case"),

@@ -658,6 +658,8 @@ class CommentIn(ApiModel):
         NoBidiControls,
         Visible,
     ]
+    #: a reply: the comment answered (a reply to a reply attaches to the same top comment)
+    reply_to: MediaId | None = None
 
 
 class CommentOut(ApiModel):
@@ -666,6 +668,8 @@ class CommentOut(ApiModel):
     author: UserSummary
     text: str
     mentions: list[MentionOut] = Field(default_factory=list)
+    reply_to: str | None = None  # the top comment, for a reply
+    reply_count: int = 0  # a top comment's replies
     created_at: str
 
 

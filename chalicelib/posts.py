@@ -425,6 +425,7 @@ def purge_post(post: Post, spend: Any) -> None:
     for prefix in (
         keys.LIKE_PREFIX,
         keys.COMMENT_PREFIX,
+        keys.REPLY_PREFIX,
         keys.REPORT_PREFIX,
         keys.BOOKMARK_PREFIX,
         keys.VERSION_PREFIX,

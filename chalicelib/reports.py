@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 
 from chalicelib import access, clock, db, interactions, keys, moderation, posts, relations, users
-from chalicelib.entities import Comment, Profile, Report, ReportCase, ReportTarget
+from chalicelib.entities import Profile, Report, ReportCase, ReportTarget
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.identity import ADMINS, Identity
 from chalicelib.ids import new_id
@@ -58,9 +58,7 @@ def report_post(caller_id: str, post_id: str, body: ReportIn) -> None:
 def report_comment(caller_id: str, post_id: str, comment_id: str, body: CategoryReportIn) -> None:
     """Report a comment on a post the caller can see (not their own)."""
     post = access.visible_post(caller_id, post_id)
-    comment = None
-    if comment_id and "#" not in comment_id and len(comment_id) <= 64:
-        comment = db.get_store().get(Comment.key_of(post.post_id, comment_id), Comment)
+    comment = interactions.find_comment(post.post_id, comment_id)
     if comment is None or comment.author_id in relations.viewer().blocked_by:
         raise NotFound("comment not found")
     if comment.author_id == caller_id:

@@ -3,6 +3,7 @@ a page at a time, each step idempotent (a run out of time continues on the next 
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from chalicelib import aws, cognito, db, follows, interactions, keys, media, posts
@@ -54,7 +55,7 @@ def delete_account(job: Job, budget: Budget) -> dict[str, Any]:
         lambda: store.query_page(
             keys.comments_by_pk(user_id), index=keys.GSI1, limit=_PAGE, model=Comment
         ),
-        lambda comment: _drop_counted(comment.post_id, comment.key, "commentCount"),
+        _drop_comment,
         budget,
     )
     # Edges out: the followee loses a follower. Edges in: the follower follows one fewer.
@@ -149,6 +150,20 @@ def _drop_counted(post_id: str, key: tuple[str, str], counter: str) -> None:
     except NotFound as exc:
         if exc is not gone:  # the post is gone: just the item
             db.get_store().delete(key)
+
+
+def _drop_comment(comment: Comment) -> None:
+    """Delete a comment of the user; a reply also moves its top comment's ``replyCount``, and
+    a top comment's replies by others stay (the top comment shows as gone)."""
+    _drop_counted(comment.post_id, comment.key, "commentCount")
+    if comment.reply_to:
+        with contextlib.suppress(EchomateError):
+            db.get_store().update(
+                Comment.key_of(comment.post_id, comment.reply_to),
+                "ADD replyCount :minus",
+                condition="attribute_exists(PK) AND replyCount > :zero",
+                values={":minus": -1, ":zero": 0},
+            )
 
 
 def _forget_job(job: Job, *, keep: str) -> bool:

@@ -330,3 +330,87 @@ def test_following_is_capped(client, people, monkeypatch):
     refused = call(client, "PUT", "/tags/three/follow", people["ana"])
     assert refused.status_code == 409 and refused.json_body["Details"][0]["reason"] == "too_many"
     assert call(client, "PUT", "/tags/one/follow", people["ana"]).status_code == 200
+
+
+# Replies -----------------------------------------------------------------------------------------
+def _comment(client, token, post, text, reply_to=None):
+    body = {"text": text} | ({"replyTo": reply_to} if reply_to else {})
+    answer = call(client, "POST", f"/posts/{post}/comments", token, body)
+    assert answer.status_code == 201, answer.json_body
+    return answer.json_body
+
+
+def test_a_reply_to_a_reply_lands_under_the_top_comment(client, people):
+    ana, bob, carl = people["ana"], people["bob"], people["carl"]
+    post = _post(client, ana)["postId"]
+    top = _comment(client, bob, post, "first!")
+    reply = _comment(client, carl, post, "no, me", top["commentId"])
+    deeper = _comment(client, ana, post, "both of you", reply["commentId"])
+    assert reply["replyTo"] == deeper["replyTo"] == top["commentId"]
+    listed = _get(client, bob, f"/posts/{post}/comments").json_body["items"]
+    assert [(c["commentId"], c["replyCount"]) for c in listed] == [(top["commentId"], 2)]
+    replies = _get(client, bob, f"/posts/{post}/comments/{top['commentId']}/replies").json_body
+    assert [c["commentId"] for c in replies["items"]] == [reply["commentId"], deeper["commentId"]]
+    assert _get(client, bob, f"/posts/{post}").json_body["commentCount"] == 3
+    people["pump"].pump()
+    bob_seen = [
+        (a["type"], a["commentId"]) for a in _get(client, bob, "/activity").json_body["items"]
+    ]
+    assert ("reply", reply["commentId"]) in bob_seen
+    carl_seen = [
+        (a["type"], a["commentId"]) for a in _get(client, carl, "/activity").json_body["items"]
+    ]
+    assert carl_seen == [("reply", deeper["commentId"])]
+    ana_seen = [a["type"] for a in _get(client, ana, "/activity").json_body["items"]]
+    assert ana_seen.count("comment") == 2  # bob's and carl's, not her own
+
+
+def test_deleting_a_top_comment_takes_its_replies_and_counts(client, people):
+    ana, bob = people["ana"], people["bob"]
+    post = _post(client, ana)["postId"]
+    top = _comment(client, bob, post, "top")
+    one = _comment(client, ana, post, "r1", top["commentId"])
+    _comment(client, bob, post, "r2", top["commentId"])
+    assert (
+        call(client, "DELETE", f"/posts/{post}/comments/{one['commentId']}", ana).status_code == 204
+    )
+    listed = _get(client, bob, f"/posts/{post}/comments").json_body["items"]
+    assert listed[0]["replyCount"] == 1
+    assert (
+        call(client, "DELETE", f"/posts/{post}/comments/{top['commentId']}", bob).status_code == 204
+    )
+    assert _get(client, bob, f"/posts/{post}").json_body["commentCount"] == 0
+    assert _get(client, bob, f"/posts/{post}/comments").json_body["items"] == []
+    gone = _get(client, bob, f"/posts/{post}/comments/{top['commentId']}/replies")
+    assert gone.status_code == 404
+
+
+@pytest.mark.parametrize("reply_to", ["nope", "x" * 65])
+def test_a_reply_to_nothing_changes_nothing(client, people, reply_to):
+    post = _post(client, people["ana"])["postId"]
+    answer = call(
+        client,
+        "POST",
+        f"/posts/{post}/comments",
+        people["bob"],
+        {"text": "hm", "replyTo": reply_to},
+    )
+    assert answer.status_code in (400, 404) and set(answer.json_body) >= {"Code", "Message"}
+    assert _get(client, people["bob"], f"/posts/{post}").json_body["commentCount"] == 0
+
+
+def test_a_blocked_users_reply_notifies_nothing(client, people):
+    ana, bob, carl = people["ana"], people["bob"], people["carl"]
+    post = _post(client, ana)["postId"]
+    top = _comment(client, bob, post, "mine")
+    call(client, "PUT", "/users/carl/block", bob)
+    refused = call(
+        client,
+        "POST",
+        f"/posts/{post}/comments",
+        carl,
+        {"text": "hey", "replyTo": top["commentId"]},
+    )
+    assert refused.status_code == 404  # bob's comment is hidden from carl
+    people["pump"].pump()
+    assert [a["type"] for a in _get(client, bob, "/activity").json_body["items"]] == []
