@@ -863,11 +863,14 @@ def _if_match(headers: dict[str, str]) -> int | None:
     body=models.MediaRequestIn,
     response=models.MediaUploadOut,
     status=201,
+    headers=("Idempotency-Key",),
     errors=(Conflict, TooLarge, UnsupportedMedia),
-    summary="Ask for an upload: a presigned POST for one image",
+    summary="Ask for an upload: a presigned POST for one image; Idempotency-Key honoured",
 )
-def request_upload(caller: identity.Identity, body: models.MediaRequestIn) -> models.MediaUploadOut:
-    return media.request_upload(caller.user_id, body)
+def request_upload(
+    caller: identity.Identity, body: models.MediaRequestIn, headers: dict[str, str]
+) -> models.MediaUploadOut:
+    return media.request_upload(caller.user_id, body, headers.get("idempotency-key"))
 
 
 @route(
@@ -1137,13 +1140,14 @@ def list_likers(
     body=models.CommentIn,
     response=models.CommentOut,
     status=201,
-    errors=(NotFound,),
-    summary="Comment on a post",
+    headers=("Idempotency-Key",),
+    errors=(NotFound, Conflict),
+    summary="Comment on a post (or reply to a comment); Idempotency-Key honoured",
 )
 def add_comment(
-    caller: identity.Identity, postId: str, body: models.CommentIn
+    caller: identity.Identity, postId: str, body: models.CommentIn, headers: dict[str, str]
 ) -> models.CommentOut:
-    return interactions.add_comment(caller.user_id, postId, body)
+    return interactions.add_comment(caller.user_id, postId, body, headers.get("idempotency-key"))
 
 
 @route(

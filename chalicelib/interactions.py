@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from chalicelib import access, clock, db, keys, moderation, relations, users
+from chalicelib import access, clock, db, idempotency, keys, moderation, relations, users
 from chalicelib.access import POST_NOT_FOUND
 from chalicelib.entities import Comment, Like, Post
 from chalicelib.errors import Conflict, EchomateError, Forbidden, NotFound
@@ -105,9 +105,16 @@ def _children(
     )
 
 
-def add_comment(caller_id: str, post_id: str, body: CommentIn) -> CommentOut:
+def add_comment(
+    caller_id: str, post_id: str, body: CommentIn, idempotency_key: str | None = None
+) -> CommentOut:
     """A comment, and the post's counter, in one transaction; a reply also moves its top
-    comment's ``replyCount`` (a reply to a reply attaches to the same top comment)."""
+    comment's ``replyCount`` (a reply to a reply attaches to the same top comment). With
+    ``Idempotency-Key`` a retry returns the first answer and creates nothing."""
+    once = idempotency.Key(caller_id, "create_comment", idempotency_key, body, scope=post_id)
+    replay = once.replay(CommentOut)
+    if replay is not None:
+        return replay
     post = access.visible_post(caller_id, post_id)
     mentions = users.mentioned(body.text, "text")
     top = answered = None
@@ -142,8 +149,7 @@ def add_comment(caller_id: str, post_id: str, body: CommentIn) -> CommentOut:
                 ),
             )
         )
-    db.get_store().transact_write(ops)
-    return _comment_view(comment, users.get_profile(caller_id).summary())
+    return once.write(ops, _comment_view(comment, users.get_profile(caller_id).summary()))
 
 
 def find_comment(post_id: str, comment_id: str) -> Comment | None:

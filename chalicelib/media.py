@@ -22,7 +22,7 @@ import logging
 import time
 from typing import Any
 
-from chalicelib import access, aws, clock, db, keys, metrics
+from chalicelib import access, aws, clock, db, idempotency, keys, metrics
 from chalicelib.config import get_settings
 from chalicelib.entities import ENTITY_ATTRIBUTE, Media, Post, UploadSlots
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedMedia
@@ -55,8 +55,16 @@ def rendition_key(user_id: str, media_id: str, name: str) -> str:
 
 
 # Uploads ---------------------------------------------------------------------------------------
-def request_upload(user_id: str, body: MediaRequestIn) -> MediaUploadOut:
-    """A pending media item and the presigned POST that uploads its bytes."""
+def request_upload(
+    user_id: str, body: MediaRequestIn, idempotency_key: str | None = None
+) -> MediaUploadOut:
+    """A pending media item and the presigned POST that uploads its bytes. With
+    ``Idempotency-Key`` a retry returns the first answer (the same media and form, while the
+    form is valid) and takes no second slot of the pending cap."""
+    once = idempotency.Key(user_id, "request_upload", idempotency_key, body)
+    replay = once.replay(MediaUploadOut)
+    if replay is not None:
+        return replay
     settings = get_settings()
     if body.content_type not in MEDIA_TYPES:
         raise UnsupportedMedia(
@@ -83,11 +91,6 @@ def request_upload(user_id: str, body: MediaRequestIn) -> MediaUploadOut:
         description=body.description,
         focus=body.focus.model_dump() if body.focus else None,
     )
-    # The item and a slot of the pending cap in one transaction: concurrent requests cannot
-    # both take the last slot.
-    db.get_store().transact_write(
-        [db.tx_put(item, "attribute_not_exists(PK)"), _slots(user_id, +1)]
-    )
     post = aws.client("s3").generate_presigned_post(
         Bucket=settings.media_bucket,
         Key=key,
@@ -98,11 +101,14 @@ def request_upload(user_id: str, body: MediaRequestIn) -> MediaUploadOut:
         ],
         ExpiresIn=settings.media_upload_seconds,
     )
-    return MediaUploadOut(
+    answer = MediaUploadOut(
         media_id=media_id,
         upload=UploadForm(url=post["url"], fields=post["fields"]),
         expires_in=settings.media_upload_seconds,
     )
+    # The item and a slot of the pending cap in one transaction: concurrent requests cannot
+    # both take the last slot.
+    return once.write([db.tx_put(item, "attribute_not_exists(PK)"), _slots(user_id, +1)], answer)
 
 
 def describe(user_id: str, media_id: str, patch: MediaPatchIn) -> MediaOut:

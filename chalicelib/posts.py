@@ -11,9 +11,7 @@ immutable once ready), so no media is read.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
-import time
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -22,6 +20,7 @@ from chalicelib import (
     access,
     clock,
     db,
+    idempotency,
     keys,
     media,
     moderation,
@@ -35,7 +34,6 @@ from chalicelib.entities import (
     Bookmark,
     Follow,
     HashtagEntry,
-    IdempotencyRecord,
     ItemKey,
     Like,
     Media,
@@ -86,19 +84,10 @@ def hashtags(caption: str) -> list[str]:
 def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> PostOut:
     """A new post; with ``Idempotency-Key`` a retry of the same body returns the first answer
     and creates nothing (a different body under the same key is a 409)."""
-    store = db.get_store()
-    request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    record_key = None
-    if idempotency_key is not None:
-        if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,128}", idempotency_key):
-            raise Invalid(
-                "Idempotency-Key: 1 to 128 letters, digits or _.:-",
-                [{"field": "Idempotency-Key", "reason": "format"}],
-            )
-        record_key = IdempotencyRecord.key_of(caller_id, "create_post", idempotency_key)
-        replay = _replay(record_key, request_hash)
-        if replay is not None:
-            return replay
+    once = idempotency.Key(caller_id, "create_post", idempotency_key, body)
+    replay = once.replay(PostOut)
+    if replay is not None:
+        return replay
     if len(set(body.media_ids)) != len(body.media_ids):
         raise Invalid(
             "mediaIds: each media at most once", [{"field": "mediaIds", "reason": "duplicate"}]
@@ -140,32 +129,7 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
         liked=False,
         restricted=post.visibility == "followers" or author.private,
     )
-    if record_key is not None:
-        duplicate = Conflict("duplicate request")
-        record = IdempotencyRecord(
-            user_id=caller_id,
-            operation="create_post",
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-            response=view.to_json(),
-            ttl=int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
-        )
-        ops.append(
-            db.tx_put(
-                record,
-                "attribute_not_exists(PK)",
-                on_fail=duplicate,
-            )
-        )
-        try:
-            store.transact_write(ops)
-        except Conflict as exc:
-            if exc is not duplicate:
-                raise
-            return _replay(record_key, request_hash) or view  # a concurrent retry won
-        return view
-    store.transact_write(ops)
-    return view
+    return once.write(ops, view)
 
 
 def media_fact(item: Media) -> dict[str, Any]:
@@ -184,18 +148,6 @@ def media_fact(item: Media) -> dict[str, Any]:
 
 def _tagged(tag: str, post: Post) -> HashtagEntry:
     return HashtagEntry(tag=tag, post_id=post.post_id, author_id=post.author_id)
-
-
-def _replay(record_key: tuple[str, str], request_hash: str) -> PostOut | None:
-    record = db.get_store().get(record_key, IdempotencyRecord, consistent=True)
-    if record is None:
-        return None
-    if record.request_hash != request_hash:
-        raise Conflict(
-            "Idempotency-Key: already used for a different request",
-            [{"field": "Idempotency-Key", "reason": "reused"}],
-        )
-    return PostOut.model_validate(record.response)
 
 
 def edit_post(
