@@ -185,7 +185,13 @@ def _handle(
             data = {} if empty else _json_body(request.raw_body)
             kwargs["body"] = _validated(spec.body, data, "body")
         if spec.query is not None:
-            query = dict(request.query_params or {})
+            multi: Any = request.query_params or {}
+            for name in list(multi.keys()):
+                if hasattr(multi, "getlist") and len(multi.getlist(name)) > 1:
+                    raise Invalid(
+                        f"{name}: given more than once", [{"field": name, "reason": "repeated"}]
+                    )
+            query = dict(multi)
             _check_values(query, "query")
             kwargs["query"] = _validated(spec.query, query, "query")
         if "client_ip" in wants:

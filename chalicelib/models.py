@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     RootModel,
@@ -405,6 +406,33 @@ class MePatch(ApiModel):
     private: StrictBool | None = None
 
 
+def json_integer(value: Any) -> Any:
+    """A JSON number without a fraction: ``"1000"``, ``1000.0`` and ``true`` are refused (a
+    client sending them has a bug that a lenient server would hide)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be an integer (a JSON number without a fraction)")
+    return value
+
+
+def json_number(value: Any) -> Any:
+    """A JSON number: a string or a boolean is refused."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    return value
+
+
+def query_integer(value: Any) -> Any:
+    """A query-string integer: ASCII digits only (``10.0``, `` 10``, ``1e1`` are refused)."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("must be a whole number written with digits 0-9")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(json_integer)]
+JsonNumber = Annotated[float, BeforeValidator(json_number)]
+QueryInt = Annotated[int, BeforeValidator(query_integer)]
+
+
 Cursor = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_CURSOR_LENGTH), NoSurrogates, SingleLine
 ]
@@ -417,7 +445,7 @@ class PageQuery(ApiModel):
         alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True
     )
 
-    limit: int = Field(20, ge=1, le=MAX_PAGE)
+    limit: QueryInt = Field(20, ge=1, le=MAX_PAGE)
     cursor: Cursor | None = None
 
 
@@ -463,8 +491,8 @@ class Focus(ApiModel):
     """The focal point the square ``thumb`` is cropped around: x, y from -1 (left, bottom)
     to 1 (right, top), 0,0 the centre (Mastodon's convention)."""
 
-    x: float = Field(ge=-1, le=1, allow_inf_nan=False)
-    y: float = Field(ge=-1, le=1, allow_inf_nan=False)
+    x: JsonNumber = Field(ge=-1, le=1, allow_inf_nan=False)
+    y: JsonNumber = Field(ge=-1, le=1, allow_inf_nan=False)
 
 
 class MediaRequestIn(ApiModel):
@@ -475,7 +503,7 @@ class MediaRequestIn(ApiModel):
         SingleLine,
         NoBidiControls,
     ]
-    content_length: int = Field(gt=0)
+    content_length: JsonInt = Field(gt=0)
     purpose: Literal["post", "avatar"]
     description: AltText | None = None
     focus: Focus | None = None
@@ -807,7 +835,7 @@ class MuteIn(ApiModel):
     ``notifications`` (the default) the muted user's likes, comments and follows notify no
     more."""
 
-    duration_seconds: int | None = Field(None, ge=1, le=10 * 365 * 24 * 3600)
+    duration_seconds: JsonInt | None = Field(None, ge=1, le=10 * 365 * 24 * 3600)
     notifications: bool = True
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import unicodedata
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -65,14 +66,29 @@ _TAG = re.compile(r"(?<![\w#&])#(\w{1,100})")
 _NOT_FOUND = "post not found"
 
 
+def normal_tag(text: str) -> str:
+    """A hashtag as it is kept and compared: NFKC, then case folding (``#İstanbul`` is
+    ``i̇stanbul``, ``#Straße`` is ``strasse``, full-width letters are plain ones). The one rule
+    for captions and for ``?tag=``."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _tag_text(tag: str) -> bool:
+    """Letters and digits of any script, ``_``, and the combining marks case folding can leave
+    (the dot of ``i̇``), 1 to 100 of them."""
+    return 1 <= len(tag) <= 100 and all(
+        c.isalnum() or c == "_" or unicodedata.category(c).startswith("M") for c in tag
+    )
+
+
 def hashtags(caption: str) -> list[str]:
-    """The caption's hashtags, lower-case, without ``#``, in order (30 at most), each once as
-    its key sees it: ``#Café`` and ``#cafe`` fold to one key (``keys.hashtag_pk``), so only the
-    first is kept (two writes of one key in a transaction would be refused). A tag that folds to
-    nothing usable as a key is skipped."""
+    """The caption's hashtags (``normal_tag``), without ``#``, in order (30 at most), each once
+    as its key sees it: ``#Café`` and ``#cafe`` fold to one key (``keys.hashtag_pk``), so only
+    the first is kept (two writes of one key in a transaction would be refused). A tag that
+    folds to nothing usable as a key is skipped."""
     tags: dict[str, str] = {}
-    for tag in _TAG.findall(caption):
-        tag = tag.lower()
+    for tag in _TAG.findall(unicodedata.normalize("NFKC", caption)):
+        tag = normal_tag(tag)
         folded = keys.fold(tag)  # what keys.hashtag_pk writes
         if tag.isdigit() or not folded or "#" in folded:
             continue
@@ -583,9 +599,9 @@ def valid_tag(tag: str) -> str:
     """``tag`` (a leading ``#`` taken off) in the form hashtags are kept; 400 otherwise. A
     percent-encoded path parameter is decoded first (API Gateway decodes path parameters,
     chalice local does not; ``%`` is in no tag)."""
-    tag = urllib.parse.unquote(tag).removeprefix("#").lower()
+    tag = normal_tag(urllib.parse.unquote(tag).removeprefix("#"))
     folded = keys.fold(tag)
-    if not re.fullmatch(r"\w{1,100}", tag) or not folded or "#" in folded:
+    if not _tag_text(tag) or not folded or "#" in folded:
         raise Invalid(
             "tag: letters, digits or _ (without #)", [{"field": "tag", "reason": "format"}]
         )

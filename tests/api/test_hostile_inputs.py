@@ -5,6 +5,7 @@ Every case asserts a 4xx in Chalice's envelope naming the field, and that nothin
 
 import json
 import logging
+from urllib.parse import quote
 
 import pytest
 
@@ -323,3 +324,67 @@ def test_a_read_mark_now_is_taken(client, ana):
     from chalicelib import clock
 
     assert call(client, "POST", "/activity/read", ana, {"upTo": clock.now()}).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        (
+            "POST",
+            "/media",
+            {"contentType": "image/jpeg", "contentLength": "1000", "purpose": "post"},
+            "contentLength",
+        ),
+        (
+            "POST",
+            "/media",
+            {"contentType": "image/jpeg", "contentLength": 1000.0, "purpose": "post"},
+            "contentLength",
+        ),
+        (
+            "POST",
+            "/media",
+            {"contentType": "image/jpeg", "contentLength": True, "purpose": "post"},
+            "contentLength",
+        ),
+        ("PUT", "/users/bob/mute", {"durationSeconds": "60"}, "durationSeconds"),
+        ("GET", "/users?q=bo&limit=10.0", None, "limit"),
+        ("GET", "/users?q=bo&limit=%2010", None, "limit"),
+        ("GET", "/users?q=bo&limit=5&limit=6", None, "limit"),
+        ("GET", "/feed?limit=1e1", None, "limit"),
+    ],
+)
+def test_numbers_are_numbers_and_parameters_come_once(client, ana, bob, method, path, body, field):
+    answer = call(client, method, path, ana, body)
+    assert answer.status_code == 400, answer.json_body
+    assert answer.json_body["Message"].startswith(field)
+    assert call(client, "GET", "/me/mutes", ana).json_body["items"] == []
+
+
+def test_a_no_content_answer_has_no_content_type(client, ana):
+    made = call(client, "POST", "/posts", ana, {"caption": "x"}).json_body["postId"]
+    answer = call(client, "DELETE", f"/posts/{made}", ana)
+    assert answer.status_code == 204 and answer.body in (b"", "")
+    assert "Content-Type" not in answer.headers and "content-type" not in answer.headers
+
+
+def test_text_limits_count_code_points(client, ana):
+    """2,200 emoji of one code point fit a caption; one more does not; a family emoji of five
+    code points (three people joined by zero-width joiners) counts five."""
+    ok = call(client, "POST", "/posts", ana, {"caption": "😀" * 2200})
+    assert ok.status_code == 201
+    assert call(client, "POST", "/posts", ana, {"caption": "😀" * 2201}).status_code == 400
+    family = "👩\u200d👩\u200d👧"
+    assert len(family) == 5
+    fits = call(client, "POST", "/posts", ana, {"caption": family * 440})
+    assert fits.status_code == 201
+    assert call(client, "POST", "/posts", ana, {"caption": family * 441}).status_code == 400
+
+
+def test_a_tag_comes_back_as_it_was_stored(client, ana):
+    made = call(client, "POST", "/posts", ana, {"caption": "#İstanbul"}).json_body
+    (tag,) = made["hashtags"]
+    for spelling in (tag, "İstanbul", "ISTANBUL"):
+        found = call(client, "GET", f"/search/posts?tag={quote(spelling)}", ana)
+        assert found.status_code == 200, spelling
+        assert [p["postId"] for p in found.json_body["items"]] == [made["postId"]]
