@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from chalicelib import access, clock, db, idempotency, keys, moderation, relations, users
 from chalicelib.access import POST_NOT_FOUND
-from chalicelib.entities import Comment, Like, Post
+from chalicelib.entities import Comment, Like, Post, Profile
 from chalicelib.errors import Conflict, EchomateError, Forbidden, NotFound
 from chalicelib.identity import Identity
 from chalicelib.ids import new_id
@@ -115,7 +115,9 @@ def add_comment(
     replay = once.replay(CommentOut)
     if replay is not None:
         return replay
-    post = access.visible_post(caller_id, post_id)
+    me = Profile.key_of(caller_id)
+    seen = access.seen_post(caller_id, post_id, extra=[me])
+    post = seen.post
     mentions = users.mentioned(body.text, "text")
     top = answered = None
     if body.reply_to is not None:
@@ -149,7 +151,10 @@ def add_comment(
                 ),
             )
         )
-    return once.write(ops, _comment_view(comment, users.get_profile(caller_id).summary()))
+    profile = seen.found.get(me)
+    if not isinstance(profile, Profile):
+        raise NotFound("your profile is gone")
+    return once.write(ops, _comment_view(comment, profile.summary()))
 
 
 def find_comment(post_id: str, comment_id: str) -> Comment | None:

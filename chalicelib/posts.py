@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from chalicelib import (
     access,
+    accounts,
     clock,
     db,
     idempotency,
@@ -451,17 +452,22 @@ def purge_post(post: Post, spend: Any) -> None:
 
 
 def get_post(caller_id: str, post_id: str, *, moderator: bool = False) -> PostOut:
-    """A post the caller may see (a moderator sees every post, to act on reports)."""
-    post = access.visible_post(caller_id, post_id, moderator=moderator)
-    rendered = render(caller_id, [post])
-    if rendered:
-        return rendered[0]
-    author = users.find_profile(post.author_id) if moderator else None
-    if author is None:
+    """A post the caller may see (a moderator sees every post, to act on reports): two
+    requests, the post and one BatchGetItem of its author, the edge, the blocks and the
+    caller's like and bookmark."""
+    seen = access.seen_post(
+        caller_id, post_id, moderator=moderator, extra=_mine_keys(caller_id, [post_id])
+    )
+    if seen.author is None:  # gone (a moderator may still open the post of a deleted author)
         raise NotFound(_NOT_FOUND)
-    # hidden from others, not moderators
-    restricted = post.visibility == "followers" or author.private
-    return _render_one(post, author.summary(), liked=False, restricted=restricted)
+    mine = _mine_in(seen.found, caller_id, [post_id])
+    return _render_one(
+        seen.post,
+        seen.author.summary(),
+        post_id in mine.liked,
+        restricted=seen.restricted,
+        bookmarked=post_id in mine.bookmarked,
+    )
 
 
 class Mine(NamedTuple):
@@ -582,17 +588,43 @@ def posts_and_likes(caller_id: str, post_ids: list[str]) -> tuple[list[Post], Mi
 
 def user_posts(caller_id: str, handle: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
     """A user's posts, newest first (followers-only ones for followers and the author); a 404
-    when either of them blocks the other, a 403 (``private_account``) for a private account's
-    outsiders."""
-    author = users.visible_to(caller_id, handle)
-    may_see_all = caller_id == author.user_id or access.follows(caller_id, author.user_id)
+    when either of them blocks the other or the account is gone, a 403 (``private_account``)
+    for a private account's outsiders. Three requests: the handle, the Query of the posts, then
+    one BatchGetItem of the author's profile, the caller's edge to them, the blocks either way
+    and the caller's likes and bookmarks of the page (the Query is spent on a refusal)."""
+    user_id = users.user_id_for(handle)
+    page = db.get_store().query_page(
+        keys.user_posts_pk(user_id), index=keys.GSI1, limit=limit, cursor=cursor, model=Post
+    )
+    own = caller_id == user_id
+    profile_key, edge = Profile.key_of(user_id), Follow.key_of(caller_id, user_id)
+    between = [] if own else [edge, *relations.keys_between(caller_id, user_id)]
+    ids = [p.post_id for p in page.items]
+    found = db.get_store().batch_get([profile_key, *between, *_mine_keys(caller_id, ids)])
+    author = found.get(profile_key)
+    if not isinstance(author, Profile) or not accounts.shown(author):
+        raise NotFound(users.USER_NOT_FOUND)
+    if not own and relations.between(caller_id, user_id, found).hidden:
+        raise NotFound(users.USER_NOT_FOUND)
+    may_see_all = own or edge in found
     if author.private and not may_see_all:
         raise access.private_account()
-    page = db.get_store().query_page(
-        keys.user_posts_pk(author.user_id), index=keys.GSI1, limit=limit, cursor=cursor, model=Post
+    mine = _mine_in(found, caller_id, ids)
+    summary = author.summary()
+    return db.Page(
+        [
+            _render_one(
+                p,
+                summary,
+                p.post_id in mine.liked,
+                restricted=p.visibility == "followers" or author.private,
+                bookmarked=p.post_id in mine.bookmarked,
+            )
+            for p in page.items
+            if may_see_all or p.visibility == "public"
+        ],
+        page.next_cursor,
     )
-    posts = [p for p in page.items if may_see_all or p.visibility == "public"]
-    return db.Page(render(caller_id, posts), page.next_cursor)
 
 
 def valid_tag(tag: str) -> str:
