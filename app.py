@@ -10,6 +10,7 @@ imports Pillow at import time.
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import json
 import math
@@ -66,7 +67,7 @@ app.debug = startup_value("ECHOMATE_DEBUG") == "true"  # validated with the rest
 logs.configure(startup_value("LOG_LEVEL", "INFO"))
 app.api.cors = CORSConfig(
     allow_origin=startup_value("CORS_ALLOW_ORIGIN", "*"),
-    allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+    allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match"],
     expose_headers=[
         "Retry-After",
         "ETag",
@@ -200,7 +201,10 @@ def _handle(
             kwargs["headers"] = request.headers
         with relations.viewing(None if spec.public else caller.user_id):
             answer = view(**kwargs)
-        return _with_usage(_respond(answer, spec.status), usage)
+        response = _respond(answer, spec.status)
+        if spec.method == "GET":
+            response = _conditional(response, request.headers.get("if-none-match"))
+        return _with_usage(response, usage)
     except EchomateError as exc:
         return _with_usage(error_response(exc), usage)
     except SettingsError:
@@ -363,11 +367,25 @@ def _respond(result: Any, status: int) -> Response:
         return Response(body="", status_code=204 if status == 200 else status)
     if isinstance(result, RootModel):
         result = result.root
-    if isinstance(result, ApiModel):
-        result = result.to_json()
-    elif isinstance(result, Page):
-        result = result.as_json()
+    if isinstance(result, ApiModel | Page):
+        result = result.json_text()  # serialised once, by pydantic
     return Response(body=result, status_code=status, headers={"Content-Type": "application/json"})
+
+
+def _conditional(response: Response, if_none_match: str | None) -> Response:
+    """A weak ``ETag`` on a JSON 200 (a hash of the body the caller would get), and a 304 with
+    no body when ``If-None-Match`` names it (or is ``*``): a client revalidating an unchanged
+    profile or post downloads nothing. Rendition URLs are part of the body, so a post with
+    media changes its tag when they are signed again."""
+    if response.status_code != 200 or not isinstance(response.body, str):
+        return response
+    tag = 'W/"' + hashlib.sha256(response.body.encode()).hexdigest()[:27] + '"'
+    headers = {**(response.headers or {}), "ETag": tag}
+    given = {t.strip().removeprefix("W/") for t in (if_none_match or "").split(",") if t.strip()}
+    if "*" in given or tag.removeprefix("W/") in given:
+        headers.pop("Content-Type", None)
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=response.body, status_code=200, headers=headers)
 
 
 def error_response(exc: EchomateError) -> Response:

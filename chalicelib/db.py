@@ -141,6 +141,14 @@ class Page(Generic[T]):
         ]
         return {"items": items, "nextCursor": self.next_cursor}
 
+    def json_text(self) -> str:
+        """The page as JSON text, each item serialised once by pydantic."""
+        items = ",".join(
+            i.model_dump_json(by_alias=True) if isinstance(i, BaseModel) else json.dumps(i)
+            for i in self.items
+        )
+        return f'{{"items":[{items}],"nextCursor":{json.dumps(self.next_cursor)}}}'
+
 
 def check_limit(limit: int) -> int:
     """Page sizes are 1..100; out of range is a 400 (never clamped)."""

@@ -170,6 +170,11 @@ class ApiModel(BaseModel):
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
 
+    def json_text(self) -> str:
+        """The JSON answer, serialised once by pydantic (its compiled serialiser; no dict of
+        the answer is built first)."""
+        return self.model_dump_json(by_alias=True)
+
 
 def page_of(item: type[BaseModel], name: str) -> type[ApiModel]:
     """The response model of a list of ``item``: ``{"items": [...], "nextCursor": ...}``."""
@@ -255,6 +260,9 @@ class TokensOut(ApiModel):
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def json_text(self) -> str:
+        return self.model_dump_json(by_alias=True, exclude_none=True)
 
 
 class ChallengeOut(ApiModel):

@@ -222,3 +222,18 @@ def test_a_failed_change_undoes_the_reservation_and_the_pool(client, cognito, an
     (account,) = pool_users(cognito)
     attributes = {a["Name"]: a["Value"] for a in account["Attributes"]}
     assert attributes["preferred_username"] == "ana"
+
+
+def test_a_conditional_get_of_an_unchanged_profile_is_a_304(client, ana, bob):
+    first = call(client, "GET", "/users/bob", ana)
+    tag = first.headers["ETag"]
+    assert tag.startswith('W/"') and first.status_code == 200
+    again = call(client, "GET", "/users/bob", ana, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.body in (b"", "")
+    assert again.headers["ETag"] == tag
+    loose = call(client, "GET", "/users/bob", ana, headers={"If-None-Match": tag[2:]})
+    assert loose.status_code == 304  # a strong spelling of the weak tag matches too
+    call(client, "PATCH", "/me", bob, {"name": "Bob B"})
+    changed = call(client, "GET", "/users/bob", ana, headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    assert changed.json_body["name"] == "Bob B"

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.request import urlopen
 
 import boto3
+import pytest
 
 from tests.e2e.stack import call
 from tests.factories import sign_up_and_log_in
@@ -101,3 +102,19 @@ def test_export_becomes_a_downloadable_archive(stack):
     assert archive.testzip() is None
     assert json.loads(archive.read("profile.json"))["profile"]["username"] == "exporter"
     assert "@exporter" in archive.read("index.html").decode()
+
+
+def test_a_conditional_get_over_http(stack):
+    """The embedded API sends the ETag and answers a matching If-None-Match with an empty
+    304, as a browser's cache revalidation expects."""
+    from urllib.error import HTTPError
+    from urllib.request import Request
+
+    token = sign_up_and_log_in(stack, "etag@example.com", "etagger")["idToken"]
+    with urlopen(Request(f"{stack.api}/me", headers={"Authorization": token}), timeout=10) as r:
+        tag = r.headers["ETag"]
+        assert r.status == 200 and tag.startswith('W/"')
+    again = Request(f"{stack.api}/me", headers={"Authorization": token, "If-None-Match": tag})
+    with pytest.raises(HTTPError) as answer:  # urllib raises on 304
+        urlopen(again, timeout=10)
+    assert answer.value.code == 304 and answer.value.read() == b""
