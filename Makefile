@@ -119,6 +119,7 @@ bench: $(STAMP) bench-deps package ## the figures of docs/performance.md (minute
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/cold_start.py --package build/package/deployment.zip
 	$(BIN)/python bench/keepalive.py
+	$(BIN)/python bench/serialise.py
 	$(BIN)/python bench/moto_scale.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/thumbnails.py
