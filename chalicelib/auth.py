@@ -325,7 +325,7 @@ def change_username(caller: Identity, body: UsernameIn) -> MeOut:
     profile = users.get_profile(caller.user_id)
     handle = body.username
     if handle == profile.username:
-        return profile.me()
+        return users.me_view(profile)
     case_only = keys.handle_pk(handle) == keys.handle_pk(profile.username)
     reservation = None if case_only else users.reserve_handle(handle)
     try:

@@ -6,9 +6,12 @@ endpoint comes from the settings, so on the local stages every call goes to the 
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 import sys
+from collections.abc import Callable
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -80,3 +83,39 @@ def bad_parameters(exc: BaseException) -> Invalid | None:
         "invalid request: a value is outside the service's limits",
         [{"reason": "service_limits", "parameter": parameter}],
     )
+
+
+# Presigned URLs that stay the same for a window ------------------------------------------------
+_signing_time: ContextVar[datetime.datetime | None] = ContextVar("signing_time", default=None)
+
+
+def presign_at(moment: float, sign: Callable[[], str]) -> str:
+    """``sign()`` (a presigning call) as if made at epoch second ``moment``: the URL is the
+    same for every call with the same ``moment``, parameters and credentials, so a browser can
+    cache what it points at. botocore's SigV4 reads its clock through
+    ``botocore.auth.get_current_datetime`` at signing time; within this call (and only in this
+    thread or task: a context variable) that clock answers ``moment``."""
+    _fixed_clock()
+    token = _signing_time.set(datetime.datetime.fromtimestamp(moment, datetime.UTC))
+    try:
+        return sign()
+    finally:
+        _signing_time.reset(token)
+
+
+@cache
+def _fixed_clock() -> None:
+    """Route botocore.auth's clock through ``_signing_time`` (once per process). Checked
+    against the botocore in use: tests/unit/test_presign.py fails if botocore stops signing
+    through ``get_current_datetime``."""
+    import botocore.auth
+
+    real = botocore.auth.get_current_datetime
+
+    def current(remove_tzinfo: bool = True) -> datetime.datetime:
+        fixed = _signing_time.get()
+        if fixed is None:
+            return real(remove_tzinfo)  # type: ignore[no-any-return]
+        return fixed.replace(tzinfo=None) if remove_tzinfo else fixed
+
+    botocore.auth.get_current_datetime = current

@@ -137,6 +137,8 @@ class Profile(Entity):
     profile: dict[str, Any] = Field(default_factory=dict)
     settings: dict[str, Any] = Field(default_factory=dict)
     avatar: str | None = None
+    #: the avatar's rendition keys, kept with it so a summary carries its URLs without a read
+    avatar_keys: dict[str, str] | None = None
     version: int = 1
     follower_count: int = 0
     following_count: int = 0

@@ -154,7 +154,7 @@ def add_comment(
     profile = seen.found.get(me)
     if not isinstance(profile, Profile):
         raise NotFound("your profile is gone")
-    return once.write(ops, _comment_view(comment, profile.summary()))
+    return once.write(ops, _comment_view(comment, users.summary_of(profile)))
 
 
 def find_comment(post_id: str, comment_id: str) -> Comment | None:

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 UPLOAD_PREFIX = "uploads/"
 RENDITIONS = ("thumb", "small", "large")
+#: rendition URLs stay identical for this long (then the next window's are handed out)
+URL_WINDOW_SECONDS = 3600
 _CACHE_FOREVER = "public, max-age=31536000, immutable"  # keys never change: cache for a year
 _NOT_FOUND = "media not found"
 
@@ -468,10 +470,19 @@ def rendition_url(key: str, *, restricted: bool = False) -> str:
     settings = get_settings()
     if settings.media_cdn_domain and not restricted:
         return f"https://{settings.media_cdn_domain}/{key}"
-    url: str = aws.client("s3").generate_presigned_url(
-        "get_object",
-        Params={"Bucket": settings.media_bucket, "Key": key},
-        ExpiresIn=settings.media_url_seconds,
+    # Signed as of the start of the current window, valid for the window and then the usual
+    # lifetime: every request in the window gets the same URL (a browser caches the image
+    # once), and each URL handed out stays valid at least ``media_url_seconds``.
+    window = URL_WINDOW_SECONDS
+    start = int(time.time()) // window * window
+    s3 = aws.client("s3")
+    url: str = aws.presign_at(
+        start,
+        lambda: s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": settings.media_bucket, "Key": key},
+            ExpiresIn=window + settings.media_url_seconds,
+        ),
     )
     return url
 

@@ -335,6 +335,7 @@ class MeOut(ApiModel):
     profile: dict[str, Any]
     settings: dict[str, Any]
     avatar: str | None
+    avatar_urls: Renditions | None = None  # the avatar's rendition URLs (same for an hour)
     version: int
     follower_count: int
     following_count: int
@@ -351,6 +352,7 @@ class PublicProfileOut(ApiModel):
     name: str
     profile: dict[str, Any]
     avatar: str | None
+    avatar_urls: Renditions | None = None
     follower_count: int
     following_count: int
     post_count: int
@@ -370,6 +372,7 @@ class UserSummary(ApiModel):
     username: str
     name: str
     avatar: str | None
+    avatar_urls: Renditions | None = None  # inline: a page of authors needs no media read
     private: bool = False
 
 

@@ -142,7 +142,7 @@ def create_post(caller_id: str, body: PostIn, idempotency_key: str | None) -> Po
         ops += [_tag_count(t, 1) for t in post.hashtags]
     view = _render_one(
         post,
-        author.summary(),
+        users.summary_of(author),
         liked=False,
         restricted=post.visibility == "followers" or author.private,
     )
@@ -463,7 +463,7 @@ def get_post(caller_id: str, post_id: str, *, moderator: bool = False) -> PostOu
     mine = _mine_in(seen.found, caller_id, [post_id])
     return _render_one(
         seen.post,
-        seen.author.summary(),
+        users.summary_of(seen.author),
         post_id in mine.liked,
         restricted=seen.restricted,
         bookmarked=post_id in mine.bookmarked,
@@ -610,7 +610,7 @@ def user_posts(caller_id: str, handle: str, limit: int, cursor: str | None) -> d
     if author.private and not may_see_all:
         raise access.private_account()
     mine = _mine_in(found, caller_id, ids)
-    summary = author.summary()
+    summary = users.summary_of(author)
     return db.Page(
         [
             _render_one(

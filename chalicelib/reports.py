@@ -188,7 +188,7 @@ def queue(status: str, limit: int, cursor: str | None) -> db.Page[ReportOut]:
 def _people(user_ids: list[str]) -> dict[str, UserSummary]:
     wanted = [Profile.key_of(u) for u in dict.fromkeys(user_ids)]
     found = db.get_store().batch_get(wanted, Profile) if wanted else {}
-    return {p.user_id: p.summary() for p in found.values()}
+    return {p.user_id: users.summary_of(p) for p in found.values()}
 
 
 def _row(case: ReportCase, people: dict[str, UserSummary]) -> ReportOut:

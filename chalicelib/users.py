@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from chalicelib import accounts, clock, db, documents, keys, media, relations
 from chalicelib.entities import Follow, FollowRequest, Handle, Profile, SearchEntry
 from chalicelib.errors import Conflict, Invalid, NotFound
-from chalicelib.models import MeOut, MePatch, PublicProfileOut, UserSummary
+from chalicelib.models import MeOut, MePatch, PublicProfileOut, Renditions, UserSummary
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -163,7 +163,7 @@ def rename(current: Profile, handle: str, reservation: str | None) -> MeOut:
         ]
     db.get_store().transact_write(ops)
     renamed = current.model_copy(update={"username": handle, "version": current.version + 1})
-    return renamed.me()
+    return me_view(renamed)
 
 
 # Reading ---------------------------------------------------------------------------------------
@@ -182,7 +182,25 @@ def find_profile(user_id: str) -> Profile | None:
 
 def me(user_id: str) -> MeOut:
     """The caller's own profile."""
-    return get_profile(user_id).me()
+    return me_view(get_profile(user_id))
+
+
+def avatar_urls(profile: Profile) -> Renditions | None:
+    """The avatar's rendition URLs (no request: its keys are kept on the profile, and URLs
+    are the same for a window), or None without an avatar."""
+    if not profile.avatar or not profile.avatar_keys:
+        return None
+    return Renditions(**{n: media.rendition_url(k) for n, k in profile.avatar_keys.items()})
+
+
+def summary_of(profile: Profile) -> UserSummary:
+    """A user in a list, with the avatar's URLs inline (a page of authors needs no media
+    read)."""
+    return profile.summary().model_copy(update={"avatar_urls": avatar_urls(profile)})
+
+
+def me_view(profile: Profile) -> MeOut:
+    return profile.me().model_copy(update={"avatar_urls": avatar_urls(profile)})
 
 
 def user_id_for(handle: str) -> str:
@@ -229,7 +247,7 @@ def public_profile(caller_id: str, handle: str) -> PublicProfileOut:
         requested=requested in found,
         blocking=user_id in standing.blocking,
         muting=user_id in standing.muting,
-    )
+    ).model_copy(update={"avatar_urls": avatar_urls(profile)})
 
 
 def visible_to(caller_id: str, handle: str) -> Profile:
@@ -267,7 +285,7 @@ def summaries_with(
     found = db.get_store().batch_get(keys_wanted)
     hidden = relations.viewer().hidden  # blocked either way: never shown to the viewer
     summaries = {
-        p.user_id: p.summary()
+        p.user_id: summary_of(p)
         for p in found.values()
         if isinstance(p, Profile) and accounts.shown(p) and p.user_id not in hidden
     }
@@ -356,14 +374,16 @@ def update_me(user_id: str, patch: MePatch, expected_version: int | None) -> MeO
     for part in ("profile", "settings"):
         if part in given and getattr(patch, part) is not None:
             documents.check_patch(getattr(patch, part), part)
+    avatar_keys = None
     if "avatar" in given and patch.avatar is not None:
-        media.check_attachable(user_id, patch.avatar, "avatar")
+        chosen = media.check_attachable(user_id, patch.avatar, "avatar")
+        avatar_keys = {n: r["key"] for n, r in (chosen.renditions or {}).items()}
     for _ in range(_PATCH_ATTEMPTS):
         current = get_profile(user_id)
         if expected_version is not None and current.version != expected_version:
             raise _stale(current.version)
         try:
-            return _apply(current, patch, given)
+            return _apply(current, patch, given, avatar_keys)
         except Conflict:
             if expected_version is not None:
                 raise _stale(None) from None
@@ -377,7 +397,9 @@ def _stale(version: int | None) -> Conflict:
     )
 
 
-def _apply(current: Profile, patch: MePatch, given: set[str]) -> MeOut:
+def _apply(
+    current: Profile, patch: MePatch, given: set[str], avatar_keys: dict[str, str] | None
+) -> MeOut:
     plan = documents.UpdatePlan()
     state = current.model_dump(by_alias=True)
     for part in ("profile", "settings"):
@@ -401,11 +423,15 @@ def _apply(current: Profile, patch: MePatch, given: set[str]) -> MeOut:
     if "avatar" in given and patch.avatar != current.avatar:
         if patch.avatar is None:
             plan.removes.append(("avatar",))
+            if current.avatar_keys:
+                plan.removes.append(("avatarKeys",))
         else:
             plan.sets.append((("avatar",), patch.avatar))
+            plan.sets.append((("avatarKeys",), avatar_keys or {}))
         state["avatar"] = patch.avatar
+        state["avatarKeys"] = avatar_keys if patch.avatar else None
     if not plan:
-        return current.me()
+        return me_view(current)
     sets, removes, names, values = documents.update_expression(plan)
     sets += ["#version = #version + :one", "updatedAt = :now"]
     names["#version"] = "version"
@@ -433,7 +459,7 @@ def _apply(current: Profile, patch: MePatch, given: set[str]) -> MeOut:
                 ops.append(media.attach_op(state["avatar"], current.user_id, "avatar"))
         store.transact_write(ops)
     state["version"] = current.version + 1
-    return Profile.model_validate(state).me()
+    return me_view(Profile.model_validate(state))
 
 
 # Unconfirmed accounts --------------------------------------------------------------------------

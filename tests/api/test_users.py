@@ -18,6 +18,7 @@ def test_me_and_public_profile_views(client, ana, bob):
         "profile",
         "settings",
         "avatar",
+        "avatarUrls",
         "version",
         "followerCount",
         "followingCount",
@@ -33,6 +34,7 @@ def test_me_and_public_profile_views(client, ana, bob):
         "name",
         "profile",
         "avatar",
+        "avatarUrls",
         "followerCount",
         "followingCount",
         "postCount",
@@ -130,6 +132,7 @@ def test_search_route(client, ana, bob):
                 "username": "bob",
                 "name": "Ana",
                 "avatar": None,
+                "avatarUrls": None,
                 "private": False,
             }
         ],
@@ -237,3 +240,24 @@ def test_a_conditional_get_of_an_unchanged_profile_is_a_304(client, ana, bob):
     changed = call(client, "GET", "/users/bob", ana, headers={"If-None-Match": tag})
     assert changed.status_code == 200 and changed.headers["ETag"] != tag
     assert changed.json_body["name"] == "Bob B"
+
+
+def test_avatars_come_inline_with_urls_that_stay_the_same(client, ana, bob):
+    """A page of posts carries each author's avatar URLs (no media read per author), and the
+    same request later returns byte-identical image URLs (signed as of the hour)."""
+    from tests.factories import ready_media
+    from tests.support import claims_of
+
+    avatar = ready_media(claims_of(bob)["sub"], purpose="avatar")
+    me = call(client, "PATCH", "/me", bob, {"avatar": avatar}).json_body
+    assert set(me["avatarUrls"]) == {"thumb", "small", "large"}
+    photo = ready_media(claims_of(bob)["sub"])
+    call(client, "POST", "/posts", bob, {"caption": "hi", "mediaIds": [photo]})
+    first = call(client, "GET", "/users/bob/posts", ana).json_body["items"][0]
+    assert first["author"]["avatarUrls"] == me["avatarUrls"]
+    again = call(client, "GET", "/users/bob/posts", ana).json_body["items"][0]
+    assert again["author"]["avatarUrls"] == first["author"]["avatarUrls"]
+    assert again["media"] == first["media"]  # image URLs identical across requests
+    assert call(client, "GET", "/users/bob", ana).json_body["avatarUrls"] == me["avatarUrls"]
+    cleared = call(client, "PATCH", "/me", bob, {"avatar": None}).json_body
+    assert (cleared["avatar"], cleared["avatarUrls"]) == (None, None)
