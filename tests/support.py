@@ -235,6 +235,20 @@ def table_items() -> list[dict[str, Any]]:
     return [i for i in table.scan()["Items"] if not i["PK"].startswith("RATE#")]
 
 
+KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
+
+
+def items_mentioning(user_id: str, handle: str | None = None) -> list[dict[str, Any]]:
+    """Items whose keys (table or index) name ``user_id`` (or ``#<handle>``): what an account
+    deletion must leave none of."""
+    names = [user_id] + ([f"#{handle}"] if handle else [])
+    return [
+        i
+        for i in table_items()
+        if any(n in str(i.get(a, "")) for a in KEY_ATTRIBUTES for n in names)
+    ]
+
+
 def pool_users(cognito: dict[str, Any]) -> list[dict[str, Any]]:
     """The accounts in the ``cognito`` fixture's user pool."""
     return cognito["idp"].list_users(UserPoolId=cognito["pool_id"])["Users"]

@@ -11,20 +11,7 @@ from chalicelib.entities import Job
 from chalicelib.errors import NotFound
 from tests import support
 from tests.factories import make_user
-
-KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
-
-
-def items_mentioning(user_id, handle):
-    table = boto3.resource("dynamodb").Table("echomate-test")
-    return [
-        i
-        for i in table.scan()["Items"]
-        if any(
-            user_id in str(i.get(a, "")) or f"#{handle}" in str(i.get(a, ""))
-            for a in KEY_ATTRIBUTES
-        )
-    ]
+from tests.support import items_mentioning
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ either account."""
 
 from types import SimpleNamespace
 
-import boto3
 import pytest
 
 from chalicelib import access, feed, follows, jobs, posts, relations, users
@@ -12,6 +11,7 @@ from chalicelib.entities import Follow, FollowRequest
 from chalicelib.errors import Forbidden, NotFound
 from chalicelib.models import MePatch, PostIn
 from tests.factories import make_user
+from tests.support import items_mentioning
 
 
 @pytest.fixture
@@ -90,14 +90,5 @@ def test_account_deletion_removes_requests_both_ways(people, stream, cognito):
     stream.pump()
     jobs.start_account_deletion(people.ana)
     stream.pump()
-    items = boto3.resource("dynamodb").Table("echomate-test").scan()["Items"]
-    mentions = [
-        i
-        for i in items
-        if any(
-            people.ana in str(i.get(a, ""))
-            for a in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
-        )
-    ]
-    assert mentions == []
+    assert items_mentioning(people.ana) == []
     assert follows.requests(people.eve, 20, None).items == []

@@ -10,6 +10,7 @@ from chalicelib import feed, follows, interactions, posts, relations, users
 from chalicelib.entities import Block, BlockedBy
 from chalicelib.models import CommentIn, PostIn
 from tests.factories import make_user
+from tests.support import items_mentioning
 
 
 @pytest.fixture
@@ -90,18 +91,8 @@ def test_account_deletion_removes_blocks_and_mutes_both_ways(people, stream, cog
     stream.pump()
     jobs.start_account_deletion(people.ana)
     stream.pump()
-    import boto3
 
-    items = boto3.resource("dynamodb").Table("echomate-test").scan()["Items"]
-    mentions = [
-        i
-        for i in items
-        if any(
-            people.ana in str(i.get(a, ""))
-            for a in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
-        )
-    ]
-    assert mentions == []
+    assert items_mentioning(people.ana) == []
     assert relations.of(people.bob) == relations.of(people.eve) == relations.NOBODY
 
 
