@@ -473,18 +473,32 @@ def rendition_url(key: str, *, restricted: bool = False) -> str:
     # Signed as of the start of the current window, valid for the window and then the usual
     # lifetime: every request in the window gets the same URL (a browser caches the image
     # once), and each URL handed out stays valid at least ``media_url_seconds``.
+    # Being the same for the window, a URL is signed once per instance and window (a page of
+    # 20 authors and 50 photos costs no signing at all the second time).
     window = URL_WINDOW_SECONDS
     start = int(time.time()) // window * window
+    expires = window + settings.media_url_seconds
+    signed_as = (settings.aws_endpoint_url or "", settings.media_bucket, key, start, expires)
+    cached = _signed.get(signed_as)
+    if cached is not None:
+        return cached
     s3 = aws.client("s3")
     url: str = aws.presign_at(
         start,
         lambda: s3.generate_presigned_url(
             "get_object",
             Params={"Bucket": settings.media_bucket, "Key": key},
-            ExpiresIn=window + settings.media_url_seconds,
+            ExpiresIn=expires,
         ),
     )
+    if len(_signed) >= _SIGNED_CACHE_SIZE:
+        _signed.clear()  # bounded memory; the next requests refill it
+    _signed[signed_as] = url
     return url
+
+
+_SIGNED_CACHE_SIZE = 20_000
+_signed: dict[tuple[str, str, str, int, int], str] = {}
 
 
 def delete(caller_id: str, media_id: str) -> None:

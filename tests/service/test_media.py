@@ -156,3 +156,16 @@ def test_cleanup_removes_old_pending_and_unattached_media_only(store):
         assert store.get(Media.key_of(gone), Media) is None
     assert all(in_use in k for k in objects())
     assert media.cleanup(now=time.time() + 2 * 86400) == 0  # safe to re-run
+
+
+def test_a_rendition_url_is_signed_once_per_window(store, monkeypatch):
+    from chalicelib import aws, media
+
+    signed = []
+    real = aws.presign_at
+    monkeypatch.setattr(aws, "presign_at", lambda at, sign: signed.append(at) or real(at, sign))
+    key = "media/u/once/large.jpg"
+    first = media.rendition_url(key)
+    assert media.rendition_url(key) == first and len(signed) == 1
+    monkeypatch.setattr(media.time, "time", lambda: signed[0] + media.URL_WINDOW_SECONDS + 1)
+    assert media.rendition_url(key) != first and len(signed) == 2  # the next window
