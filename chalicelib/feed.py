@@ -14,10 +14,12 @@ from chalicelib import clock, db, keys, posts, relations, tasks, timelines, user
 from chalicelib.config import get_settings
 from chalicelib.entities import Follow, HashtagEntry, Post, Profile, TimelineEntry
 from chalicelib.errors import Conflict, Invalid
-from chalicelib.ids import id_time
+from chalicelib.ids import id_time, last_id_at
 from chalicelib.models import PostOut
 
 EXPLORE_LOOKBACK_HOURS = 7 * 24
+#: the Queries one explore page may make (a quiet week would otherwise cost 168)
+EXPLORE_QUERIES_PER_PAGE = 8
 
 
 def _position(cursor: str | None, scope: str) -> tuple[str | None, int]:
@@ -42,34 +44,62 @@ def _next_cursor(post_ids: list[str], more: bool, scope: str, served: int) -> st
 
 def explore(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:
     """Recent public posts, newest first, read from hourly partitions (writes spread over
-    time; a quiet hour costs one empty Query)."""
+    time). A page makes at most ``EXPLORE_QUERIES_PER_PAGE`` Queries however sparse the recent
+    hours are (each bucket read through, page by page, not cut at its first page): when it
+    stops short, its cursor continues where the reading stopped, even with no post to show
+    yet."""
     scope = "explore"
     before, served = _position(cursor, scope)
     limit = min(limit, timelines.LIST_CAP - served)
     store = db.get_store()
     start = id_time(before) if before else time.time()
+    away = relations.viewer().unfollowed  # blocked either way, or muted
     ids: list[str] = []
     more = False
-    for hour in range(EXPLORE_LOOKBACK_HOURS):
-        bucket = clock.hour_bucket(start - hour * 3600)
+    hour, within, queries = 0, None, 0
+    resume = before
+    while hour < EXPLORE_LOOKBACK_HOURS:
+        if queries == EXPLORE_QUERIES_PER_PAGE:
+            more = True  # bounded: the next page reads on from ``resume``
+            break
+        moment = start - hour * 3600
         page = store.query_page(
-            keys.explore_pk(bucket),
+            keys.explore_pk(clock.hour_bucket(moment)),
             index=keys.GSI2,
             limit=min(100, limit - len(ids) + 1),
+            cursor=within,
             sk_before=before,
             model=Post,
         )
-        away = relations.viewer().unfollowed  # blocked either way, or muted
+        queries += 1
         ids += [i.post_id for i in page.items if i.author_id not in away]
         if len(ids) > limit:
             more = True
             break
+        within = page.next_cursor
+        if page.items:
+            resume = page.items[-1].post_id
+        if within is None:  # this hour is read: resume from the end of the one before it
+            hour += 1
+            resume = last_id_at(_hour_start(moment) - 0.001)
     ids = ids[:limit]
     found, mine = posts.posts_and_likes(caller_id, ids)
+    position = ids[-1] if len(ids) == limit or not more else resume
     return db.Page(
         posts.render(caller_id, found, mine, public_only=True),
-        _next_cursor(ids, more, scope, served),
+        _cursor_at(position, more, scope, served + len(ids)),
     )
+
+
+def _hour_start(moment: float) -> float:
+    return moment // 3600 * 3600
+
+
+def _cursor_at(before: str | None, more: bool, scope: str, served: int) -> str | None:
+    """A cursor that continues before ``before`` (``served`` posts in so far)."""
+    if not more or before is None or served >= timelines.LIST_CAP:
+        return None
+    return db.encode_cursor({"before": before, "served": str(served)}, scope, db.cursor_secret())
 
 
 def feed(caller_id: str, limit: int, cursor: str | None) -> db.Page[PostOut]:

@@ -20,6 +20,14 @@ def new_id(now: float | None = None) -> str:
     return "".join(_ALPHABET[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
+def last_id_at(moment: float) -> str:
+    """The greatest id of the millisecond ``moment`` falls in: a ``sk_before`` bound that keeps
+    everything made up to that millisecond."""
+    millis = int(moment * 1000)
+    value = (millis << 80) | ((1 << 80) - 1)
+    return "".join(_ALPHABET[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
 def id_time(value: str) -> float:
     """The creation time (epoch seconds) encoded in an id."""
     number = 0
