@@ -83,3 +83,66 @@ def test_richer_posting_over_http(stack):
     status, history = call(f"{api}/posts/{post}/history", token=friend)
     assert status == 200
     assert [(v["version"], v["caption"]) for v in history["items"]] == [(1, "hello @Friend12 #v12")]
+
+
+def test_alt_text_replies_and_followed_tags_over_http(stack):
+    """The rest of v1.2 as a frontend uses it: a photo described at upload and again after
+    publishing, a reply to a reply that lands under its top comment, a followed hashtag that
+    brings a stranger's post into the feed."""
+    import requests
+
+    from tests.factories import jpeg
+
+    api = stack.api
+    maker = sign_up_and_log_in(stack, "maker12@example.com", "maker12")["idToken"]
+    fan = sign_up_and_log_in(stack, "fan12@example.com", "fan12")["idToken"]
+    data = jpeg(800, 600)
+    status, asked = call(
+        f"{api}/media",
+        "POST",
+        maker,
+        {
+            "contentType": "image/jpeg",
+            "contentLength": len(data),
+            "purpose": "post",
+            "description": "a test card",
+            "focus": {"x": -0.5, "y": 0.5},
+        },
+    )
+    assert status == 201
+    form = asked["upload"]
+    sent = requests.post(
+        form["url"], data=form["fields"], files={"file": ("p.jpg", data, "image/jpeg")}, timeout=30
+    )
+    assert sent.status_code in (200, 204)
+    media_id = asked["mediaId"]
+    _within(lambda: call(f"{api}/media/{media_id}", token=maker)[1]["status"] == "ready", 5)
+    assert call(f"{api}/tags/e2etag/follow", "PUT", fan) == (200, {"following": True})
+    status, made = call(
+        f"{api}/posts", "POST", maker, {"caption": "new #E2ETag", "mediaIds": [media_id]}
+    )
+    assert status == 201 and made["media"][0]["description"] == "a test card"
+    post = made["postId"]
+    status, media = call(f"{api}/media/{media_id}", "PATCH", maker, {"description": "a card"})
+    assert status == 200 and media["description"] == "a card"
+    _within(lambda: post in _feed(stack, fan), 3)  # by the followed tag, not the author
+    status, seen = call(f"{api}/posts/{post}", token=fan)
+    assert seen["media"][0]["description"] == "a card"
+    status, tag = call(f"{api}/tags/e2etag", token=fan)
+    assert tag == {"tag": "e2etag", "postCount": 1, "following": True}
+    status, top = call(f"{api}/posts/{post}/comments", "POST", fan, {"text": "first"})
+    status, reply = call(
+        f"{api}/posts/{post}/comments", "POST", maker, {"text": "hi", "replyTo": top["commentId"]}
+    )
+    status, deeper = call(
+        f"{api}/posts/{post}/comments", "POST", fan, {"text": "yo", "replyTo": reply["commentId"]}
+    )
+    assert status == 201 and deeper["replyTo"] == top["commentId"]
+    status, listed = call(f"{api}/posts/{post}/comments", token=fan)
+    assert [(c["commentId"], c["replyCount"]) for c in listed["items"]] == [(top["commentId"], 2)]
+    status, replies = call(f"{api}/posts/{post}/comments/{top['commentId']}/replies", token=fan)
+    assert [c["commentId"] for c in replies["items"]] == [reply["commentId"], deeper["commentId"]]
+    _within(
+        lambda: any(a["type"] == "reply" for a in call(f"{api}/activity", token=fan)[1]["items"]),
+        3,
+    )
