@@ -57,6 +57,7 @@ from chalicelib.errors import (
     NotFound,
     RateLimited,
     TooLarge,
+    Unauthorized,
     UnsupportedMedia,
 )
 from chalicelib.models import ApiModel, HealthOut, SessionOut
@@ -142,7 +143,10 @@ def route(
 
         @functools.wraps(view)
         def handler(**params: str) -> Response:
-            return _handle(spec, view, wants, params)
+            response = _handle(spec, view, wants, params)
+            for observe in ANSWER_OBSERVERS:
+                observe(spec.method, spec.path, response.status_code)
+            return response
 
         app.route(
             path,
@@ -154,6 +158,11 @@ def route(
         return handler
 
     return register
+
+
+#: called with (method, route path, status) of every answer a route gives: the tests record
+#: them to check that the OpenAPI document declares each (empty in production: nothing runs)
+ANSWER_OBSERVERS: list[Callable[[str, str, int], None]] = []
 
 
 def _handle(
@@ -485,7 +494,7 @@ def resend_code(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
     public=True,
     body=models.LoginIn,
     response=models.LoginOut,
-    errors=(Forbidden, RateLimited),
+    errors=(Unauthorized, Forbidden, RateLimited),
     summary="Sign in: tokens, or the TOTP challenge",
 )
 def log_in(body: models.LoginIn, client_ip: str) -> models.LoginOut:
@@ -498,7 +507,10 @@ def log_in(body: models.LoginIn, client_ip: str) -> models.LoginOut:
     public=True,
     body=models.MfaChallengeIn,
     response=models.TokensOut,
-    errors=(RateLimited,),
+    errors=(
+        Unauthorized,
+        RateLimited,
+    ),
     summary="Answer the TOTP challenge",
 )
 def answer_mfa_challenge(body: models.MfaChallengeIn, client_ip: str) -> models.TokensOut:
@@ -511,7 +523,8 @@ def answer_mfa_challenge(body: models.MfaChallengeIn, client_ip: str) -> models.
     public=True,
     body=models.RefreshIn,
     response=models.TokensOut,
-    summary="New ID and access tokens (no new refresh token)",
+    errors=(Unauthorized,),
+    summary="New ID and access tokens (no new refresh token); 401 for a refused refresh token",
 )
 def refresh_tokens(body: models.RefreshIn) -> models.TokensOut:
     return auth.refresh(body.refresh_token)

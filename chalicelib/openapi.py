@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import BaseModel
 
-from chalicelib.errors import EchomateError, Forbidden, Invalid, Unauthorized
+from chalicelib.errors import (
+    EchomateError,
+    Forbidden,
+    Invalid,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+    UnsupportedMedia,
+)
 from chalicelib.models import ErrorOut
 
 if TYPE_CHECKING:  # pydantic.json_schema is imported at run time only when the document is built
@@ -112,9 +120,15 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": _ref(spec.response)}}
     responses: dict[str, Any] = {str(spec.status): ok}
-    errors = set(spec.errors)
-    if spec.body is not None or spec.query is not None:
-        errors.add(Invalid)
+    if spec.method == "GET" and spec.response is not None:
+        responses["304"] = {
+            "description": "not modified: the ETag sent in If-None-Match is still current"
+        }
+    # What any route may answer: a request a service refuses (400), a dependency down (503);
+    # with a body, one too large (413) or not JSON (415)
+    errors = set(spec.errors) | {Invalid, Unavailable}
+    if spec.body is not None:
+        errors |= {TooLarge, UnsupportedMedia}
     if not spec.public:
         errors.add(Unauthorized)
     if spec.groups:
@@ -124,6 +138,10 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
             "description": error.DESCRIPTION,
             "content": {"application/json": {"schema": _ref(ErrorOut)}},
         }
+    responses["500"] = {
+        "description": "internal error (a bug, or a misconfigured stage): the envelope",
+        "content": {"application/json": {"schema": _ref(ErrorOut)}},
+    }
     operation["responses"] = responses
     return operation
 

@@ -80,6 +80,7 @@ AWS_OPERATIONS: set[tuple[str, str]] = set()
 #: Where each pytest process writes what it recorded when it ends (set by `make pytest`).
 OPERATIONS_DIR = "ECHOMATE_OPERATIONS_DIR"
 _POLICY_TEST = "tests/infra/test_iam_policy.py::"
+_STATUSES_TEST = "tests/infra/test_declared_statuses.py::"
 
 
 def _record_operation(model: object, **_: object) -> None:
@@ -112,6 +113,36 @@ def _record_aws_operations():
         (folder / f"{os.getpid()}.json").write_text(json.dumps(sorted(AWS_OPERATIONS)))
 
 
+ROUTE_STATUSES: set[tuple[str, str, int]] = set()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _record_route_statuses():
+    """Every (method, route, status) the app's routes answer in this process (the api tier),
+    for tests/infra/test_declared_statuses.py."""
+    import app as application
+
+    def observe(method: str, path: str, status: int) -> None:
+        ROUTE_STATUSES.add((method, path, status))
+
+    application.ANSWER_OBSERVERS.append(observe)
+    yield
+    application.ANSWER_OBSERVERS.remove(observe)
+    if where := os.environ.get(OPERATIONS_DIR):
+        folder = Path(where)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{os.getpid()}.statuses").write_text(json.dumps(sorted(ROUTE_STATUSES)))
+
+
+def recorded_statuses() -> set[tuple[str, str, int]]:
+    """This process's route answers and those other pytest processes left in OPERATIONS_DIR."""
+    statuses = set(ROUTE_STATUSES)
+    if where := os.environ.get(OPERATIONS_DIR):
+        for path in Path(where).glob("*.statuses"):
+            statuses |= {(m, p, s) for m, p, s in json.loads(path.read_text())}
+    return statuses
+
+
 def recorded_operations() -> set[tuple[str, str]]:
     """This process's AWS operations and those other pytest processes left in OPERATIONS_DIR."""
     operations = set(AWS_OPERATIONS)
@@ -122,8 +153,9 @@ def recorded_operations() -> set[tuple[str, str]]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The IAM policy test runs last, when every other test has made its AWS calls."""
-    items.sort(key=lambda item: item.nodeid.startswith(_POLICY_TEST))
+    """The IAM policy and declared-status tests run last, when every other test has made its
+    AWS calls and its requests."""
+    items.sort(key=lambda item: item.nodeid.startswith((_POLICY_TEST, _STATUSES_TEST)))
 
 
 @pytest.fixture(autouse=True)
