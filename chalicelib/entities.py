@@ -735,10 +735,16 @@ class ReportCase(Entity):
 
     def index_keys(self) -> dict[str, str]:
         when = self.latest_at if self.status == "open" else self.resolved_at or self.latest_at
-        return {
+        listed = {
             keys.GSI1PK: keys.report_queue_pk(self.status),
             keys.GSI1SK: f"{when}#{self.case_id}",
         }
+        if self.status == "open":
+            return listed
+        # a resolved case is found by its id (its first report's) even once the reports are
+        # gone with their post: resolving it again is a 409, not a 404
+        found = keys.report_id_pk(self.case_id)
+        return listed | {keys.GSI3PK: found, keys.GSI3SK: keys.resolved_case_sk(self.case_id)}
 
 
 class TimelineEntry(Entity):

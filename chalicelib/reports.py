@@ -215,15 +215,17 @@ def _row(case: ReportCase, people: dict[str, UserSummary]) -> ReportOut:
 
 
 def _report(report_id: str) -> Report:
-    """The report with this id (one Query of its index); NotFound otherwise."""
+    """The report with this id (one Query of its index); Conflict when only its resolved case
+    is left (the reports went with their post), NotFound when there is neither."""
     if not report_id or "#" in report_id or len(report_id) > 64:
         raise NotFound(REPORT_NOT_FOUND)
-    page = db.get_store().query_page(
-        keys.report_id_pk(report_id), index=keys.GSI3, limit=1, model=Report
-    )
-    if not page.items:
-        raise NotFound(REPORT_NOT_FOUND)
-    return page.items[0]
+    page = db.get_store().query_page(keys.report_id_pk(report_id), index=keys.GSI3, limit=5)
+    for item in page.items:
+        if isinstance(item, Report):
+            return item
+    if any(isinstance(item, ReportCase) for item in page.items):
+        raise Conflict("this report is resolved already", [{"reason": "resolved"}])
+    raise NotFound(REPORT_NOT_FOUND)
 
 
 def resolve(caller: Identity, report_id: str, body: ResolveIn) -> ReportOut:
