@@ -18,11 +18,6 @@ from chalicelib.errors import Forbidden, NotFound
 POST_NOT_FOUND = "post not found"
 
 
-def follows(follower_id: str, followee_id: str) -> bool:
-    """Whether ``follower_id`` follows ``followee_id`` (one GetItem)."""
-    return db.get_store().get(Follow.key_of(follower_id, followee_id), Follow) is not None
-
-
 def find_post(post_id: str) -> Post:
     """The post with this id, whoever may see it; NotFound if there is none (one GetItem)."""
     if not post_id or "#" in post_id or len(post_id) > 64:

@@ -250,15 +250,6 @@ def public_profile(caller_id: str, handle: str) -> PublicProfileOut:
     ).model_copy(update={"avatar_urls": avatar_urls(profile)})
 
 
-def visible_to(caller_id: str, handle: str) -> Profile:
-    """The profile holding ``handle`` if the caller may see the account's things: NotFound
-    when it is gone, or when either of them blocks the other (one more BatchGetItem)."""
-    profile = profile_by_handle(handle)
-    if profile.user_id != caller_id and relations.read_between(caller_id, profile.user_id).hidden:
-        raise NotFound(USER_NOT_FOUND)
-    return profile
-
-
 def summary_map(user_ids: Iterable[str]) -> dict[str, UserSummary]:
     """Summaries of the live, visible users among ``user_ids``: one BatchGetItem."""
     return summaries_and_follows("", user_ids, ())[0]
