@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
-from chalice.app import CloudWatchEvent, DynamoDBEvent, S3Event
+from chalice.app import CloudWatchEvent, DynamoDBEvent, S3Event, WebsocketEvent
 from pydantic import BaseModel, RootModel, ValidationError
 
 from chalicelib import (
@@ -39,7 +39,9 @@ from chalicelib import (
     moderation,
     openapi,
     posts,
+    push,
     ratelimit,
+    realtime,
     relations,
     reports,
     safety,
@@ -1338,6 +1340,72 @@ def resolve_report(
     caller: identity.Identity, reportId: str, body: models.ResolveIn
 ) -> models.ReportOut:
     return reports.resolve(caller, reportId, body)
+
+
+# Push ------------------------------------------------------------------------------------------
+@route(
+    "/me/push-subscriptions",
+    "POST",
+    body=models.PushSubscriptionIn,
+    response=models.PushSubscriptionOut,
+    status=201,
+    errors=(Invalid, Conflict),
+    summary="Register a phone for push notifications (the same token again: the same device)",
+)
+def add_push_subscription(
+    caller: identity.Identity, body: models.PushSubscriptionIn
+) -> models.PushSubscriptionOut:
+    return push.register(caller.user_id, body.platform, body.token)
+
+
+@route(
+    "/me/push-subscriptions",
+    response=models.PushSubscriptionList,
+    summary="The caller's phones registered for push, oldest first",
+)
+def list_push_subscriptions(caller: identity.Identity) -> models.PushSubscriptionList:
+    return models.PushSubscriptionList(items=push.devices(caller.user_id))
+
+
+@route(
+    "/me/push-subscriptions/{deviceId}",
+    "DELETE",
+    status=204,
+    errors=(NotFound,),
+    summary="Stop pushing to a phone",
+)
+def remove_push_subscription(caller: identity.Identity, deviceId: str) -> None:
+    push.unregister(caller.user_id, deviceId)
+
+
+# Real time (WebSocket API; chalicelib/realtime.py) ----------------------------------------------
+@app.on_ws_connect()
+def ws_connect(event: WebsocketEvent) -> dict[str, Any]:
+    """A client opens the channel with ``?token=<ID token>``; a bad token is refused (401)."""
+    token = (event.to_dict().get("queryStringParameters") or {}).get("token")
+    try:
+        realtime.connect(event.connection_id, token)
+    except EchomateError as exc:
+        return {"statusCode": exc.STATUS_CODE, "body": _error_text(exc.CODE, exc.message)}
+    except Exception:
+        app.log.exception("WebSocket connect failed")
+        return {"statusCode": 500, "body": _error_text("InternalServerError", "internal error")}
+    return {"statusCode": 200}
+
+
+@app.on_ws_message()
+def ws_message(event: WebsocketEvent) -> None:
+    """ping, subscribe, unsubscribe: the answer goes back down the connection."""
+    realtime.reply(event.connection_id, realtime.receive(event.connection_id, event.body))
+
+
+@app.on_ws_disconnect()
+def ws_disconnect(event: WebsocketEvent) -> None:
+    realtime.disconnect(event.connection_id)
+
+
+def _error_text(code: str, message: str) -> str:
+    return json.dumps({"Code": code, "Message": message})
 
 
 # Background work -------------------------------------------------------------------------------

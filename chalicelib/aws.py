@@ -51,6 +51,13 @@ def client(service: str) -> Any:
 
 
 @cache
+def client_at(service: str, endpoint_url: str) -> Any:
+    """A shared boto3 client for ``service`` at a given endpoint (API Gateway's management
+    API lives at each WebSocket API's own URL)."""
+    return _session().client(service, endpoint_url=endpoint_url, config=_config(service))
+
+
+@cache
 def table() -> Any:
     """The single DynamoDB table, as a boto3 resource Table."""
     resource = _session().resource(
@@ -61,7 +68,7 @@ def table() -> Any:
 
 def reset() -> None:
     """Forget every cached client (tests switch between moto instances)."""
-    for cached in (_session, client, table):
+    for cached in (_session, client, client_at, table):
         cached.cache_clear()
 
 

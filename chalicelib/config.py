@@ -146,6 +146,16 @@ class Settings(BaseModel):
     fanout_max_followers: int = Field(5000, alias="FANOUT_MAX_FOLLOWERS", gt=0)
     # A CloudFront domain serving media/ (infra: EnableCdn); without it, presigned GETs.
     media_cdn_domain: str | None = Field(None, alias="MEDIA_CDN_DOMAIN")
+    # Where pushes to WebSocket connections go (API Gateway's management API). Unset on AWS:
+    # found from the WebSocket API chalice deployed (``<app>-<stage>-websocket-api``); the
+    # embedded stack points it at its own stand-in (devstack/websocket.py).
+    websocket_endpoint: str | None = Field(None, alias="WEBSOCKET_ENDPOINT")
+    # The SNS platform applications phones register under (made outside the template: they
+    # hold the APNs key and the FCM credentials); unset: that platform is refused.
+    push_apns_arn: str | None = Field(None, alias="PUSH_APNS_APPLICATION_ARN")
+    push_fcm_arn: str | None = Field(None, alias="PUSH_FCM_APPLICATION_ARN")
+    # likes of one post push once in this window; the next push names the ones held back
+    push_group_seconds: int = Field(600, alias="PUSH_GROUP_SECONDS", gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -166,6 +176,8 @@ class Settings(BaseModel):
                 raise ValueError("AWS_ENDPOINT_URL is required on the local stage (run `make dev`)")
             if self.aws_endpoint_url and not _is_loopback(self.aws_endpoint_url):
                 raise ValueError("AWS_ENDPOINT_URL must point at 127.0.0.1 on the local stages")
+            if self.websocket_endpoint and not _is_loopback(self.websocket_endpoint):
+                raise ValueError("WEBSOCKET_ENDPOINT must point at 127.0.0.1 on the local stages")
             if self.jwks_url and not _is_loopback(self.jwks_url):
                 raise ValueError("COGNITO_JWKS_URL must point at 127.0.0.1 on the local stages")
         elif self.debug:
@@ -178,9 +190,16 @@ class Settings(BaseModel):
         return int(hits), int(seconds)
 
     @property
+    def issuer(self) -> str:
+        """The user pool's token issuer (given, or Cognito's URL for the pool)."""
+        return self.cognito_issuer or (
+            f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+        )
+
+    @property
     def jwks_location(self) -> str:
         """Where the pool's signing keys are published."""
-        return self.jwks_url or f"{self.cognito_issuer}/.well-known/jwks.json"
+        return self.jwks_url or f"{self.issuer}/.well-known/jwks.json"
 
 
 @cache

@@ -126,6 +126,7 @@ def check_document(profile: Mapping[str, Any], settings: Mapping[str, Any]) -> N
     _check(profile, "profile", depth=1, counter=[0], allow_null=False)
     _check(settings, "settings", depth=1, counter=[0], allow_null=False)
     _check_known_profile_fields(profile)
+    _check_push_preferences(settings)
     size = len(
         json.dumps(
             {"profile": profile, "settings": settings}, separators=(",", ":"), ensure_ascii=False
@@ -224,6 +225,21 @@ def _check_known_profile_fields(profile: Mapping[str, Any]) -> None:
                     raise _invalid(f"{where}.title", "a string of at most 60 characters", "type")
             else:
                 check_url(link, where)
+
+
+def _check_push_preferences(settings: Mapping[str, Any]) -> None:
+    """``settings.push``: which notifications reach the user's phones (absent: all)."""
+    if "push" not in settings:
+        return
+    chosen = settings["push"]
+    if not isinstance(chosen, Mapping):
+        raise _invalid("settings.push", "must be an object", "type")
+    for name, value in chosen.items():
+        if name not in models.PUSH_PREFERENCES:
+            known = ", ".join(models.PUSH_PREFERENCES)
+            raise _invalid(f"settings.push.{name}", f"unknown: one of {known}", "unknown")
+        if not isinstance(value, bool):
+            raise _invalid(f"settings.push.{name}", "true or false", "type")
 
 
 def check_url(value: Any, path: str) -> None:

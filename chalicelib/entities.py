@@ -938,3 +938,111 @@ class RateCounter(Entity):
     @staticmethod
     def key_of(scope: str, subject: str, window_start: int) -> ItemKey:
         return ItemKey(keys.rate_limit_pk(scope, subject), keys.rate_window_sk(window_start))
+
+
+# Real time and push ----------------------------------------------------------------------------
+class Connection(Entity):
+    """An open WebSocket connection (``WS#<id>`` / ``CONNECTION``): whose it is and the posts
+    whose comments it watches. Expires by TTL after API Gateway's two-hour connection limit,
+    in case its ``$disconnect`` never ran."""
+
+    KIND = "ws_connection"
+
+    connection_id: str
+    user_id: str
+    connected_at: str
+    watching: list[str] = Field(default_factory=list)
+    ttl: int
+
+    @staticmethod
+    def key_of(connection_id: str) -> ItemKey:
+        return ItemKey(keys.connection_pk(connection_id), keys.CONNECTION_SK)
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.connection_id)
+
+
+class Presence(Entity):
+    """The ids of a user's open connections, in one string set (``ADD``/``DELETE``), so a push
+    to a user reads one item, and a page of followers one BatchGetItem."""
+
+    KIND = "ws_presence"
+
+    user_id: str
+    connections: set[str] = Field(default_factory=set)
+    ttl: int | None = None
+
+    @staticmethod
+    def key_of(user_id: str) -> ItemKey:
+        return ItemKey(keys.presence_pk(user_id), keys.CONNECTIONS_SK)
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.user_id)
+
+
+class Watchers(Entity):
+    """The connections watching a post's comments, as ``<userId>:<connectionId>`` strings."""
+
+    KIND = "ws_watchers"
+
+    post_id: str
+    connections: set[str] = Field(default_factory=set)
+    ttl: int | None = None
+
+    @staticmethod
+    def key_of(post_id: str) -> ItemKey:
+        return ItemKey(keys.watchers_pk(post_id), keys.CONNECTIONS_SK)
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.post_id)
+
+
+class PushDevice(Entity):
+    """A phone registered for push: its SNS platform endpoint, under its owner's profile; the
+    id is a digest of (platform, token), so registering twice writes the same item."""
+
+    KIND = "push_device"
+
+    user_id: str
+    device_id: str
+    platform: Literal["apns", "fcm"]
+    token: str
+    endpoint_arn: str
+    created_at: str
+
+    @staticmethod
+    def key_of(user_id: str, device_id: str) -> ItemKey:
+        return ItemKey(keys.user_pk(user_id), keys.push_device_sk(device_id))
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.user_id, self.device_id)
+
+    def index_keys(self) -> dict[str, str]:
+        return {keys.GSI2PK: keys.push_token_pk(self.device_id), keys.GSI2SK: self.user_id}
+
+
+class PushWindow(Entity):
+    """One grouping window of pushes of ``kind`` about ``target`` to a user: the first event
+    pushes and opens it; the others until ``ends_at`` only count in ``held``, and the first
+    push after it names them ("Ana and 12 others liked your photo")."""
+
+    KIND = "push_window"
+
+    user_id: str
+    kind: str
+    target: str
+    ends_at: int
+    held: int = 0
+    ttl: int
+
+    @staticmethod
+    def key_of(user_id: str, kind: str, target: str) -> ItemKey:
+        return ItemKey(keys.push_window_pk(user_id), keys.push_window_sk(kind, target))
+
+    @property
+    def key(self) -> ItemKey:
+        return self.key_of(self.user_id, self.kind, self.target)

@@ -6,10 +6,10 @@ type of the entity they carry (``entities.decode``), never by key text."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from chalicelib import activity, feed, jobs, media, metrics
+from chalicelib import activity, feed, jobs, media, metrics, push, realtime
 from chalicelib.entities import (
     Comment,
     Entity,
@@ -18,6 +18,7 @@ from chalicelib.entities import (
     Job,
     Like,
     Media,
+    Notification,
     Post,
     Profile,
     decode,
@@ -35,7 +36,7 @@ def dispatch(records: Iterable[Any], seconds: float) -> None:
             if change != "REMOVE" and new.status == "pending":
                 jobs.run_job(new.job_id, jobs.Budget(seconds))
         elif change == "INSERT" and isinstance(new, Post):
-            metrics.emit(Posts=1, FanoutWrites=feed.fan_out(new))
+            metrics.emit(Posts=1, FanoutWrites=feed.fan_out(new, _telling_followers(new)))
             activity.on_mentions(new.post_id, new.author_id, new.mentions, [], new.created_at)
         elif change == "MODIFY" and isinstance(new, Post) and isinstance(old, Post):
             if new.mentions != old.mentions:
@@ -57,7 +58,11 @@ def dispatch(records: Iterable[Any], seconds: float) -> None:
                 comment_id=new.comment_id,
                 told={new.post_author_id, new.replied_user_id or ""},
             )
+            _best_effort(realtime.on_comment, new)
             metrics.emit(Comments=1)
+        elif change == "INSERT" and isinstance(new, Notification):
+            _best_effort(realtime.on_notification, new)
+            _best_effort(push.on_notification, new)
         elif change == "INSERT" and isinstance(new, Follow):
             feed.backfill(new.follower_id, new.followee_id)
             activity.on_follow(new)
@@ -75,6 +80,24 @@ def dispatch(records: Iterable[Any], seconds: float) -> None:
             metrics.emit(SignUps=1)
         elif change == "MODIFY" and isinstance(new, Profile):
             feed.flag_big_account(new)
+
+
+def _telling_followers(post: Post) -> Callable[[list[str]], None]:
+    """What fan-out calls with each page of followers: those online learn of the post."""
+
+    def tell(followers: list[str]) -> None:
+        _best_effort(realtime.on_fanned_out, followers, post.post_id, post.author_id)
+
+    return tell
+
+
+def _best_effort(push_something: Callable[..., object], *args: Any) -> None:
+    """Real time and push never fail the batch: a redelivered batch would repeat what the
+    other consumers did not need to, for a message that may reach nobody anyway."""
+    try:
+        push_something(*args)
+    except Exception:
+        log.warning("%s failed", push_something.__qualname__, exc_info=True)
 
 
 def _entity(image: Mapping[str, Any] | None) -> Entity | None:

@@ -8,6 +8,7 @@ posts deep."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib import clock, db, keys, posts, relations, tasks, timelines, users
@@ -170,9 +171,10 @@ def followed_big_accounts(caller_id: str) -> list[str]:
 
 
 # Fan-out ------------------------------------------------------------------------------------------
-def fan_out(post: Post) -> int:
+def fan_out(post: Post, each_page: Callable[[list[str]], object] | None = None) -> int:
     """Copy a new post into each follower's timeline, unless the author is a big account
-    (their posts are merged at read time). Returns how many timelines got it."""
+    (their posts are merged at read time); ``each_page`` is then called with each page of
+    followers that got it (real time tells those online). Returns how many timelines got it."""
     store = db.get_store()
     if timelines.trim_due(
         post.author_id, post.post_id
@@ -201,6 +203,8 @@ def fan_out(post: Post) -> int:
         for follower in followers:
             if timelines.trim_due(follower, post.post_id):
                 store.trim(keys.timeline_pk(follower), timelines.LIST_CAP)
+        if each_page is not None and followers:
+            each_page(followers)
         copied += len(page.items)
         if page.next_cursor is None:
             return copied

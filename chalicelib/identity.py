@@ -118,7 +118,7 @@ def verify_id_token(token: str) -> dict[str, Any]:
             key=key,
             algorithms=["RS256"],
             audience=settings.app_client_id,
-            issuer=settings.cognito_issuer,
+            issuer=settings.issuer,
             leeway=_LEEWAY_SECONDS,
             options={"require": ["exp", "iat", "iss", "aud", "sub", "token_use"]},
         )

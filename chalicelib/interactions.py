@@ -154,7 +154,7 @@ def add_comment(
     profile = seen.found.get(me)
     if not isinstance(profile, Profile):
         raise NotFound("your profile is gone")
-    return once.write(ops, _comment_view(comment, users.summary_of(profile)))
+    return once.write(ops, comment_view(comment, users.summary_of(profile)))
 
 
 def find_comment(post_id: str, comment_id: str) -> Comment | None:
@@ -188,10 +188,10 @@ def replies(
         newest_first=False,
         model=Comment,
     )
-    return page.map(lambda items: users.with_users(items, lambda c: c.author_id, _comment_view))
+    return page.map(lambda items: users.with_users(items, lambda c: c.author_id, comment_view))
 
 
-def _comment_view(comment: Comment, author: UserSummary) -> CommentOut:
+def comment_view(comment: Comment, author: UserSummary) -> CommentOut:
     return CommentOut(
         comment_id=comment.comment_id,
         post_id=comment.post_id,
@@ -209,7 +209,7 @@ def _comment_view(comment: Comment, author: UserSummary) -> CommentOut:
 def comments(caller_id: str, post_id: str, limit: int, cursor: str | None) -> db.Page[CommentOut]:
     """Comments, oldest first, with their authors (one BatchGetItem)."""
     page = _children(caller_id, post_id, Comment, limit, cursor)
-    return page.map(lambda items: users.with_users(items, lambda c: c.author_id, _comment_view))
+    return page.map(lambda items: users.with_users(items, lambda c: c.author_id, comment_view))
 
 
 def delete_comment(caller: Identity, post_id: str, comment_id: str) -> None:

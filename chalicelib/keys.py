@@ -411,6 +411,47 @@ def user_jobs_pk(user_id: str) -> str:
     return f"JOBS#{_part(user_id)}"
 
 
+# Real time and push ----------------------------------------------------------------------------
+CONNECTION_SK = "CONNECTION"
+CONNECTIONS_SK = "CONNECTIONS"
+PUSH_DEVICE_PREFIX = "PUSHDEV#"
+
+
+def connection_pk(connection_id: str) -> str:
+    """An open WebSocket connection: whose it is and what it watches."""
+    return f"WS#{_part(connection_id)}"
+
+
+def presence_pk(user_id: str) -> str:
+    """The ids of a user's open WebSocket connections (one item: a push reads it once)."""
+    return f"WSUSER#{_part(user_id)}"
+
+
+def watchers_pk(post_id: str) -> str:
+    """The connections watching a post's comments (one item)."""
+    return f"WSWATCH#{_part(post_id)}"
+
+
+def push_device_sk(device_id: str) -> str:
+    """A registered phone, under its owner's profile (``USER#<id>``)."""
+    return f"{PUSH_DEVICE_PREFIX}{_part(device_id)}"
+
+
+def push_token_pk(device_id: str) -> str:
+    """GSI2 partition of the accounts that registered one (platform, token): a phone that
+    changes hands leaves its old account."""
+    return f"PUSHTOKEN#{_part(device_id)}"
+
+
+def push_window_pk(user_id: str) -> str:
+    """The grouping windows of pushes to ``user_id`` (one item per kind and target)."""
+    return f"PUSHWIN#{_part(user_id)}"
+
+
+def push_window_sk(kind: str, target: str) -> str:
+    return f"{_part(kind)}#{_part(target)}"
+
+
 # Item kinds ------------------------------------------------------------------------------------
 _KINDS: tuple[tuple[str, str | None, str], ...] = (
     # (PK prefix, SK exact value or prefix ending in '#', entity kind); first match wins
@@ -442,6 +483,11 @@ _KINDS: tuple[tuple[str, str | None, str], ...] = (
     ("MODLOG#", None, "modlog"),
     ("RATE#", None, "rate"),
     ("IDEMPOTENCY#", IDEMPOTENCY_SK, "idempotency"),
+    ("USER#", PUSH_DEVICE_PREFIX, "push_device"),
+    ("WS#", CONNECTION_SK, "ws_connection"),
+    ("WSUSER#", CONNECTIONS_SK, "ws_presence"),
+    ("WSWATCH#", CONNECTIONS_SK, "ws_watchers"),
+    ("PUSHWIN#", None, "push_window"),
 )
 
 

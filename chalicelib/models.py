@@ -155,6 +155,7 @@ class PathParams(BaseModel):
     mediaId: MediaId | None = None
     commentId: MediaId | None = None
     reportId: MediaId | None = None
+    deviceId: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")] | None = None
     #: any text: ``posts.valid_tag`` answers a malformed tag with a 400 naming ``tag``
     tag: Annotated[str, StringConstraints(min_length=1, max_length=400)] | None = None
 
@@ -864,3 +865,28 @@ class MutedOut(ApiModel):
 
 
 MutePage = page_of(MutedOut, "MutePage")
+
+
+# Push ------------------------------------------------------------------------------------------
+PushPlatform = Literal["apns", "fcm"]
+#: ``settings.push.<name>``: false turns that kind of push off (likes; comments and replies;
+#: follows, requests and acceptances; mentions)
+PUSH_PREFERENCES = ("like", "comment", "follow", "mention")
+
+
+class PushSubscriptionIn(ApiModel):
+    """A phone to push notifications to: its platform and the token the platform gave the app
+    (APNs device token, FCM registration token)."""
+
+    platform: PushPlatform
+    token: Annotated[str, Field(min_length=8, max_length=4096, pattern=r"^[\x21-\x7e]+$")]
+
+
+class PushSubscriptionOut(ApiModel):
+    device_id: str
+    platform: PushPlatform
+    created_at: str
+
+
+class PushSubscriptionList(ApiModel):
+    items: list[PushSubscriptionOut]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from chalicelib import aws, cognito, db, follows, interactions, keys, media, posts
+from chalicelib import aws, cognito, db, follows, interactions, keys, media, posts, push, realtime
 from chalicelib.config import get_settings
 from chalicelib.entities import (
     Block,
@@ -128,6 +128,10 @@ def delete_account(job: Job, budget: Budget) -> dict[str, Any]:
         budget,
     )
     _delete_objects(f"exports/{user_id}/", budget)
+    # Their phones and open connections.
+    push.drop_all(user_id)
+    realtime.forget_user(user_id)
+    store.delete_listed(keys.push_window_pk(user_id), before_page=budget.spend)
     budget.spend()
     store.delete(UploadSlots.key_of(user_id))
     store.delete(Profile.key_of(user_id))
