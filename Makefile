@@ -17,9 +17,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
-DEMO_PORT ?= 8001
-dev: $(STAMP) ## the API on http://127.0.0.1:8000 (PORT=...), moto on :5000 (MOTO_PORT=...), the demo client on :8001 (DEMO_PORT=...); HOST=0.0.0.0 for the whole network
-	HOST="$(HOST)" $(BIN)/python -m devstack --demo-port $(DEMO_PORT)
+WS_PORT ?= 8001
+DEMO_PORT ?= 8002
+dev: $(STAMP) ## the API on http://127.0.0.1:8000 (PORT=...), moto on :5000 (MOTO_PORT=...), the WebSocket API on ws://127.0.0.1:8001 (WS_PORT=...), the demo client on :8002 (DEMO_PORT=...); HOST=0.0.0.0 for the whole network
+	HOST="$(HOST)" $(BIN)/python -m devstack --ws-port $(WS_PORT) --demo-port $(DEMO_PORT)
 
 seed: $(STAMP) ## demo users, follows, photo posts, likes and comments in the running `make dev` (PORT=...); prints the logins
 	$(BIN)/python -m devstack.seed

@@ -66,6 +66,8 @@ from chalicelib.models import ApiModel, HealthOut, SessionOut
 from chalicelib.openapi import RouteSpec
 
 app = Chalice(app_name="echomate", configure_logs=False)
+# chalice 1.34 still flags WebSocket APIs experimental: deploy and local refuse them unopted
+app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.debug = startup_value("ECHOMATE_DEBUG") == "true"  # validated with the rest on first use
 logs.configure(startup_value("LOG_LEVEL", "INFO"))
 app.api.cors = CORSConfig(

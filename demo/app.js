@@ -3,6 +3,7 @@
 // Everything talks to the API through api.js; uploads go through upload.js.
 import { api, ApiError, events, loadConfig, tokens } from "./api.js";
 import { blurhashCanvas } from "./blurhash.js";
+import { connectLive } from "./live.js";
 import { requestUpload, sendToS3, waitUntilProcessed } from "./upload.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -103,6 +104,7 @@ $("#sign-out").addEventListener("click", async () => {
   const accessToken = localStorage.getItem("accessToken");
   if (accessToken) await api("/auth/logout", { method: "POST", body: { accessToken } }).catch(report);
   tokens.clear();
+  live?.close();
   showAuth();
 });
 
@@ -131,6 +133,11 @@ async function showApp() {
   $("#me-handle").textContent = `@${me.username}`;
   fillProfile();
   await Promise.all([loadFeed(true), loadActivity()]);
+  live?.close();
+  live = connectLive(config.ws, onLive, (state) => {
+    $("#live-state").textContent = state;
+    log(`real time: ${state}`);
+  });
 }
 
 function fillProfile() {
@@ -339,15 +346,43 @@ onSubmit($("#people-form"), async ({ q }) => {
 // ---------------------------------------------------------------------------------------------
 // Activity: likes, comments and follows of your things; mark them read
 
-const VERBS = { like: "liked your post", comment: "commented on your post", follow: "followed you" };
+const VERBS = {
+  like: "liked your post",
+  comment: "commented on your post",
+  follow: "followed you",
+  follow_request: "asked to follow you",
+  follow_accepted: "accepted your follow request",
+  mention: "mentioned you",
+  reply: "replied to your comment",
+};
+
+function activityItem(item) {
+  return el("li", { className: item.read ? "read" : "unread" }, `@${item.actor.username} ${VERBS[item.type] ?? item.type}`);
+}
+
+// Real time (live.js): a notification arrives as it is written; a followed user's new post
+// shows a "new posts" button instead of moving the feed under the reader's eyes.
+let live = null;
+
+function onLive(message) {
+  if (message.type === "activity") {
+    $("#activity").prepend(activityItem(message.item));
+    log(`live: @${message.item.actor.username} ${VERBS[message.item.type] ?? message.item.type}`);
+  } else if (message.type === "feed") {
+    $("#feed-new").hidden = false;
+  }
+}
+
+$("#feed-new").addEventListener("click", () => {
+  $("#feed-new").hidden = true;
+  loadFeed(true);
+});
 
 async function loadActivity() {
   try {
     const page = await api("/activity?limit=20");
     $("#activity").replaceChildren(
-      ...page.items.map((item) =>
-        el("li", { className: item.read ? "read" : "unread" }, `@${item.actor.username} ${VERBS[item.type]}`),
-      ),
+      ...page.items.map(activityItem),
     );
     if (page.items.length && !page.items[0].read) {
       await api("/activity/read", { method: "POST", body: { upTo: page.items[0].createdAt } });
@@ -361,7 +396,7 @@ $("#activity-refresh").addEventListener("click", loadActivity);
 
 // ---------------------------------------------------------------------------------------------
 
-await loadConfig();
+const config = await loadConfig();
 if (tokens.idToken) {
   showApp().catch((error) => {
     report(error);

@@ -1,8 +1,9 @@
 """`python -m devstack` (what `make dev` runs): the whole backend on 127.0.0.1, no AWS account.
 
-Starts a moto server (MOTO_PORT, default 5000), provisions infra/template.yaml on it, starts the
-event pump, and serves the API with `chalice local --stage local` (PORT, default 8000) and the
-demo web client on its own origin (DEMO_PORT; by default any free port). Prints one line with
+Starts a moto server (MOTO_PORT, default 5000), provisions infra/template.yaml on it, serves the
+WebSocket API (WS_PORT; devstack/websocket.py: chalice local has none), starts the event pump,
+and serves the API with `chalice local --stage local` (PORT, default 8000) and the demo web
+client on its own origin (DEMO_PORT; by default any free port, like WS_PORT). Prints one line with
 the API URL when it answers, one with the demo's, and stops everything on Ctrl-C.
 
 HOST=0.0.0.0 (opt-in) serves all of it on every interface, for a phone or an emulator on the
@@ -45,6 +46,12 @@ def main() -> int:
         help="the demo web client's port (0: any free port)",
     )
     parser.add_argument(
+        "--ws-port",
+        type=int,
+        default=int(os.environ.get("WS_PORT", 0)),
+        help="the WebSocket API's port (0: any free port)",
+    )
+    parser.add_argument(
         "--host",
         default=_host_from_environment(),
         help="the address to listen on: 127.0.0.1 (default) or 0.0.0.0 for the whole network",
@@ -69,9 +76,20 @@ def main() -> int:
     chalice_local: subprocess.Popen | None = None
     pump = None
     demo = None
+    websocket = None
     try:
         started = time.monotonic()
         settings = provision(moto_url)
+        from devstack.websocket import WebSocketStack
+
+        try:  # the app is imported at the first connection, with the settings below in place
+            websocket = WebSocketStack(_load_app, args.host, args.ws_port).start()
+        except OSError as exc:
+            raise SystemExit(
+                f"the WebSocket API cannot listen on port {args.ws_port} ({exc}): set WS_PORT=..."
+            ) from None
+        settings["WEBSOCKET_ENDPOINT"] = websocket.management_url  # where the app pushes
+        settings["WEBSOCKET_URL"] = f"ws://{public}:{websocket.port}"  # where clients connect
         state_dir = (ROOT / args.state_dir).resolve()
         state_dir.mkdir(parents=True, exist_ok=True)
         outputs_file = state_dir / "outputs.json"
@@ -84,7 +102,7 @@ def main() -> int:
             flush=True,
         )
 
-        pump = _start_pump(clients(moto_url), S3_EVENTS_QUEUE)
+        pump = _start_pump(_load_app(), clients(moto_url), S3_EVENTS_QUEUE)
         command = [  # `chalice local`, with the cloud's answer to a request for no route
             sys.executable,
             "-m",
@@ -112,10 +130,13 @@ def main() -> int:
         if chalice_local.poll() is not None:
             raise SystemExit(f"chalice local exited with {chalice_local.returncode}")
         print(f"Echomate API ready at {api} (moto {moto_url}; Ctrl-C stops)", flush=True)
+        print(f"Echomate WebSocket at {settings['WEBSOCKET_URL']}?token=<ID token>", flush=True)
         from devstack.demo import DemoServer
 
         try:
-            demo = DemoServer(args.host, args.demo_port, f"http://{public}:{args.port}").start()
+            demo = DemoServer(
+                args.host, args.demo_port, f"http://{public}:{args.port}", settings["WEBSOCKET_URL"]
+            ).start()
         except OSError as exc:
             raise SystemExit(
                 f"the demo cannot listen on port {args.demo_port} ({exc}): set DEMO_PORT=..."
@@ -134,18 +155,26 @@ def main() -> int:
             pump.stop()
         if demo is not None:
             demo.stop()
+        if websocket is not None:
+            websocket.stop()
         moto.stop()
         print("embedded stack stopped", flush=True)
 
 
-def _start_pump(make_client, queue_name: str):
-    """Import the app as `chalice local` does (stage variables applied) and pump its events."""
-    from devstack.pump import EventPump
+def _load_app():
+    """The app module, imported as `chalice local` does (stage variables applied)."""
     from infra.stage_settings import stage_environment
 
     os.environ.update(stage_environment("local"))
     sys.path.insert(0, str(ROOT))
     import app as application
+
+    return application
+
+
+def _start_pump(application, make_client, queue_name: str):
+    """Pump the app's events (stream, S3, schedules) to its handlers."""
+    from devstack.pump import EventPump
 
     pump = EventPump(application.app, make_client, queue_name).setup().start()
     for line in pump.describe():

@@ -1,7 +1,7 @@
 """Serves the demo web client (demo/) on its own origin, as a frontend would be deployed.
 
-Static files only, plus ``/config.json`` telling the page where the API is. Being another origin
-than the API and the bucket, it meets CORS exactly as a real web app does.
+Static files only, plus ``/config.json`` telling the page where the API and the WebSocket are.
+Being another origin than the API and the bucket, it meets CORS exactly as a real web app does.
 """
 
 from __future__ import annotations
@@ -45,10 +45,9 @@ class _Handler(SimpleHTTPRequestHandler):
 class DemoServer:
     """demo/ on ``host``:``port`` (0: any free port) in a background thread."""
 
-    def __init__(self, host: str, port: int, api_url: str) -> None:
-        handler = type(
-            "DemoHandler", (_Handler,), {"config": json.dumps({"api": api_url}).encode()}
-        )
+    def __init__(self, host: str, port: int, api_url: str, websocket_url: str = "") -> None:
+        config = json.dumps({"api": api_url, "ws": websocket_url}).encode()
+        handler = type("DemoHandler", (_Handler,), {"config": config})
         self._server = ThreadingHTTPServer((host, port), partial(handler, directory=str(DEMO)))
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]

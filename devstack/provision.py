@@ -115,7 +115,24 @@ def provision(moto_url: str, stage: str = "local") -> dict[str, str]:
     )
     settings["AWS_ENDPOINT_URL"] = moto_url
     settings["AWS_DEFAULT_REGION"] = REGION
+    settings.update(create_push_platforms(make("sns"), stage))
     return settings
+
+
+def create_push_platforms(sns: Any, stage: str) -> dict[str, str]:
+    """The SNS platform applications phones register under (on AWS made by hand, outside the
+    template: they hold the APNs key and the FCM credentials), as the stage's settings."""
+    arns = {}
+    for setting, platform in (
+        ("PUSH_APNS_APPLICATION_ARN", "APNS_SANDBOX"),
+        ("PUSH_FCM_APPLICATION_ARN", "GCM"),
+    ):
+        arns[setting] = sns.create_platform_application(
+            Name=f"echomate-{stage}-{platform.lower()}",
+            Platform=platform,
+            Attributes={"PlatformCredential": "local-dummy-credential"},
+        )["PlatformApplicationArn"]
+    return arns
 
 
 def _resolve(

@@ -1,6 +1,7 @@
 """One journey through the demo client (demo/) in headless Chromium against the embedded stack:
 sign up → confirm → sign in → refresh on 401 → edit profile → upload with progress → ready, with
-the blurhash → post → follow → home feed with infinite scroll → like, comment → activity.
+the blurhash → post → follow → home feed with infinite scroll → like, comment → activity, live
+over the WebSocket.
 A screenshot lands in build/artifacts/demo.png."""
 
 import re
@@ -110,13 +111,19 @@ def test_the_demo_journey(stack, demo_url, page, tmp_path):
     expect(theirs.locator(".comments")).to_contain_text("@walker Nice one!", timeout=WAIT)
     expect(theirs.locator(".comment-count")).to_have_text("1 comment")
 
-    # Activity: they like and comment on my post; the notifications arrive in the background
+    # Activity, live: they like and comment on my post; the notifications are written by the
+    # stream handler and pushed down the page's WebSocket, no refresh clicked
+    expect(page.locator("#live-state")).to_have_text("live", timeout=WAIT)
+    activity = page.locator("#activity li")
+    expect(activity).to_have_count(0)
     assert call(f"{stack.api}/posts/{my_post}/like", "PUT", token=author.token)[0] == 200
     comment = {"text": "Welcome!"}
     assert call(f"{stack.api}/posts/{my_post}/comments", "POST", author.token, comment)[0] == 201
-    activity = page.locator("#activity li")
-    refresh_until(page, "#activity-refresh", lambda: activity.count() == 2)
+    expect(activity).to_have_count(2, timeout=WAIT)
     expect(activity.nth(0)).to_have_text(re.compile(r"@sam\.seed (liked|commented on) your post"))
+    expect(page.locator("#log")).to_contain_text("live: @sam.seed", timeout=WAIT)
+    # and the list the API keeps agrees
+    refresh_until(page, "#activity-refresh", lambda: activity.count() == 2)
 
     page.locator("body > header").scroll_into_view_if_needed()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
