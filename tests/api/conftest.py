@@ -1,6 +1,7 @@
 import pytest
 from chalice.test import Client
 
+from chalicelib import config
 from tests import support
 from tests.factories import confirmed_user, make_user
 
@@ -44,3 +45,20 @@ def ana(client, cognito):
 def bob(client, cognito):
     """A signed-up, confirmed user "bob": his ID token."""
     return confirmed_user(client, "bob@example.com", "bob")["idToken"]
+
+
+@pytest.fixture
+def platforms(moto_aws, monkeypatch):
+    """SNS platform applications for APNs and FCM on moto, wired into the settings."""
+    import boto3
+
+    sns = boto3.client("sns")
+    arns = {}
+    for platform, name in (("apns", "APNS"), ("fcm", "GCM")):
+        arns[platform] = sns.create_platform_application(
+            Name=f"echomate-test-{platform}", Platform=name, Attributes={}
+        )["PlatformApplicationArn"]
+    monkeypatch.setenv("PUSH_APNS_APPLICATION_ARN", arns["apns"])
+    monkeypatch.setenv("PUSH_FCM_APPLICATION_ARN", arns["fcm"])
+    config.get_settings.cache_clear()
+    return arns

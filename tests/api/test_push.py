@@ -13,22 +13,6 @@ from tests.factories import confirmed_user
 from tests.support import StreamPump, call, claims_of
 
 
-@pytest.fixture
-def platforms(moto_aws, monkeypatch):
-    import boto3
-
-    sns = boto3.client("sns")
-    arns = {}
-    for platform, name in (("apns", "APNS"), ("fcm", "GCM")):
-        arns[platform] = sns.create_platform_application(
-            Name=f"echomate-test-{platform}", Platform=name, Attributes={}
-        )["PlatformApplicationArn"]
-    monkeypatch.setenv("PUSH_APNS_APPLICATION_ARN", arns["apns"])
-    monkeypatch.setenv("PUSH_FCM_APPLICATION_ARN", arns["fcm"])
-    config.get_settings.cache_clear()
-    return arns
-
-
 def published(endpoint_arn: str | None = None) -> list[dict]:
     """What SNS delivered to platform endpoints (one endpoint, or all), oldest first."""
     from moto.core import DEFAULT_ACCOUNT_ID

@@ -294,3 +294,22 @@ def _other_key():
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def test_a_deleted_account_leaves_no_device_connection_or_window(client, world, platforms):
+    from tests.api.test_push import endpoints
+    from tests.support import items_mentioning
+
+    ana = world["ana"]
+    user = claims_of(ana)["sub"]
+    body = {"platform": "apns", "token": "a1b2c3d4e5f60718"}
+    assert call(client, "POST", "/me/push-subscriptions", ana, body).status_code == 201
+    connect("c-ana", ana)
+    send("c-ana", {"action": "subscribe", "postId": world["post"]})
+    call(client, "PUT", f"/posts/{world['post']}/like", world["bob"])
+    world["pump"].pump()
+    assert call(client, "DELETE", "/me", ana).status_code == 202
+    world["pump"].pump()
+    assert items_mentioning(user) == []
+    assert db.get_store().get(Connection.key_of("c-ana"), Connection) is None
+    assert endpoints() == {}
