@@ -125,6 +125,7 @@ bench: $(STAMP) bench-deps package ## the figures of docs/performance.md (minute
 	$(BIN)/python bench/moto_scale.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/thumbnails.py
+	$(BIN)/python bench/realtime.py
 
 bench-deps: ## libvips for bench/thumbnails.py's pyvips baseline (Debian's libvips42; root)
 	@python3 -c 'import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library("vips") else 1)' \
