@@ -1383,8 +1383,13 @@ def remove_push_subscription(caller: identity.Identity, deviceId: str) -> None:
 # Real time (WebSocket API; chalicelib/realtime.py) ----------------------------------------------
 @app.on_ws_connect()
 def ws_connect(event: WebsocketEvent) -> dict[str, Any]:
-    """A client opens the channel with ``?token=<ID token>``; a bad token is refused (401)."""
-    token = (event.to_dict().get("queryStringParameters") or {}).get("token")
+    """A client opens the channel with ``?token=<ID token>`` (browsers cannot set headers on a
+    WebSocket) or an ``Authorization`` header; a bad token is refused (401)."""
+    raw = event.to_dict()
+    token = (raw.get("queryStringParameters") or {}).get("token")
+    if not token:
+        headers = {k.lower(): v for k, v in (raw.get("headers") or {}).items()}
+        token = headers.get("authorization", "").removeprefix("Bearer ").strip() or None
     try:
         realtime.connect(event.connection_id, token)
     except EchomateError as exc:

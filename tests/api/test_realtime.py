@@ -113,6 +113,16 @@ def test_a_connection_needs_a_valid_token(world):
     assert presence is not None and presence.connections == {"c-ok"}
 
 
+def test_a_client_that_can_set_headers_may_send_the_token_in_authorization(world):
+    handler = application.ws_connect
+    for value in (world["ana"], f"Bearer {world['ana']}"):
+        event = _event("$connect", "c-header", headers={"Authorization": value})
+        assert handler(event, None) == {"statusCode": 200}
+    forged = support.tampered(world["ana"], sub="x")
+    event = _event("$connect", "c-forged", headers={"authorization": f"Bearer {forged}"})
+    assert handler(event, None)["statusCode"] == 401
+
+
 def test_a_disabled_accounts_token_cannot_connect(client, world):
     from chalicelib import accounts, users
 
