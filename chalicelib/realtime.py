@@ -38,7 +38,7 @@ from typing import Any
 
 from chalicelib import access, aws, clock, db, interactions, ratelimit, relations, sessions, users
 from chalicelib.config import get_settings
-from chalicelib.entities import Comment, Connection, Notification, Presence, Watchers
+from chalicelib.entities import Comment, Connection, Mute, Notification, Presence, Watchers
 from chalicelib.errors import EchomateError, Invalid, NotFound, Unauthorized
 from chalicelib.identity import Identity, verify_id_token
 from chalicelib.models import ActivityOut
@@ -239,11 +239,23 @@ def on_notification(notification: Notification) -> int:
 
 
 def on_fanned_out(follower_ids: list[str], post_id: str, author_id: str) -> int:
-    """A page of followers got the post in their timelines: those online learn of it (one
-    BatchGetItem of their presence); returns how many connections received it."""
-    present = db.get_store().batch_get([Presence.key_of(f) for f in follower_ids], Presence)
+    """A page of followers got the post in their timelines: those online learn of it, unless
+    they mute the author (whose posts their feed leaves out). One BatchGetItem of the page's
+    presence; when some are online, one more of their mutes. Returns how many connections
+    received it."""
+    store = db.get_store()
+    present = [
+        p
+        for p in store.batch_get([Presence.key_of(f) for f in follower_ids], Presence).values()
+        if p.connections
+    ]
+    if not present:
+        return 0
+    mutes = store.batch_get([Mute.key_of(p.user_id, author_id) for p in present], Mute)
+    now = time.time()
+    muting = {m.muter_id for m in mutes.values() if m.active(now)}
     message = {"type": "feed", "postId": post_id, "authorId": author_id}
-    return sum(_send(p.user_id, p.connections, message) for p in present.values() if p.connections)
+    return sum(_send(p.user_id, p.connections, message) for p in present if p.user_id not in muting)
 
 
 def on_comment(comment: Comment) -> int:

@@ -179,6 +179,16 @@ def test_a_new_post_tells_online_followers(client, world, gateway):
     ]
 
 
+def test_a_follower_who_mutes_the_author_gets_no_feed_update(client, world, gateway):
+    call(client, "PUT", "/users/ana/follow", world["bob"])
+    assert call(client, "PUT", "/users/ana/mute", world["bob"], {}).status_code == 200
+    world["pump"].pump()
+    connect("c-bob", world["bob"])
+    call(client, "POST", "/posts", world["ana"], {"caption": "muted"})
+    world["pump"].pump()
+    assert gateway.of("c-bob", "feed") == []
+
+
 def test_a_big_account_pushes_no_feed_update(client, world, gateway, monkeypatch):
     monkeypatch.setenv("FANOUT_MAX_FOLLOWERS", "1")
     from chalicelib import config
