@@ -139,6 +139,9 @@ def receive(connection_id: str, body: str) -> dict[str, Any]:
         return _receive(connection_id, body)
     except EchomateError as exc:
         return {"type": "error", "code": exc.CODE, "message": exc.message}
+    except Exception:
+        log.exception("WebSocket message on %s failed", connection_id)
+        return {"type": "error", "code": "InternalServerError", "message": "internal error"}
 
 
 def _receive(connection_id: str, body: str) -> dict[str, Any]:
