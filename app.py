@@ -101,6 +101,8 @@ def route(
     method: str = "GET",
     *,
     summary: str,
+    description: str = "",
+    tag: str = "",
     public: bool = False,
     groups: tuple[str, ...] = (),
     body: type[BaseModel] | None = None,
@@ -121,12 +123,15 @@ def route(
 
     The view receives ``caller`` (an ``identity.Identity``) when private, ``body`` and ``query``
     (validated models) when the route declares them, the path parameters, and, if it asks for
-    them by name, ``client_ip`` and ``headers``.
+    them by name, ``client_ip`` and ``headers``. ``description`` (what the route does beyond
+    its summary) and ``tag`` (its area, one of ``openapi.TAGS``) are for the OpenAPI document.
     """
     spec = RouteSpec(
         path=path,
         method=method,
         summary=summary,
+        description=description,
+        tag=tag,
         public=public,
         groups=groups,
         body=body,
@@ -138,6 +143,7 @@ def route(
         limit=limit,
         counted=counted,
         body_required=body_required,
+        content_types=content_types,
     )
     if limit is not None and limit not in ROUTE_LIMITS:
         raise ValueError(f"unknown route limit {limit!r}")
@@ -424,12 +430,29 @@ def _envelope(
 
 
 # Health and docs -------------------------------------------------------------------------------
-@route("/health", public=True, counted=False, response=HealthOut, summary="Liveness and version")
+@route(
+    "/health",
+    public=True,
+    counted=False,
+    response=HealthOut,
+    tag="meta",
+    description="Answers 200 while the function runs; reads nothing else (no table, no Cognito) "
+    "and counts against no limit.",
+    summary="Liveness and version",
+)
 def get_health() -> HealthOut:
     return HealthOut(status="ok", version=__version__)
 
 
-@route("/openapi.json", public=True, counted=False, summary="This OpenAPI 3.1 document")
+@route(
+    "/openapi.json",
+    public=True,
+    counted=False,
+    tag="meta",
+    description="This document, generated from the route table and the pydantic models that "
+    "validate requests. Counts against no limit.",
+    summary="This OpenAPI 3.1 document",
+)
 def get_openapi() -> dict[str, Any]:
     return _openapi_document()
 
@@ -443,6 +466,9 @@ def _openapi_document() -> dict[str, Any]:
 @route(
     "/auth/session",
     response=SessionOut,
+    tag="auth",
+    description="Who the ID token says the caller is, without reading the profile: a cheap way to "
+    "check a token. `username` is the handle as of the token's issue.",
     summary="The caller as the ID token shows them (extension: a cheap token check)",
 )
 def get_session(caller: identity.Identity) -> SessionOut:
@@ -457,6 +483,11 @@ def get_session(caller: identity.Identity) -> SessionOut:
     response=models.SignupOut,
     status=201,
     errors=(Conflict, RateLimited),
+    tag="auth",
+    description="Reserves the handle, creates the Cognito user and the profile; the account is "
+    "unconfirmed until the e-mailed code is sent to `POST /auth/confirm` (removed if left "
+    "unconfirmed for 7 days). 409 if the e-mail or the handle (in any case) is taken, 400 naming "
+    "the password rules broken; counted per address (`signup_ip`).",
     summary="Create an account (unconfirmed)",
 )
 def sign_up(body: models.SignupIn, client_ip: str) -> models.SignupOut:
@@ -470,6 +501,9 @@ def sign_up(body: models.SignupIn, client_ip: str) -> models.SignupOut:
     body=models.ConfirmIn,
     response=models.ConfirmOut,
     errors=(RateLimited,),
+    tag="auth",
+    description="Confirms the account with the code Cognito e-mailed; a wrong or expired code is a"
+    " 400. The account can sign in from then on. Counted per address and account (`code_*`).",
     summary="Confirm the account with the e-mailed code",
 )
 def confirm_sign_up(body: models.ConfirmIn, client_ip: str) -> models.ConfirmOut:
@@ -485,6 +519,9 @@ def confirm_sign_up(body: models.ConfirmIn, client_ip: str) -> models.ConfirmOut
     response=models.AcceptedOut,
     status=202,
     errors=(RateLimited,),
+    tag="auth",
+    description="E-mails a new confirmation code. Always 202, whether or not the account exists or"
+    " is confirmed already (no account discovery).",
     summary="Send a new confirmation code (always accepted)",
 )
 def resend_code(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
@@ -499,6 +536,11 @@ def resend_code(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
     body=models.LoginIn,
     response=models.LoginOut,
     errors=(Unauthorized, Forbidden, RateLimited),
+    tag="auth",
+    description="Signs in with e-mail and password: 200 with tokens, or 200 with a "
+    "`SOFTWARE_TOKEN_MFA` challenge when TOTP MFA is on (answer it at `POST /auth/mfa/challenge`)."
+    " A wrong password and an unknown account are the same 401; an unconfirmed account is a 403 "
+    "(`user_not_confirmed`); a disabled one a 401. Counted per address and account (`login_*`).",
     summary="Sign in: tokens, or the TOTP challenge",
 )
 def log_in(body: models.LoginIn, client_ip: str) -> models.LoginOut:
@@ -515,6 +557,9 @@ def log_in(body: models.LoginIn, client_ip: str) -> models.LoginOut:
         Unauthorized,
         RateLimited,
     ),
+    tag="auth",
+    description="Completes a sign-in that asked for TOTP: the login's `session` and the "
+    "authenticator's current code give the tokens. A wrong code or an expired session is a 401.",
     summary="Answer the TOTP challenge",
 )
 def answer_mfa_challenge(body: models.MfaChallengeIn, client_ip: str) -> models.TokensOut:
@@ -528,6 +573,10 @@ def answer_mfa_challenge(body: models.MfaChallengeIn, client_ip: str) -> models.
     body=models.RefreshIn,
     response=models.TokensOut,
     errors=(Unauthorized,),
+    tag="auth",
+    description="New ID and access tokens from the refresh token (no new refresh token: keep the "
+    "one you have). On a 401 from any route, refresh once and retry; if the refresh is refused "
+    "(401: signed out, password reset, disabled, expired), sign in again.",
     summary="New ID and access tokens (no new refresh token); 401 for a refused refresh token",
 )
 def refresh_tokens(body: models.RefreshIn) -> models.TokensOut:
@@ -542,6 +591,9 @@ def refresh_tokens(body: models.RefreshIn) -> models.TokensOut:
     response=models.AcceptedOut,
     status=202,
     errors=(RateLimited,),
+    tag="auth",
+    description="E-mails a password reset code for `POST /auth/reset-password`. Always 202, "
+    "whether or not the account exists.",
     summary="E-mail a reset code (always accepted)",
 )
 def forgot_password(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
@@ -556,6 +608,9 @@ def forgot_password(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
     body=models.ResetPasswordIn,
     response=models.PasswordChangedOut,
     errors=(RateLimited,),
+    tag="auth",
+    description="Sets a new password with the e-mailed reset code; every session of the account "
+    "ends, refresh tokens too. A wrong or expired code is a 400.",
     summary="Set a new password with the reset code",
 )
 def reset_password(body: models.ResetPasswordIn, client_ip: str) -> models.PasswordChangedOut:
@@ -569,6 +624,9 @@ def reset_password(body: models.ResetPasswordIn, client_ip: str) -> models.Passw
     body=models.ChangePasswordIn,
     response=models.PasswordChangedOut,
     errors=(Forbidden,),
+    tag="auth",
+    description="Changes the caller's password (the old one must be right); every other session of"
+    " the account ends. `accessToken` must be the caller's (403 otherwise).",
     summary="Change the password",
 )
 def change_password(
@@ -584,6 +642,9 @@ def change_password(
     body=models.AccessTokenIn,
     status=204,
     errors=(Forbidden,),
+    tag="auth",
+    description="Global sign-out: every refresh token of the account stops working, and ID tokens "
+    "issued before now get 401s (within 30 s on every instance).",
     summary="Sign out of every device",
 )
 def log_out(caller: identity.Identity, body: models.AccessTokenIn) -> None:
@@ -596,6 +657,9 @@ def log_out(caller: identity.Identity, body: models.AccessTokenIn) -> None:
     body=models.AccessTokenIn,
     response=models.MfaSetupOut,
     errors=(Forbidden,),
+    tag="auth",
+    description="Starts TOTP MFA: a new secret and its `otpauth://` URI for an authenticator app. "
+    "MFA is on only once `POST /auth/mfa/verify` accepts a code.",
     summary="Start TOTP MFA: a secret and an otpauth:// URI",
 )
 def set_up_mfa(caller: identity.Identity, body: models.AccessTokenIn) -> models.MfaSetupOut:
@@ -608,6 +672,9 @@ def set_up_mfa(caller: identity.Identity, body: models.AccessTokenIn) -> models.
     body=models.MfaVerifyIn,
     response=models.MfaStatusOut,
     errors=(Forbidden, RateLimited),
+    tag="auth",
+    description="Checks a code of the secret from `POST /auth/mfa/setup` and turns TOTP MFA on: "
+    "later sign-ins answer a challenge. A wrong code is a 400.",
     summary="Check a TOTP code and turn MFA on",
 )
 def verify_mfa(caller: identity.Identity, body: models.MfaVerifyIn) -> models.MfaStatusOut:
@@ -620,6 +687,8 @@ def verify_mfa(caller: identity.Identity, body: models.MfaVerifyIn) -> models.Mf
     body=models.AccessTokenIn,
     status=204,
     errors=(Forbidden,),
+    tag="auth",
+    description="Turns TOTP MFA off: sign-in takes the password alone again.",
     summary="Turn TOTP MFA off",
 )
 def disable_mfa(caller: identity.Identity, body: models.AccessTokenIn) -> None:
@@ -627,7 +696,15 @@ def disable_mfa(caller: identity.Identity, body: models.AccessTokenIn) -> None:
 
 
 # Users -----------------------------------------------------------------------------------------
-@route("/me", response=models.MeOut, errors=(NotFound,), summary="The caller's own profile")
+@route(
+    "/me",
+    response=models.MeOut,
+    errors=(NotFound,),
+    tag="users",
+    description="The caller's own profile, with e-mail, settings and `version` (send it as "
+    "`If-Match` to `PATCH /me`).",
+    summary="The caller's own profile",
+)
 def get_me(caller: identity.Identity) -> models.MeOut:
     return users.me(caller.user_id)
 
@@ -640,6 +717,13 @@ def get_me(caller: identity.Identity) -> models.MeOut:
     errors=(Conflict, TooLarge),
     headers=("If-Match",),
     content_types=("application/json", "application/merge-patch+json"),
+    tag="users",
+    description="A JSON merge patch (RFC 7396), as `application/json` or "
+    "`application/merge-patch+json`: fields sent are set, null removes (`profile` and `settings` "
+    "merge recursively). Only the changed paths are written, in one conditional update; `If-Match:"
+    " <version>` makes a stale edit a 409. `avatar` takes the id of a ready avatar upload of the "
+    "caller's; `private` switches the account private or public. Answers the updated `GET /me` "
+    "view, with its new `version`.",
     summary="JSON merge patch (RFC 7396) of name, profile, settings (and avatar)",
 )
 def update_me(
@@ -654,6 +738,10 @@ def update_me(
     body=models.UsernameIn,
     response=models.MeOut,
     errors=(Conflict, RateLimited),
+    tag="users",
+    description="Changes the caller's handle: 409 if taken in any case, at most 2 changes per 14 "
+    "days (429 with `Retry-After`). Posts, comments and notifications show the new handle at once;"
+    " ID tokens carry it from the next refresh or sign-in.",
     summary="Change the caller's username (unique, any case; 2 changes in 14 days)",
 )
 def change_username(caller: identity.Identity, body: models.UsernameIn) -> models.MeOut:
@@ -665,6 +753,10 @@ def change_username(caller: identity.Identity, body: models.UsernameIn) -> model
     "DELETE",
     response=models.DeletionOut,
     status=202,
+    tag="users",
+    description="Deletes the Cognito user at once (the tokens stop working), then, in the "
+    "background, everything the account owns: posts, media, likes, comments, follows (others' "
+    "counters corrected), notifications, exports, the handle.",
     summary="Delete the account and everything it owns (in the background)",
 )
 def delete_me(caller: identity.Identity) -> models.DeletionOut:
@@ -675,6 +767,11 @@ def delete_me(caller: identity.Identity) -> models.DeletionOut:
     "/me/export",
     response=models.ExportOut,
     status=202,
+    tag="users",
+    description="The caller's data as a ZIP archive (JSON files, the photos and an `index.html` to"
+    " browse them): 202 with a pending job while it is made, then 200 with a presigned `url` valid"
+    " 3600 s. A pending or ready export younger than 24 h is answered again instead of starting a "
+    "new one.",
     summary="Export the caller's data: a job, then a link to a ZIP archive (JSON, photos, a page)",
 )
 def export_me(caller: identity.Identity) -> Response:
@@ -687,6 +784,10 @@ def export_me(caller: identity.Identity) -> Response:
     limit="search",
     query=models.SearchQuery,
     response=models.UserPage,
+    tag="users",
+    description="Users whose handle or a word of whose name starts with `q` (2-30 characters; any "
+    "case, any accent), paginated. Unconfirmed accounts and users blocked either way are left out."
+    " Counted as a search (`search_account`).",
     summary="Search users by handle or name prefix (case- and accent-insensitive)",
 )
 def search_users(query: models.SearchQuery) -> db.Page[models.UserSummary]:
@@ -697,6 +798,10 @@ def search_users(query: models.SearchQuery) -> db.Page[models.UserSummary]:
     "/users/{username}",
     response=models.PublicProfileOut,
     errors=(NotFound,),
+    tag="users",
+    description="Anyone's profile as others see it: never e-mail or settings; with the caller's "
+    "relation to it (`isFollowing`, `isFollowedBy`, `requested`, `blocking`, `muting`). 404 for an"
+    " unknown or unconfirmed user and for a user who blocks the caller.",
     summary="A user's public profile",
 )
 def get_user(caller: identity.Identity, username: str) -> models.PublicProfileOut:
@@ -709,6 +814,11 @@ def get_user(caller: identity.Identity, username: str) -> models.PublicProfileOu
     limit="follows",
     response=models.FollowOut,
     errors=(NotFound, Conflict, Invalid),
+    tag="users",
+    description="Follows a user (counters moved in one transaction; their last 100 posts join the "
+    "caller's feed), or, for a private account, asks to (`requested: true`; the owner answers at "
+    "`/me/follow-requests`). Idempotent. 400 on oneself, 409 (`blocking`) while the caller blocks "
+    "them, 404 if they block the caller.",
     summary="Follow a user, or ask to when the account is private (idempotent; 409 while the "
     "caller blocks them)",
 )
@@ -722,6 +832,9 @@ def follow_user(caller: identity.Identity, username: str) -> models.FollowOut:
     limit="follows",
     response=models.FollowOut,
     errors=(NotFound, Invalid),
+    tag="users",
+    description="Unfollows a user (their posts leave the caller's feed), or withdraws a pending "
+    "request. Idempotent; 400 on oneself.",
     summary="Unfollow a user, or withdraw a pending request (idempotent)",
 )
 def unfollow_user(caller: identity.Identity, username: str) -> models.FollowOut:
@@ -734,6 +847,10 @@ def unfollow_user(caller: identity.Identity, username: str) -> models.FollowOut:
     limit="follows",
     response=models.BlockOut,
     errors=(NotFound, Invalid),
+    tag="safety",
+    description="Blocks a user. Idempotent; 400 on oneself. Follows both ways and pending requests"
+    " go; neither sees the other anywhere (feed, explore, search, comments, likers, lists, "
+    "activity); the blocked user gets 404s for the caller's profile and content.",
     summary="Block a user (idempotent): follows both ways go; neither sees the other anywhere",
 )
 def block_user(caller: identity.Identity, username: str) -> models.BlockOut:
@@ -746,6 +863,8 @@ def block_user(caller: identity.Identity, username: str) -> models.BlockOut:
     limit="follows",
     response=models.BlockOut,
     errors=(NotFound, Invalid),
+    tag="safety",
+    description="Unblocks a user. Idempotent; no follow is restored.",
     summary="Unblock a user (idempotent)",
 )
 def unblock_user(caller: identity.Identity, username: str) -> models.BlockOut:
@@ -756,6 +875,8 @@ def unblock_user(caller: identity.Identity, username: str) -> models.BlockOut:
     "/me/blocks",
     query=models.PageQuery,
     response=models.UserPage,
+    tag="safety",
+    description="The users the caller blocks, most recently blocked first, paginated.",
     summary="The users the caller blocks, newest first",
 )
 def list_blocks(caller: identity.Identity, query: models.PageQuery) -> Page[models.UserSummary]:
@@ -770,6 +891,11 @@ def list_blocks(caller: identity.Identity, query: models.PageQuery) -> Page[mode
     body_required=False,
     response=models.MuteOut,
     errors=(NotFound, Invalid),
+    tag="safety",
+    description="Mutes a user, one way (they see no difference): their posts leave the caller's "
+    "feed and explore, and with `notifications` (the default) their likes, comments and follows "
+    "notify the caller no more. For `durationSeconds` or until undone; muting again replaces the "
+    "terms. The body may be empty.",
     summary="Mute a user (their posts leave the feed and explore; optionally for a time)",
 )
 def mute_user(caller: identity.Identity, username: str, body: models.MuteIn) -> models.MuteOut:
@@ -782,6 +908,8 @@ def mute_user(caller: identity.Identity, username: str, body: models.MuteIn) -> 
     limit="follows",
     response=models.MuteOut,
     errors=(NotFound, Invalid),
+    tag="safety",
+    description="Ends a mute. Idempotent.",
     summary="Unmute a user (idempotent)",
 )
 def unmute_user(caller: identity.Identity, username: str) -> models.MuteOut:
@@ -792,6 +920,9 @@ def unmute_user(caller: identity.Identity, username: str) -> models.MuteOut:
     "/me/mutes",
     query=models.PageQuery,
     response=models.MutePage,
+    tag="safety",
+    description="The users the caller mutes, most recently muted first, each with `until` and "
+    "`notifications`, paginated.",
     summary="The users the caller mutes, newest first, with until when",
 )
 def list_mutes(caller: identity.Identity, query: models.PageQuery) -> Page[models.MutedOut]:
@@ -803,6 +934,9 @@ def list_mutes(caller: identity.Identity, query: models.PageQuery) -> Page[model
     query=models.PageQuery,
     response=models.UserPage,
     errors=(NotFound, Forbidden),
+    tag="users",
+    description="The accounts following a user, most recent first, paginated. For a private "
+    "account, anyone but the account and its followers gets a 403 (`private_account`).",
     summary="Who follows a user, newest first (403 for a private account's outsiders)",
 )
 def list_followers(
@@ -816,6 +950,9 @@ def list_followers(
     query=models.PageQuery,
     response=models.UserPage,
     errors=(NotFound, Forbidden),
+    tag="users",
+    description="The accounts a user follows, most recent first, paginated. For a private account,"
+    " anyone but the account and its followers gets a 403 (`private_account`).",
     summary="Whom a user follows, newest first (403 for a private account's outsiders)",
 )
 def list_following(
@@ -828,6 +965,9 @@ def list_following(
     "/me/follow-requests",
     query=models.PageQuery,
     response=models.FollowRequestPage,
+    tag="users",
+    description="Requests to follow the caller's private account, newest first, paginated; answer "
+    "each with `accept` or `reject`.",
     summary="Follow requests waiting for the caller (a private account), newest first",
 )
 def list_follow_requests(
@@ -842,6 +982,10 @@ def list_follow_requests(
     limit="follows",
     response=models.FollowerOut,
     errors=(NotFound,),
+    tag="users",
+    description="Accepts a follow request: a normal follow from now on (counters, feed backfill; "
+    "the owner gets a `follow` notification, the requester `follow_accepted`). Accepting one "
+    "already accepted answers 200; 404 (`no_request`) when there is no request.",
     summary="Accept a follow request: the requester follows the caller from now on",
 )
 def accept_follow_request(caller: identity.Identity, username: str) -> models.FollowerOut:
@@ -854,6 +998,9 @@ def accept_follow_request(caller: identity.Identity, username: str) -> models.Fo
     limit="follows",
     status=204,
     errors=(NotFound,),
+    tag="users",
+    description="Rejects a follow request; the requester is not told. 404 (`no_request`) when "
+    "there is no request.",
     summary="Reject a follow request (the requester is not told)",
 )
 def reject_follow_request(caller: identity.Identity, username: str) -> None:
@@ -866,6 +1013,9 @@ def reject_follow_request(caller: identity.Identity, username: str) -> None:
     limit="follows",
     status=204,
     errors=(NotFound, Invalid),
+    tag="users",
+    description="Removes a follower: their follow and counters go, and the caller's posts leave "
+    "their feed. Idempotent; 404 for an unknown user, 400 for oneself.",
     summary="Remove a follower (idempotent)",
 )
 def remove_follower(caller: identity.Identity, username: str) -> None:
@@ -906,6 +1056,13 @@ def _if_match(headers: dict[str, str]) -> int | None:
     status=201,
     headers=("Idempotency-Key",),
     errors=(Conflict, TooLarge, UnsupportedMedia),
+    tag="media",
+    description="Creates a `pending` media item and answers a presigned POST: send `upload.fields`"
+    " and then the file (as the field `file`) as multipart/form-data to `upload.url`, within "
+    "`expiresIn` seconds. The policy pins the key, the content type and the exact length. S3's "
+    "upload event then makes it `ready` (renditions, blurhash) or `rejected`: poll `GET "
+    "/media/{mediaId}`. 415 for a type outside jpeg/png/webp/heic/heif, 413 over the size limit, "
+    "409 (`too_many_pending`) at 20 unfinished uploads; `Idempotency-Key` honoured.",
     summary="Ask for an upload: a presigned POST for one image; Idempotency-Key honoured",
 )
 def request_upload(
@@ -918,6 +1075,10 @@ def request_upload(
     "/media/{mediaId}",
     response=models.MediaOut,
     errors=(NotFound,),
+    tag="media",
+    description="A media item: `pending` until processed, then `ready` with size, blurhash and "
+    "rendition URLs (the same URLs for an hour), or `rejected` with the reason. 404 for someone "
+    "else's unfinished upload and for media of posts the caller cannot see.",
     summary="A media item: status, size, blurhash and rendition URLs",
 )
 def get_media(caller: identity.Identity, mediaId: str) -> models.MediaOut:
@@ -931,6 +1092,10 @@ def get_media(caller: identity.Identity, mediaId: str) -> models.MediaOut:
     body=models.MediaPatchIn,
     response=models.MediaOut,
     errors=(Forbidden, NotFound, Conflict),
+    tag="media",
+    description="Sets or removes (null) the alt text and the focal point, also after the media is "
+    "on a post: the post's views change in the same transaction. A new focus renders only the "
+    "thumb again, at a new URL. An empty body is a 400; someone else's media a 403.",
     summary="Set the alt text and focus of a media item (owner; also once it is published)",
 )
 def describe_media(
@@ -944,6 +1109,10 @@ def describe_media(
     "DELETE",
     status=204,
     errors=(Forbidden, NotFound, Conflict),
+    tag="media",
+    description="Deletes a media item and its objects (owner only). 409 (`attached`, with "
+    "`attachedTo`) while it is on a post or is the avatar; 403 for someone else's ready media, 404"
+    " for someone else's unfinished upload.",
     summary="Delete a media item and its objects (owner only)",
 )
 def delete_media(caller: identity.Identity, mediaId: str) -> None:
@@ -960,6 +1129,11 @@ def delete_media(caller: identity.Identity, mediaId: str) -> None:
     status=201,
     headers=("Idempotency-Key",),
     errors=(Conflict,),
+    tag="posts",
+    description="Creates a post: a caption (its `#hashtags` and `@mentions` picked out), 0-10 of "
+    "the caller's own ready post media, a visibility. Followers get it in their feeds (fan-out in "
+    "the background), mentioned users a notification. `Idempotency-Key` replays the first answer "
+    "for 24 h; another body under the key is a 409.",
     summary="Create a post (0-10 ready media of one's own); Idempotency-Key honoured",
 )
 def create_post(
@@ -968,7 +1142,16 @@ def create_post(
     return posts.create_post(caller.user_id, body, headers.get("idempotency-key"))
 
 
-@route("/posts/{postId}", response=models.PostOut, errors=(NotFound,), summary="A post")
+@route(
+    "/posts/{postId}",
+    response=models.PostOut,
+    errors=(NotFound,),
+    tag="posts",
+    description="A post as the caller sees it, with `likedByMe` and `bookmarkedByMe`. 404 when the"
+    " caller may not see it: followers-only or of a private account and not a follower, a block "
+    "either way, or gone (moderators see every post).",
+    summary="A post",
+)
 def get_post(caller: identity.Identity, postId: str) -> models.PostOut:
     return posts.get_post(caller.user_id, postId, moderator=caller.is_moderator)
 
@@ -981,6 +1164,11 @@ def get_post(caller: identity.Identity, postId: str) -> models.PostOut:
     response=models.PostOut,
     errors=(Forbidden, NotFound, Conflict, Invalid),
     headers=("If-Match",),
+    tag="posts",
+    description="Edits a post (author only): fields left out stay, `mediaIds` is the whole new "
+    "list. Each edit adds one to `version` and keeps the version it replaces (`/history`); "
+    "`If-Match: <version>` makes a stale edit a 409 (`currentVersion` in `Details`), as does an "
+    "edit racing another. Users newly mentioned are notified.",
     summary="Edit a post (author): caption, media, visibility, sensitivity; the version it "
     "replaces is kept",
 )
@@ -995,6 +1183,9 @@ def edit_post(
     query=models.PageQuery,
     response=models.PostVersionPage,
     errors=(NotFound,),
+    tag="posts",
+    description="The post's earlier versions, oldest first, each as it was until the edit after "
+    "it; for whoever may see the post.",
     summary="A post's earlier versions, oldest first (whoever may see the post)",
 )
 def post_history(
@@ -1009,6 +1200,9 @@ def post_history(
     limit="likes",
     response=models.BookmarkOut,
     errors=(NotFound,),
+    tag="posts",
+    description="Saves a post to the caller's bookmarks (private to the caller). Idempotent: "
+    "saving again keeps its place. 404 for a post the caller cannot see.",
     summary="Save a post (idempotent; private to the caller)",
 )
 def bookmark_post(caller: identity.Identity, postId: str) -> models.BookmarkOut:
@@ -1021,6 +1215,8 @@ def bookmark_post(caller: identity.Identity, postId: str) -> models.BookmarkOut:
     limit="likes",
     response=models.BookmarkOut,
     errors=(NotFound,),
+    tag="posts",
+    description="Removes a post from the caller's bookmarks. Idempotent.",
     summary="Unsave a post (idempotent)",
 )
 def unbookmark_post(caller: identity.Identity, postId: str) -> models.BookmarkOut:
@@ -1030,6 +1226,9 @@ def unbookmark_post(caller: identity.Identity, postId: str) -> models.BookmarkOu
 @route(
     "/tags/{tag}",
     response=models.TagOut,
+    tag="posts",
+    description="A hashtag (any spelling, normalised): how many public posts carry it now, and "
+    "whether the caller follows it.",
     summary="A hashtag: its public post count and whether the caller follows it",
 )
 def get_tag(caller: identity.Identity, tag: str) -> models.TagOut:
@@ -1042,6 +1241,9 @@ def get_tag(caller: identity.Identity, tag: str) -> models.TagOut:
     limit="follows",
     response=models.TagFollowOut,
     errors=(Conflict,),
+    tag="posts",
+    description="Follows a hashtag: its public posts join the caller's home feed at read time "
+    "(never from users blocked either way or muted). Idempotent; at most 25 tags (409 `too_many`).",
     summary="Follow a hashtag: its public posts join the home feed (idempotent)",
 )
 def follow_tag(caller: identity.Identity, tag: str) -> models.TagFollowOut:
@@ -1053,6 +1255,8 @@ def follow_tag(caller: identity.Identity, tag: str) -> models.TagFollowOut:
     "DELETE",
     limit="follows",
     response=models.TagFollowOut,
+    tag="posts",
+    description="Unfollows a hashtag. Idempotent.",
     summary="Unfollow a hashtag (idempotent)",
 )
 def unfollow_tag(caller: identity.Identity, tag: str) -> models.TagFollowOut:
@@ -1063,6 +1267,8 @@ def unfollow_tag(caller: identity.Identity, tag: str) -> models.TagFollowOut:
     "/me/followed-tags",
     query=models.PageQuery,
     response=models.FollowedTagPage,
+    tag="posts",
+    description="The hashtags the caller follows, most recently followed first, paginated.",
     summary="The hashtags the caller follows, newest first",
 )
 def list_followed_tags(
@@ -1075,6 +1281,9 @@ def list_followed_tags(
     "/me/bookmarks",
     query=models.PageQuery,
     response=models.PostPage,
+    tag="posts",
+    description="The caller's saved posts, most recently saved first, paginated; posts the caller "
+    "can no longer see are left out (a page may be short: follow `nextCursor`).",
     summary="The caller's saved posts, newest saved first (those they can still see)",
 )
 def list_bookmarks(caller: identity.Identity, query: models.PageQuery) -> db.Page[models.PostOut]:
@@ -1086,6 +1295,9 @@ def list_bookmarks(caller: identity.Identity, query: models.PageQuery) -> db.Pag
     "DELETE",
     status=204,
     errors=(Forbidden, NotFound),
+    tag="posts",
+    description="Deletes a post (its author, or a moderator). Its likes, comments, reports, "
+    "hashtags, feed copies, notifications and media go in the background.",
     summary="Delete a post (author or moderator); what hangs on it goes in the background",
 )
 def delete_post(caller: identity.Identity, postId: str) -> None:
@@ -1097,6 +1309,10 @@ def delete_post(caller: identity.Identity, postId: str) -> None:
     query=models.PageQuery,
     response=models.PostPage,
     errors=(NotFound, Forbidden),
+    tag="feed",
+    description="A user's posts, newest first, paginated: those the caller may see. 403 "
+    "(`private_account`) for a private account to anyone but it and its followers; 404 if the user"
+    " blocks the caller.",
     summary="A user's posts, newest first (403 for a private account's outsiders)",
 )
 def list_user_posts(
@@ -1109,6 +1325,10 @@ def list_user_posts(
     "/feed",
     query=models.PageQuery,
     response=models.PostPage,
+    tag="feed",
+    description="The home feed: the caller's own posts, those of the users they follow and the "
+    "public posts of the hashtags they follow, newest first, paginated; without users blocked "
+    "either way or muted. About 1,000 entries deep.",
     summary="Home feed: own and followed users' posts, newest first",
 )
 def list_feed(caller: identity.Identity, query: models.PageQuery) -> db.Page[models.PostOut]:
@@ -1119,6 +1339,9 @@ def list_feed(caller: identity.Identity, query: models.PageQuery) -> db.Page[mod
     "/explore",
     query=models.PageQuery,
     response=models.PostPage,
+    tag="feed",
+    description="Recent public posts of public accounts, newest first, paginated; without users "
+    "blocked either way or muted.",
     summary="Recent public posts, newest first",
 )
 def list_explore(caller: identity.Identity, query: models.PageQuery) -> db.Page[models.PostOut]:
@@ -1130,6 +1353,9 @@ def list_explore(caller: identity.Identity, query: models.PageQuery) -> db.Page[
     limit="search",
     query=models.TagQuery,
     response=models.PostPage,
+    tag="feed",
+    description="Public posts of public accounts carrying a hashtag (any spelling, normalised), "
+    "newest first, paginated. Counted as a search (`search_account`).",
     summary="Public posts with a hashtag, newest first",
 )
 def search_posts(caller: identity.Identity, query: models.TagQuery) -> db.Page[models.PostOut]:
@@ -1143,6 +1369,10 @@ def search_posts(caller: identity.Identity, query: models.TagQuery) -> db.Page[m
     limit="likes",
     response=models.LikeOut,
     errors=(NotFound,),
+    tag="interactions",
+    description="Likes a post (the counter moves in the same transaction). Idempotent. The author "
+    "is notified (the first 50 likes, then milestones), and pushed with likes grouped. 404 for a "
+    "post the caller cannot see.",
     summary="Like a post (idempotent)",
 )
 def like_post(caller: identity.Identity, postId: str) -> models.LikeOut:
@@ -1155,6 +1385,8 @@ def like_post(caller: identity.Identity, postId: str) -> models.LikeOut:
     limit="likes",
     response=models.LikeOut,
     errors=(NotFound,),
+    tag="interactions",
+    description="Removes the caller's like. Idempotent.",
     summary="Unlike a post (idempotent)",
 )
 def unlike_post(caller: identity.Identity, postId: str) -> models.LikeOut:
@@ -1166,6 +1398,9 @@ def unlike_post(caller: identity.Identity, postId: str) -> models.LikeOut:
     query=models.PageQuery,
     response=models.UserPage,
     errors=(NotFound,),
+    tag="interactions",
+    description="The users who like a post, paginated; without users blocked either way. 404 for a"
+    " post the caller cannot see.",
     summary="Who liked a post",
 )
 def list_likers(
@@ -1183,6 +1418,11 @@ def list_likers(
     status=201,
     headers=("Idempotency-Key",),
     errors=(NotFound, Conflict),
+    tag="interactions",
+    description="Comments on a post, or, with `replyTo`, replies to one of its comments (one "
+    "level: a reply to a reply joins the same top comment). The post's author (or the comment's, "
+    "for a reply) and mentioned users are notified; subscribers on the WebSocket get it. "
+    "`Idempotency-Key` honoured (per post).",
     summary="Comment on a post (or reply to a comment); Idempotency-Key honoured",
 )
 def add_comment(
@@ -1196,6 +1436,9 @@ def add_comment(
     query=models.PageQuery,
     response=models.CommentPage,
     errors=(NotFound,),
+    tag="interactions",
+    description="A post's top comments, oldest first, each with `replyCount`, paginated; without "
+    "users blocked either way.",
     summary="A post's comments, oldest first",
 )
 def list_comments(
@@ -1209,6 +1452,8 @@ def list_comments(
     query=models.PageQuery,
     response=models.CommentPage,
     errors=(NotFound,),
+    tag="interactions",
+    description="The replies to a top comment, oldest first, paginated. 404 for a reply's id.",
     summary="The replies to a comment, oldest first",
 )
 def list_replies(
@@ -1223,6 +1468,9 @@ def list_replies(
     limit="comments",
     status=204,
     errors=(Forbidden, NotFound),
+    tag="interactions",
+    description="Deletes a comment (its author, the post's author or a moderator); a top comment "
+    "takes its replies with it. Counters are corrected.",
     summary="Delete a comment (its author, the post's author or a moderator)",
 )
 def delete_comment(caller: identity.Identity, postId: str, commentId: str) -> None:
@@ -1233,6 +1481,10 @@ def delete_comment(caller: identity.Identity, postId: str, commentId: str) -> No
     "/activity",
     query=models.PageQuery,
     response=models.ActivityPage,
+    tag="activity",
+    description="The caller's notifications (likes, comments, replies, mentions, follows, follow "
+    "requests and acceptances), newest first, paginated, each with `read`. Kept 90 days; none from"
+    " users blocked either way.",
     summary="The caller's notifications, newest first",
 )
 def list_activity(
@@ -1246,6 +1498,8 @@ def list_activity(
     "POST",
     body=models.ReadIn,
     status=204,
+    tag="activity",
+    description="Moves the caller's read mark: notifications up to `upTo` are read.",
     summary="Mark notifications up to a time as read",
 )
 def mark_activity_read(caller: identity.Identity, body: models.ReadIn) -> None:
@@ -1259,6 +1513,9 @@ def mark_activity_read(caller: identity.Identity, body: models.ReadIn) -> None:
     groups=(identity.ADMINS,),
     response=models.DisabledOut,
     errors=(NotFound,),
+    tag="moderation",
+    description="Disables an account (admins): it can no longer sign in or refresh, its sessions "
+    "end, and its tokens get 401s. Logged in the moderation log.",
     summary="Disable an account: no more sign-in or refresh",
 )
 def disable_user(caller: identity.Identity, username: str) -> models.DisabledOut:
@@ -1273,6 +1530,10 @@ def disable_user(caller: identity.Identity, username: str) -> models.DisabledOut
     response=models.AcceptedOut,
     status=202,
     errors=(NotFound, Invalid),
+    tag="moderation",
+    description="Reports a post: the v1 `{reason}`, or `{category, details?}`. Reports on one "
+    "target form a case; a repeat by the same reporter while the case is open is a 202 that adds "
+    "nothing. 400 for one's own post.",
     summary="Report a post (a repeat while the case is open adds nothing)",
 )
 def report_post(
@@ -1290,6 +1551,9 @@ def report_post(
     response=models.AcceptedOut,
     status=202,
     errors=(NotFound, Invalid),
+    tag="moderation",
+    description="Reports a comment (a reply too). A repeat while the case is open adds nothing; "
+    "400 for one's own comment.",
     summary="Report a comment (a repeat while the case is open adds nothing)",
 )
 def report_comment(
@@ -1307,6 +1571,9 @@ def report_comment(
     response=models.AcceptedOut,
     status=202,
     errors=(NotFound, Invalid),
+    tag="moderation",
+    description="Reports an account (one may report an account one blocks). A repeat while the "
+    "case is open adds nothing; 400 for oneself, 404 if the account blocks the caller.",
     summary="Report an account (a repeat while the case is open adds nothing)",
 )
 def report_user(
@@ -1321,6 +1588,9 @@ def report_user(
     groups=(identity.MODERATORS, identity.ADMINS),
     query=models.ReportQuery,
     response=models.ReportPage,
+    tag="moderation",
+    description="The moderation queue (moderators, admins): one row per reported target, `open` "
+    "cases by their latest report or `resolved` ones by resolution, newest first, paginated.",
     summary="The moderation queue: one row per reported target, newest report first "
     "(moderators, admins)",
 )
@@ -1335,6 +1605,11 @@ def list_reports(query: models.ReportQuery) -> db.Page[models.ReportOut]:
     body=models.ResolveIn,
     response=models.ReportOut,
     errors=(NotFound, Conflict, Invalid),
+    tag="moderation",
+    description="Closes every open report on the case's target (moderators; `disable`: admins "
+    "only) and answers the resolved row: `dismiss`, `remove` (the post or comment goes; 400 for a "
+    "user) or `disable` (the account behind the target). 409 (`resolved`) for a case already "
+    "closed. Logged; reporters are not told.",
     summary="Resolve every open report on a target: dismiss, remove it, or disable the "
     "account (admins)",
 )
@@ -1352,6 +1627,10 @@ def resolve_report(
     response=models.PushSubscriptionOut,
     status=201,
     errors=(Invalid, Conflict),
+    tag="push",
+    description="Registers a phone for push notifications through SNS. The same token again "
+    "answers the same device; a token another account had moves to the caller. 400 for a platform "
+    "the stage has no SNS platform application for, 409 (`too_many`) past 20 devices.",
     summary="Register a phone for push notifications (the same token again: the same device)",
 )
 def add_push_subscription(
@@ -1363,6 +1642,8 @@ def add_push_subscription(
 @route(
     "/me/push-subscriptions",
     response=models.PushSubscriptionList,
+    tag="push",
+    description="The caller's registered phones, oldest first.",
     summary="The caller's phones registered for push, oldest first",
 )
 def list_push_subscriptions(caller: identity.Identity) -> models.PushSubscriptionList:
@@ -1374,6 +1655,9 @@ def list_push_subscriptions(caller: identity.Identity) -> models.PushSubscriptio
     "DELETE",
     status=204,
     errors=(NotFound,),
+    tag="push",
+    description="Stops pushing to a phone: the device and its SNS endpoint go. 404 for a device "
+    "that is not the caller's.",
     summary="Stop pushing to a phone",
 )
 def remove_push_subscription(caller: identity.Identity, deviceId: str) -> None:

@@ -163,7 +163,10 @@ class PathParams(BaseModel):
 class ApiModel(BaseModel):
     """camelCase on the wire, snake_case in Python; unknown request fields are refused."""
 
-    # defer_build: validators are built on first use, not at import (cold start: -70 ms)
+    # defer_build: validators are built on first use, not at import (cold start: -70 ms).
+    # The string under a field is its description in the OpenAPI document: chalicelib/openapi.py
+    # reads them from this file when the document is built. Not use_attribute_docstrings: it
+    # reads the source at import (+130 ms for `import app`); Field(description=...): +6 ms.
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
     )
@@ -177,13 +180,35 @@ class ApiModel(BaseModel):
         return self.model_dump_json(by_alias=True)
 
 
+# Documentation-only types: ``format`` is written into the OpenAPI document and validates nothing
+#: an ISO 8601 UTC timestamp as the API writes it (``2026-11-24T07:01:25.123Z``; chalicelib/clock)
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+#: an absolute URL
+Url = Annotated[str, Field(json_schema_extra={"format": "uri"})]
+
+
 def page_of(item: type[BaseModel], name: str) -> type[ApiModel]:
     """The response model of a list of ``item``: ``{"items": [...], "nextCursor": ...}``."""
     page: type[ApiModel] = create_model(
         name,
         __base__=ApiModel,
-        items=(list[item], ...),  # type: ignore[valid-type]  # a model made at run time
-        next_cursor=(str | None, ...),
+        __doc__=f"A page of a list of {item.__name__}: follow `nextCursor` until it is null.",
+        items=(
+            list[item],  # type: ignore[valid-type]  # a model made at run time
+            Field(
+                description="This page's items, in the list's order. A page may hold fewer "
+                "than `limit` items, even none, when items the caller may not see were "
+                "filtered out: only a null `nextCursor` ends the list."
+            ),
+        ),
+        next_cursor=(
+            str | None,
+            Field(
+                description="The opaque cursor of the next page (pass it as `?cursor=`), or "
+                "null on the last page. Sealed (AES-256-GCM): it reveals nothing, and a "
+                "tampered one is a 400."
+            ),
+        ),
     )
     return page
 
@@ -192,72 +217,165 @@ class ErrorOut(BaseModel):
     """Chalice's error envelope, with machine-readable details where they help."""
 
     Code: str = Field(examples=["BadRequestError"])
+    """The error's class, one per status: `BadRequestError` (400), `UnauthorizedError` (401),
+    `ForbiddenError` (403), `NotFoundError` (404), `ConflictError` (409),
+    `RequestEntityTooLargeError` (413), `UnsupportedMediaType` (415), `UnprocessableEntityError`
+    (422), `TooManyRequestsError` (429), `InternalServerError` (500), `ServiceUnavailableError`
+    (503)."""
     Message: str = Field(examples=["caption: at most 2200 characters"])
+    """A human-readable message, in English; for a validation error it starts with the field. Not
+    meant to be parsed: use `Details`."""
     Details: list[dict[str, Any]] | None = None
+    """Machine-readable detail where it helps, absent otherwise: one entry per problem, `{field,
+    reason, message}` for a validation error (`field` is the camelCase path, e.g. `mediaIds.0`),
+    or `{reason, ...}` (e.g. `too_many_pending`, `attached`, `private_account`, `resolved`,
+    `currentVersion` for a stale `If-Match`)."""
 
 
 class HealthOut(ApiModel):
     status: Literal["ok"]
+    """Always `ok` when the function answers."""
     version: str
+    """The deployed version of the API (`chalicelib.__version__`)."""
 
 
 class SessionOut(ApiModel):
     """What the API knows of the caller from the ID token alone."""
 
     user_id: str
+    """The user's id (the Cognito `sub`, a UUID); stable across handle changes."""
     username: str | None
+    """The handle as of the token's issue (a later change shows from the next refresh or sign-in);
+    null if the token carries none."""
     email: str | None
+    """The e-mail address in the token; null if none."""
     groups: list[str]
-    expires_at: str
+    """The caller's groups (`admins`, `moderators`) from `cognito:groups`, sorted."""
+    expires_at: Timestamp
+    """When the ID token expires (its `exp`)."""
 
 
 # Auth ------------------------------------------------------------------------------------------
+
+
 class SignupIn(ApiModel):
+    """A new account: unconfirmed until the e-mailed code is sent to ``POST /auth/confirm``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ana@example.com",
+                    "password": "Correct-horse-7",
+                    "username": "ana.silva",
+                    "name": "Ana Silva",
+                }
+            ]
+        }
+    )
+
     email: Email
+    """The account's e-mail address (at most 128 characters; trimmed and lower-cased: it is the
+    Cognito username). 409 if an account has it."""
     password: Password
+    """The password: at least 10 characters with a lower-case letter, an upper-case letter and a
+    digit (the user pool's policy; a 400 names the rules broken); at most 256, no control
+    characters."""
     username: Handle
+    """The handle: 3-30 letters, digits, `_` or `.`, no dot first, last or twice in a row; unique
+    in any case (`Ana` and `ana` are the same: 409 if taken)."""
     name: DisplayName
+    """The display name: 1-80 characters (trimmed), at least one visible; one line, no control or
+    bidi characters."""
 
 
 class UsernameIn(ApiModel):
+    """A new handle for the caller."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"username": "ana.travels"}]})
+
     username: Handle
+    """The new handle: 3-30 letters, digits, `_` or `.`, no dot first, last or twice in a row; 409
+    if taken in any case; at most 2 changes per 14 days (429)."""
 
 
 class SignupOut(ApiModel):
     user_id: str
+    """The user's id (the Cognito `sub`, a UUID); stable across handle changes."""
     username: str
+    """The handle, as given."""
     confirmed: bool
+    """Whether the account is confirmed already; false: send the e-mailed code to `POST
+    /auth/confirm` before signing in."""
 
 
 class ConfirmIn(ApiModel):
+    """The code Cognito e-mailed at sign-up (or with ``POST /auth/resend-code``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "ana@example.com", "code": "482913"}]}
+    )
+
     email: Email
+    """The account's e-mail address (at most 128 characters; trimmed and lower-cased: it is the
+    Cognito username)."""
     code: Code
+    """The confirmation code from the e-mail (trimmed; 1-64 non-space characters, 6 digits in
+    practice); a wrong or expired one is a 400."""
 
 
 class ConfirmOut(ApiModel):
     confirmed: Literal[True] = True
+    """Always true: the account may sign in."""
 
 
 class EmailIn(ApiModel):
+    """An e-mail address to send a code to."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ana@example.com"}]})
+
     email: Email
+    """The account's e-mail address (at most 128 characters; trimmed and lower-cased: it is the
+    Cognito username). The answer is the same whether or not an account has it."""
 
 
 class AcceptedOut(ApiModel):
     """A request taken; the answer does not depend on whether the account exists."""
 
     accepted: Literal[True] = True
+    """Always true."""
 
 
 class LoginIn(ApiModel):
+    """E-mail and password; a wrong password and an unknown account get the same 401."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "ana@example.com", "password": "Correct-horse-7"}]
+        }
+    )
+
     email: Email
+    """The account's e-mail address (at most 128 characters; trimmed and lower-cased: it is the
+    Cognito username)."""
     password: Password
+    """The account's password (1-256 characters)."""
 
 
 class TokensOut(ApiModel):
+    """Cognito's tokens: send ``idToken`` as ``Authorization`` (a ``Bearer `` prefix is
+    optional); keep ``refreshToken`` for ``POST /auth/refresh``."""
+
     id_token: str
+    """The ID token (a JWT): the API credential, sent as `Authorization`."""
     access_token: str
-    refresh_token: str | None = Field(None, description="absent on refresh")
+    """The access token (a JWT): only for the routes that take `accessToken` (change password,
+    logout, MFA)."""
+    refresh_token: str | None = None
+    """The refresh token (30 days in the cloud): present after sign-in and the MFA challenge,
+    absent on refresh (the one used stays valid)."""
     expires_in: int
+    """Seconds the ID and access tokens are valid from now (3600)."""
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -267,114 +385,276 @@ class TokensOut(ApiModel):
 
 
 class ChallengeOut(ApiModel):
+    """The sign-in needs a TOTP code: answer it at ``POST /auth/mfa/challenge``."""
+
     challenge: Literal["SOFTWARE_TOKEN_MFA"]
+    """The challenge to answer: always `SOFTWARE_TOKEN_MFA` (a TOTP code)."""
     session: str
+    """Cognito's session of this sign-in, to send back with the code (a few minutes valid)."""
 
 
 class LoginOut(RootModel[TokensOut | ChallengeOut]):
     """Tokens, or the MFA challenge to answer at /auth/mfa/challenge."""
 
 
+#: an example token (the examples' tokens are shortened JWTs: three base64url parts)
+_JWT = "eyJraWQiOiJrMSIsImFsZyI6IlJTMjU2In0.eyJzdWIiOiI0YjJmIn0.c2lnbmF0dXJl"
+
+
 class MfaChallengeIn(ApiModel):
+    """The answer to a sign-in's TOTP challenge."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ana@example.com",
+                    "session": "AYABeC1xZmFfc2Vzc2lvbl9leGFtcGxlXzAx",
+                    "code": "204817",
+                }
+            ]
+        }
+    )
+
     email: Email
+    """The account's e-mail address (at most 128 characters; trimmed and lower-cased: it is the
+    Cognito username)."""
     session: Session
+    """The `session` of the login's challenge answer (20-2048 characters)."""
     code: TotpCode
+    """The 6-digit code the authenticator app shows now."""
 
 
 class RefreshIn(ApiModel):
+    """A refresh token, for new ID and access tokens."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"refreshToken": _JWT}]})
+
     refresh_token: Token
+    """The refresh token of the sign-in; refused (401) after logout, a password reset, for a
+    disabled account, or past its 30 days."""
 
 
 class ResetPasswordIn(ApiModel):
+    """A new password, with the code ``POST /auth/forgot-password`` e-mailed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"email": "ana@example.com", "code": "731045", "newPassword": "Staple-battery-42"}
+            ]
+        }
+    )
+
     email: Email
+    """The account's e-mail address (at most 128 characters; trimmed and lower-cased: it is the
+    Cognito username)."""
     code: Code
+    """The reset code from the e-mail (trimmed; 1-64 non-space characters)."""
     new_password: Password
+    """The new password: at least 10 characters with a lower-case letter, an upper-case letter and
+    a digit (the user pool's policy; a 400 names the rules broken); at most 256, no control
+    characters. Every session ends (refresh tokens too)."""
 
 
 class ChangePasswordIn(ApiModel):
+    """The signed-in caller's password change."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "accessToken": _JWT,
+                    "oldPassword": "Correct-horse-7",
+                    "newPassword": "Staple-battery-42",
+                }
+            ]
+        }
+    )
+
     access_token: Token
+    """The caller's Cognito access token (from sign-in), as proof for Cognito's own calls; it must
+    belong to the caller of the ID token (403 otherwise)."""
     old_password: Password
+    """The current password."""
     new_password: Password
+    """The new password: at least 10 characters with a lower-case letter, an upper-case letter and
+    a digit (the user pool's policy; a 400 names the rules broken); at most 256, no control
+    characters. Every other session ends."""
 
 
 class AccessTokenIn(ApiModel):
+    """The caller's access token, which Cognito needs for this call."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"accessToken": _JWT}]})
+
     access_token: Token
+    """The caller's Cognito access token (from sign-in), as proof for Cognito's own calls; it must
+    belong to the caller of the ID token (403 otherwise)."""
 
 
 class MfaSetupOut(ApiModel):
+    """A new TOTP secret: add it to an authenticator app, then ``POST /auth/mfa/verify``."""
+
     secret: str
-    otpauth_uri: str
+    """The TOTP secret (base32), for manual entry."""
+    otpauth_uri: Url
+    """The same secret as an `otpauth://totp/...` URI (6 digits, 30 s period), to show as a QR
+    code."""
 
 
 class MfaVerifyIn(ApiModel):
+    """A code from the authenticator app, proving the secret was added."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"accessToken": _JWT, "code": "519302"}]}
+    )
+
     access_token: Token
+    """The caller's Cognito access token (from sign-in), as proof for Cognito's own calls; it must
+    belong to the caller of the ID token (403 otherwise)."""
     code: TotpCode
+    """The 6-digit code the authenticator app shows now."""
 
 
 class MfaStatusOut(ApiModel):
     mfa_enabled: bool
+    """Whether TOTP MFA is on now (true once the code is right)."""
 
 
 class PasswordChangedOut(ApiModel):
     password_changed: Literal[True] = True
+    """Always true."""
 
 
 class DisabledOut(ApiModel):
     user_id: str
+    """The user's id (the Cognito `sub`, a UUID); stable across handle changes."""
     username: str
+    """The user's handle now (3-30 letters, digits, `_` or `.`; unique in any case)."""
     disabled: bool
+    """True: the account can no longer sign in or refresh, and its sessions ended."""
 
 
 # Users -----------------------------------------------------------------------------------------
+#: the known keys of ``profile`` (chalicelib/documents.py checks them); any other key is kept
+PROFILE_SCHEMA: dict[str, Any] = {
+    "properties": {
+        "bio": {"type": "string", "maxLength": 500, "description": "A short biography."},
+        "website": {
+            "type": "string",
+            "format": "uri",
+            "description": "An absolute http(s) URL (at most 2,048 characters).",
+        },
+        "location": {"type": "object", "description": "Where the user is: any object."},
+        "links": {
+            "type": "array",
+            "maxItems": 10,
+            "description": "Up to 10 links: each an http(s) URL, or `{url, title}` (title at "
+            "most 60 characters).",
+        },
+    }
+}
+
+
 class MeOut(ApiModel):
     """The caller's own profile (private view: e-mail and settings included)."""
 
     user_id: str
+    """The user's id (the Cognito `sub`, a UUID); stable across handle changes."""
     username: str
+    """The user's handle now (3-30 letters, digits, `_` or `.`; unique in any case)."""
     email: str
+    """The account's e-mail address (lower-case)."""
     name: str
-    profile: dict[str, Any]
+    """The display name."""
+    profile: dict[str, Any] = Field(json_schema_extra=PROFILE_SCHEMA)
+    """The user's free-form profile (a JSON object of at most 6 levels, 300 keys, strings of 2,000
+    characters): `bio`, `website`, `location` and `links` are checked, anything else is kept as
+    sent."""
     settings: dict[str, Any]
+    """The user's own settings, a free-form JSON object seen by no one else; known keys:
+    `showSensitive` (show sensitive media unblurred) and `push` (`{like, comment, follow,
+    mention}`: false turns that kind of push off)."""
     avatar: str | None
-    avatar_urls: Renditions | None = None  # the avatar's rendition URLs (same for an hour)
+    """The avatar's media id (a ready upload with `purpose: avatar`), or null without one."""
+    avatar_urls: Renditions | None = None
+    """The avatar's rendition URLs, inline (a page of users needs no media read), or null without
+    an avatar; the same URLs for an hour, so a browser can cache them."""
     version: int
+    """The profile's version: one more at each change; send it as `If-Match` to `PATCH /me` to
+    refuse a stale edit (409)."""
     follower_count: int
+    """How many accounts follow the user."""
     following_count: int
+    """How many accounts the user follows."""
     post_count: int
-    private: bool = False  # only the owner and accepted followers see the posts
-    created_at: str
+    """How many posts the user has."""
+    private: bool = False
+    """Whether the account is private: new followers need its approval, and its posts are for
+    itself and its accepted followers only."""
+    created_at: Timestamp
+    """When the account was created (its sign-up)."""
 
 
 class PublicProfileOut(ApiModel):
     """Anyone's profile as others see it: never e-mail or settings."""
 
     user_id: str
+    """The user's id (the Cognito `sub`, a UUID); stable across handle changes."""
     username: str
+    """The user's handle now (3-30 letters, digits, `_` or `.`; unique in any case)."""
     name: str
-    profile: dict[str, Any]
+    """The display name."""
+    profile: dict[str, Any] = Field(json_schema_extra=PROFILE_SCHEMA)
+    """The user's free-form profile (a JSON object of at most 6 levels, 300 keys, strings of 2,000
+    characters): `bio`, `website`, `location` and `links` are checked, anything else is kept as
+    sent."""
     avatar: str | None
+    """The avatar's media id (a ready upload with `purpose: avatar`), or null without one."""
     avatar_urls: Renditions | None = None
+    """The avatar's rendition URLs, inline (a page of users needs no media read), or null without
+    an avatar; the same URLs for an hour, so a browser can cache them."""
     follower_count: int
+    """How many accounts follow the user."""
     following_count: int
+    """How many accounts the user follows."""
     post_count: int
+    """How many posts the user has."""
     is_following: bool
+    """Whether the caller follows this user."""
     is_followed_by: bool = False
-    requested: bool = False  # the caller's follow request waits for this (private) account
-    blocking: bool = False  # the caller blocks this account
-    muting: bool = False  # the caller mutes this account
-    private: bool = False  # posts are for the account and its accepted followers only
-    created_at: str
+    """Whether this user follows the caller."""
+    requested: bool = False
+    """Whether the caller's follow request waits for this (private) account."""
+    blocking: bool = False
+    """Whether the caller blocks this user."""
+    muting: bool = False
+    """Whether the caller mutes this user."""
+    private: bool = False
+    """Whether the account is private: new followers need its approval, and its posts are for
+    itself and its accepted followers only."""
+    created_at: Timestamp
+    """When the account was created."""
 
 
 class UserSummary(ApiModel):
-    """A user in a list (search results, followers, likers)."""
+    """A user in a list (search results, followers, likers, authors, activity actors)."""
 
     user_id: str
+    """The user's id (the Cognito `sub`, a UUID); stable across handle changes."""
     username: str
+    """The user's handle now (3-30 letters, digits, `_` or `.`; unique in any case)."""
     name: str
+    """The display name."""
     avatar: str | None
-    avatar_urls: Renditions | None = None  # inline: a page of authors needs no media read
+    """The avatar's media id (a ready upload with `purpose: avatar`), or null without one."""
+    avatar_urls: Renditions | None = None
+    """The avatar's rendition URLs, inline (a page of users needs no media read), or null without
+    an avatar; the same URLs for an hour, so a browser can cache them."""
     private: bool = False
+    """Whether the account is private: new followers need its approval, and its posts are for
+    itself and its accepted followers only."""
 
 
 UserPage = page_of(UserSummary, "UserPage")
@@ -385,15 +665,20 @@ class FollowOut(ApiModel):
     a private account waits for its owner."""
 
     following: bool
+    """Whether the caller follows the user now."""
     requested: bool = False
+    """Whether the caller's request to follow (a private account) waits."""
     follower_count: int
+    """The followed user's follower count now."""
 
 
 class FollowRequestOut(ApiModel):
     """A follow request waiting for the caller (the owner of a private account)."""
 
     user: UserSummary
-    created_at: str
+    """Who asks to follow the caller."""
+    created_at: Timestamp
+    """When they asked."""
 
 
 FollowRequestPage = page_of(FollowRequestOut, "FollowRequestPage")
@@ -403,19 +688,48 @@ class FollowerOut(ApiModel):
     """The caller's follower after accepting a request."""
 
     follower: bool
+    """Always true: the requester follows the caller now."""
     follower_count: int
+    """The caller's follower count now."""
 
 
 class MePatch(ApiModel):
     """A JSON merge patch (RFC 7396) of the caller's profile. ``avatar`` (an extension) is the
     id of a ready avatar upload of the caller's, or null to remove it."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Ana Silva",
+                    "profile": {
+                        "bio": "Photos of Lisbon's tiles.",
+                        "website": "https://ana.example.com",
+                        "location": None,
+                    },
+                    "settings": {"showSensitive": False, "push": {"like": False}},
+                }
+            ]
+        }
+    )
+
     name: DisplayName | None = None
+    """A new display name: 1-80 characters (trimmed), at least one visible; one line, no control or
+    bidi characters."""
     profile: dict[str, Any] | None = None
+    """A merge patch of `profile`: keys with values are set (objects merged recursively), keys with
+    null removed. After the patch: at most 6 levels, 300 keys, strings of 2,000 characters, 16
+    KB with `settings` (413 beyond); `bio` at most 500 characters, `website` and `links` http(s)
+    URLs (at most 10 links), `location` an object."""
     settings: dict[str, Any] | None = None
+    """A merge patch of `settings`, as `profile`; `push` takes only `like`, `comment`, `follow` and
+    `mention`, each true or false."""
     avatar: MediaId | None = None
-    #: true: new followers need the owner's approval and posts are for followers only
+    """The id of a ready upload of the caller's with `purpose: avatar`, or null to remove the
+    avatar."""
     private: StrictBool | None = None
+    """true: new followers need the caller's approval and posts are for followers only; false:
+    public (pending requests stay until answered). Null is a 400."""
 
 
 def json_integer(value: Any) -> Any:
@@ -458,7 +772,10 @@ class PageQuery(ApiModel):
     )
 
     limit: QueryInt = Field(20, ge=1, le=MAX_PAGE)
+    """The most items to return: 1 to 100 (out of range is a 400, not clamped), written with digits
+    only."""
     cursor: Cursor | None = None
+    """The `nextCursor` of the previous page; absent for the first page."""
 
 
 class SearchQuery(PageQuery):
@@ -469,21 +786,31 @@ class SearchQuery(PageQuery):
         SingleLine,
         NoBidiControls,
     ]
+    """The start of a handle or of a word of the name (2-30 characters, trimmed; any case, any
+    accents)."""
 
 
 class ExportOut(ApiModel):
     """A data-export job; ``url`` (presigned, short-lived) once it is ready."""
 
     job_id: str
+    """The export job's id."""
     status: Literal["pending", "ready", "failed"]
-    created_at: str
-    url: str | None = None
+    """`pending` while the archive is made (202: ask again later), `ready` with `url` (200).
+    `failed` is never answered today: asking again after a failed job starts a new one."""
+    created_at: Timestamp
+    """When the export was asked for."""
+    url: Url | None = None
+    """When ready: a presigned link to the ZIP archive (`echomate-export.zip`); null before."""
     expires_in: int | None = None
+    """When ready: seconds `url` stays valid from now (3600); null before."""
 
 
 class DeletionOut(ApiModel):
     user_id: str
+    """The user's id (the Cognito `sub`, a UUID); stable across handle changes."""
     status: Literal["deleting"]
+    """Always `deleting`: sign-in is gone now, the data goes in the background."""
 
 
 # Media -----------------------------------------------------------------------------------------
@@ -504,10 +831,28 @@ class Focus(ApiModel):
     to 1 (right, top), 0,0 the centre (Mastodon's convention)."""
 
     x: JsonNumber = Field(ge=-1, le=1, allow_inf_nan=False)
+    """From -1 (left edge) to 1 (right edge)."""
     y: JsonNumber = Field(ge=-1, le=1, allow_inf_nan=False)
+    """From -1 (bottom edge) to 1 (top edge)."""
 
 
 class MediaRequestIn(ApiModel):
+    """One image to upload: the answer is a presigned POST straight to S3."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "contentType": "image/jpeg",
+                    "contentLength": 2483112,
+                    "purpose": "post",
+                    "description": "A blue and white tiled facade in the morning sun.",
+                    "focus": {"x": 0.0, "y": 0.35},
+                }
+            ]
+        }
+    )
+
     content_type: Annotated[
         str,
         StringConstraints(strip_whitespace=True, to_lower=True, max_length=100),
@@ -515,49 +860,94 @@ class MediaRequestIn(ApiModel):
         SingleLine,
         NoBidiControls,
     ]
+    """The file's type: `image/jpeg`, `image/png`, `image/webp`, `image/heic` or `image/heif` (any
+    case; anything else is a 415). The upload must send the same."""
     content_length: JsonInt = Field(gt=0)
+    """The file's exact size in bytes (a JSON integer): at most 20 MiB for a post, 5 MiB for an
+    avatar (413 beyond); the upload must be exactly this long."""
     purpose: Literal["post", "avatar"]
+    """What the image is for: a post's photo, or the caller's avatar."""
     description: AltText | None = None
+    """Alt text for screen readers: 1-1,500 characters (trimmed; lines and tabs allowed, no other
+    control or bidi characters); optional."""
     focus: Focus | None = None
+    """The focal point the square `thumb` is cropped around; optional."""
 
 
 class MediaPatchIn(ApiModel):
     """Alt text and focal point of a media item (also once its post is published); null
     removes one."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"description": "Two cats asleep on a windowsill.", "focus": {"x": -0.2, "y": 0.1}}
+            ]
+        }
+    )
+
     description: AltText | None = None
+    """Alt text for screen readers: 1-1,500 characters (trimmed; lines and tabs allowed, no other
+    control or bidi characters); null removes it, absent leaves it."""
     focus: Focus | None = None
+    """A new focal point (only the thumb is rendered again, at a new URL); null removes it, absent
+    leaves it."""
 
 
 class UploadForm(ApiModel):
     """A presigned POST: send ``fields`` and then the file as multipart/form-data to ``url``."""
 
-    url: str
+    url: Url
+    """Where to POST the form (the media bucket's S3 endpoint)."""
     fields: dict[str, str]
+    """The form fields to send first, as they are (key, policy, signature, `Content-Type`, ...);
+    the file goes last, as the field `file`. The policy pins the key, the content type and the
+    exact length."""
 
 
 class MediaUploadOut(ApiModel):
     media_id: str
+    """The new media item's id (`pending` until the upload is processed)."""
     upload: UploadForm
+    """The presigned POST to upload the file with."""
     expires_in: int
+    """Seconds the form stays valid from now (`MEDIA_UPLOAD_SECONDS`, 600)."""
 
 
 class Renditions(ApiModel):
-    thumb: str
-    small: str
-    large: str
+    """The image in three sizes, as JPEG URLs (presigned or CDN), stable for an hour."""
+
+    thumb: Url
+    """A square crop of at most 320 px, around the focal point if one is set."""
+    small: Url
+    """The whole image within a 640 px box."""
+    large: Url
+    """The whole image within a 1080 px box."""
 
 
 class MediaOut(ApiModel):
     media_id: str
+    """The media item's id."""
     status: Literal["pending", "ready", "rejected"]
+    """`pending` until the upload is processed, then `ready` (renditions made) or `rejected` (see
+    `rejectReason`)."""
     width: int | None = None
+    """The original's width in pixels (after EXIF orientation); null until ready."""
     height: int | None = None
+    """The original's height in pixels (after EXIF orientation); null until ready."""
     blurhash: str | None = None
+    """A BlurHash of the image, to show while the renditions load (or while hidden). Null until
+    ready."""
     renditions: Renditions | None = None
+    """The rendition URLs; null unless ready."""
     reject_reason: str | None = None
+    """Why a rejected upload was refused (e.g. `not_an_image`, `unsupported_format`,
+    `decompression_bomb`, `dimensions_out_of_range`, `too_large`, `size_mismatch`, `corrupt`);
+    null otherwise."""
     description: str | None = None
+    """The alt text; null without one."""
     focus: Focus | None = None
+    """The focal point; null without one."""
 
 
 # Posts, interactions, activity, moderation -----------------------------------------------------
@@ -577,71 +967,151 @@ Visibility = Literal["public", "followers"]
 
 
 class PostIn(ApiModel):
+    """A new post: text, photos, or both."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "caption": "Morning light on the tiles #lisbon #azulejos with @bruno",
+                    "mediaIds": ["01JD8X3QG2M4ZV7T5K9P6R1W0A"],
+                    "visibility": "public",
+                    "sensitive": False,
+                }
+            ]
+        }
+    )
+
     caption: Caption = ""
+    """The caption: at most 2,200 characters (code points; lines and tabs allowed, no other control
+    or bidi characters). Its `#hashtags` and `@mentions` are picked out of it; empty by default."""
     media_ids: list[MediaId] = Field(default_factory=list, max_length=10)
+    """0 to 10 media ids, in display order: each the author's own `ready` upload with `purpose:
+    post`; none by default."""
     visibility: Visibility = "public"
-    #: clients show the blurhash until tapped; ``spoilerText`` says why
+    """`public` (everyone; explore and hashtags), or `followers` (the author's followers)."""
     sensitive: StrictBool = False
+    """Whether clients hide the media behind its blurhash until tapped (`spoilerText` says why); a
+    strict boolean."""
     spoiler_text: SpoilerText | None = None
+    """Why the post is sensitive, shown over it: 1-500 characters, one line; optional."""
 
 
 class PostPatchIn(ApiModel):
     """An edit of a post (author): any of its fields; those left out stay. ``mediaIds`` is the
     whole new list (add, remove, reorder; the same rules as creation)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"caption": "Morning light on the tiles #lisbon", "visibility": "followers"}
+            ]
+        }
+    )
+
     caption: Caption | None = None
+    """The caption: at most 2,200 characters (code points; lines and tabs allowed, no other control
+    or bidi characters). Its `#hashtags` and `@mentions` are picked out of it; absent leaves it
+    (null is a 400)."""
     media_ids: list[MediaId] | None = Field(None, max_length=10)
+    """The whole new list: 0 to 10 media ids, in display order: each the author's own `ready`
+    upload with `purpose: post`; kept ones stay, dropped ones are released. Absent leaves it
+    (null is a 400)."""
     visibility: Visibility | None = None
+    """`public` (everyone; explore and hashtags), or `followers` (the author's followers); absent
+    leaves it (null is a 400)."""
     sensitive: StrictBool | None = None
+    """Whether clients hide the media behind its blurhash until tapped; absent leaves it (null is a
+    400)."""
     spoiler_text: SpoilerText | None = None
+    """Why the post is sensitive, shown over it: 1-500 characters, one line; null removes it,
+    absent leaves it."""
 
 
 class MentionOut(ApiModel):
     """A user named ``@handle`` in a text, as resolved when it was written."""
 
     user_id: str
+    """The user's id (the Cognito `sub`, a UUID); stable across handle changes."""
     username: str
+    """The user's handle now (3-30 letters, digits, `_` or `.`; unique in any case)."""
 
 
 class PostMediaOut(ApiModel):
+    """A photo of a post (copied into the post: a page of posts reads no media)."""
+
     media_id: str
+    """The media item's id."""
     width: int
+    """The original's width in pixels (after EXIF orientation)."""
     height: int
+    """The original's height in pixels (after EXIF orientation)."""
     blurhash: str | None
+    """A BlurHash of the image, to show while the renditions load (or while hidden). Null if none
+    was made."""
     renditions: Renditions
+    """The rendition URLs."""
     description: str | None = None
+    """The alt text; null without one."""
     focus: Focus | None = None
+    """The focal point; null without one."""
 
 
 class PostOut(ApiModel):
+    """A post as the caller sees it."""
+
     post_id: str
+    """The post's id (sortable by creation)."""
     author: UserSummary
+    """Who wrote it."""
     caption: str
+    """The caption (may be empty)."""
     hashtags: list[str]
+    """The caption's hashtags, normalised (NFKC, case-folded), without `#`."""
     mentions: list[MentionOut] = Field(default_factory=list)
+    """The users the caption names (`@handle`), as resolved when it was written."""
     media: list[PostMediaOut]
+    """The photos, in display order (0 to 10)."""
     visibility: Visibility
+    """`public` (everyone; explore and hashtags), or `followers` (the author's followers)."""
     sensitive: bool = False
+    """Whether clients hide the media behind its blurhash until tapped."""
     spoiler_text: str | None = None
+    """Why it is sensitive; null if not said."""
     like_count: int
+    """How many likes it has."""
     comment_count: int
+    """How many comments it has, replies included."""
     liked_by_me: bool
+    """Whether the caller likes it."""
     bookmarked_by_me: bool = False
+    """Whether the caller saved it."""
     version: int = 1
-    created_at: str
-    edited_at: str | None
+    """1, then one more at each edit; send it as `If-Match` to `PATCH /posts/{postId}` to refuse a
+    stale edit (409)."""
+    created_at: Timestamp
+    """When it was posted."""
+    edited_at: Timestamp | None
+    """When it was last edited; null if never."""
 
 
 class PostVersionOut(ApiModel):
     """An earlier version of a post, as it was until the edit that followed it."""
 
     version: int
+    """This version's number (1 for the post as first made)."""
     caption: str
+    """The caption then."""
     media: list[PostMediaOut]
+    """The photos then."""
     visibility: Visibility
+    """`public` (everyone; explore and hashtags), or `followers` (the author's followers), then."""
     sensitive: bool
+    """Whether clients hide the media behind its blurhash until tapped, then."""
     spoiler_text: str | None = None
-    edited_at: str  # when this version was made (the post's creation for the first)
+    """The spoiler text then; null if none."""
+    edited_at: Timestamp
+    """When this version was made (the post's creation for the first)."""
 
 
 PostVersionPage = page_of(PostVersionOut, "PostVersionPage")
@@ -649,15 +1119,19 @@ PostVersionPage = page_of(PostVersionOut, "PostVersionPage")
 
 class BookmarkOut(ApiModel):
     bookmarked: bool
+    """Whether the caller has the post saved now."""
 
 
 class TagFollowOut(ApiModel):
     following: bool
+    """Whether the caller follows the hashtag now."""
 
 
 class FollowedTagOut(ApiModel):
     tag: str
-    followed_at: str
+    """The hashtag, normalised, without `#`."""
+    followed_at: Timestamp
+    """When the caller followed it."""
 
 
 FollowedTagPage = page_of(FollowedTagOut, "FollowedTagPage")
@@ -667,8 +1141,11 @@ class TagOut(ApiModel):
     """A hashtag: how many public posts carry it now, and whether the caller follows it."""
 
     tag: str
+    """The hashtag, normalised (NFKC, case-folded), without `#`."""
     post_count: int
+    """How many public posts carry it now."""
     following: bool
+    """Whether the caller follows it."""
 
 
 PostPage = page_of(PostOut, "PostPage")
@@ -682,14 +1159,26 @@ class TagQuery(PageQuery):
         SingleLine,
         NoBidiControls,
     ]
+    """The hashtag, in any spelling (with or without `#`, any case, composed or not): normalised as
+    captions' tags are; letters, digits and `_` only (400 otherwise)."""
 
 
 class LikeOut(ApiModel):
     liked: bool
+    """Whether the caller likes the post now."""
     like_count: int
+    """The post's like count now."""
 
 
 class CommentIn(ApiModel):
+    """A comment on a post, or a reply to one of its comments."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"text": "Where is this? @ana", "replyTo": "01JD8Y0B7C2KQ4N6M8P0R2T4V6"}]
+        }
+    )
+
     text: Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
@@ -698,19 +1187,30 @@ class CommentIn(ApiModel):
         NoBidiControls,
         Visible,
     ]
-    #: a reply: the comment answered (a reply to a reply attaches to the same top comment)
+    """The comment: 1-1,000 characters (code points; trimmed), at least one visible; lines and tabs
+    allowed, no other control or bidi characters. Its `@mentions` notify."""
     reply_to: MediaId | None = None
+    """For a reply: the id of the comment answered (a reply to a reply attaches to the same top
+    comment); 404 naming `replyTo` if unknown. Absent for a top comment."""
 
 
 class CommentOut(ApiModel):
     comment_id: str
+    """The comment's id (sortable by creation)."""
     post_id: str
+    """The post it is on."""
     author: UserSummary
+    """Who wrote it."""
     text: str
+    """The text."""
     mentions: list[MentionOut] = Field(default_factory=list)
-    reply_to: str | None = None  # the top comment, for a reply
-    reply_count: int = 0  # a top comment's replies
-    created_at: str
+    """The users the text names (`@handle`), as resolved when it was written."""
+    reply_to: str | None = None
+    """For a reply: its top comment; else null."""
+    reply_count: int = 0
+    """For a top comment: how many replies it has."""
+    created_at: Timestamp
+    """When it was written."""
 
 
 CommentPage = page_of(CommentOut, "CommentPage")
@@ -722,12 +1222,22 @@ ActivityType = Literal[
 
 
 class ActivityOut(ApiModel):
+    """A notification for the caller."""
+
     type: ActivityType
+    """What happened: `like` (of the caller's post), `comment` (on it), `follow` (of the caller),
+    `follow_request` (to the caller's private account), `follow_accepted` (the caller's request
+    was), `mention` (the caller named in a post or comment), `reply` (to the caller's comment)."""
     actor: UserSummary
+    """Who did it."""
     post_id: str | None
+    """The post concerned; null for follows and follow requests."""
     comment_id: str | None
-    created_at: str
+    """The comment concerned (comments, replies, mentions in a comment); else null."""
+    created_at: Timestamp
+    """When it happened."""
     read: bool
+    """Whether it is at or before the caller's read mark (`POST /activity/read`)."""
 
 
 ActivityPage = page_of(ActivityOut, "ActivityPage")
@@ -750,6 +1260,12 @@ def real_instant(value: str) -> str:
 
 
 class ReadIn(ApiModel):
+    """The caller's read mark: notifications up to it are read."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"upTo": "2026-11-24T07:01:25.123Z"}]}
+    )
+
     up_to: Annotated[
         str,
         StringConstraints(
@@ -757,7 +1273,9 @@ class ReadIn(ApiModel):
             r"(\.[0-9]{1,6})?Z$"
         ),
         AfterValidator(real_instant),
-    ]
+    ] = Field(json_schema_extra={"format": "date-time"})
+    """An ISO 8601 UTC timestamp ending in `Z` (e.g. the newest notification's `createdAt`): a real
+    date and time, at most 5 minutes ahead of the server's clock."""
 
 
 ReportText = Annotated[
@@ -777,27 +1295,50 @@ ReportCategory = Literal[
 class CategoryReportIn(ApiModel):
     """A report of a user or a comment: what is wrong (``category``) and optionally how."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"category": "harassment", "details": "Insults in every reply to me."}]
+        }
+    )
+
     category: ReportCategory
+    """What is wrong."""
     details: ReportText | None = None
+    """How, in a few words: 1-500 characters (lines allowed); optional."""
 
 
 class ReportIn(ApiModel):
     """A report of a post: the v1 ``{reason}``, or ``{category, details?}`` (one of the two
     is required; a bare ``reason`` is filed as ``other``)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"category": "spam", "details": "Posts the same link every hour."}]
+        }
+    )
+
     reason: ReportText | None = None
+    """The v1 free-text reason (1-500 characters); filed as category `other` when sent without
+    `category`."""
     category: ReportCategory | None = None
+    """What is wrong."""
     details: ReportText | None = None
+    """How, in a few words: 1-500 characters (lines allowed); optional."""
 
 
 class ReportTargetOut(ApiModel):
     """What a queue row is about: ``id`` is the post's, the comment's or the user's id;
-    ``postId`` the post (of a comment too), ``username`` the reported user's handle now."""
+    ``postId`` the post (of a comment too), ``owner`` the reported user or the author."""
 
     type: Literal["post", "comment", "user"]
+    """What was reported."""
     id: str
+    """The post's, the comment's or the user's id."""
     post_id: str | None = None
+    """The post reported, or the post of the comment reported; else null."""
     owner: UserSummary | None = None
+    """The reported user, or the author of the post or comment (shown whatever their standing);
+    null once that account is gone."""
 
 
 class ReportOut(ApiModel):
@@ -807,22 +1348,36 @@ class ReportOut(ApiModel):
     latest report's (``reporter`` null once that account is gone)."""
 
     report_id: str
+    """The case's id (its first report's), for `POST /admin/reports/{reportId}/resolve`."""
     post_id: str | None
+    """The reported post (v1 field); null for comments and users."""
     reporter: UserSummary | None
+    """Who filed the latest report; null once that account is gone."""
     reason: str
-    created_at: str
+    """The latest report's reason: the v1 text, or its `details`, or its category."""
+    created_at: Timestamp
+    """When the case's first report was filed."""
     target: ReportTargetOut
+    """What the case is about."""
     category: ReportCategory
+    """The latest report's category."""
     report_count: int
-    latest_at: str
+    """How many reports the case holds."""
+    latest_at: Timestamp
+    """When the latest report was filed."""
     status: Literal["open", "resolved"]
+    """Whether the case is still open."""
     action: Resolution | None = None
+    """How it was resolved; null while open."""
     note: str | None = None
-    resolved_at: str | None = None
+    """The moderator's note; null if none or open."""
+    resolved_at: Timestamp | None = None
+    """When it was resolved; null while open."""
 
 
 class ReportQuery(PageQuery):
     status: Literal["open", "resolved"] = "open"
+    """Which cases: `open` (by latest report) or `resolved` (by resolution), newest first."""
 
 
 class ResolveIn(ApiModel):
@@ -830,8 +1385,15 @@ class ResolveIn(ApiModel):
     comment goes), ``disable`` (the account that posted it, or the reported user, is disabled:
     admins only)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"action": "remove", "note": "Spam link, third time."}]}
+    )
+
     action: Resolution
+    """`dismiss` (nothing more), `remove` (delete the post or comment; 400 for a user), `disable`
+    (the account behind the target; admins only, 403 for moderators)."""
     note: ReportText | None = None
+    """A note for the moderation log (1-500 characters); reporters are not told."""
 
 
 ReportPage = page_of(ReportOut, "ReportPage")
@@ -840,6 +1402,7 @@ ReportPage = page_of(ReportOut, "ReportPage")
 # Safety ------------------------------------------------------------------------------------------
 class BlockOut(ApiModel):
     blocking: bool
+    """Whether the caller blocks the user now."""
 
 
 class MuteIn(ApiModel):
@@ -847,21 +1410,33 @@ class MuteIn(ApiModel):
     ``notifications`` (the default) the muted user's likes, comments and follows notify no
     more."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"durationSeconds": 86400, "notifications": True}]}
+    )
+
     duration_seconds: JsonInt | None = Field(None, ge=1, le=10 * 365 * 24 * 3600)
+    """How long, in seconds: 1 to 315,360,000 (10 years); absent or null for a mute until undone."""
     notifications: bool = True
+    """true (the default): the user's likes, comments and follows notify the caller no more; false:
+    only their posts are muted."""
 
 
 class MuteOut(ApiModel):
     muting: bool
-    until: str | None = None
+    """Whether the caller mutes the user now."""
+    until: Timestamp | None = None
+    """When the mute ends by itself; null when open-ended or not muting."""
 
 
 class MutedOut(ApiModel):
     """One entry of the caller's mutes."""
 
     user: UserSummary
-    until: str | None
+    """The muted user."""
+    until: Timestamp | None
+    """When the mute ends by itself; null: never."""
     notifications: bool
+    """Whether their notifications are muted too."""
 
 
 MutePage = page_of(MutedOut, "MutePage")
@@ -878,15 +1453,34 @@ class PushSubscriptionIn(ApiModel):
     """A phone to push notifications to: its platform and the token the platform gave the app
     (APNs device token, FCM registration token)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "platform": "apns",
+                    "token": "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad",
+                }
+            ]
+        }
+    )
+
     platform: PushPlatform
+    """`apns` (iOS) or `fcm` (Android); 400 for one the stage has no SNS platform application
+    for."""
     token: Annotated[str, Field(min_length=8, max_length=4096, pattern=r"^[\x21-\x7e]+$")]
+    """The APNs device token or FCM registration token (8-4096 printable ASCII characters); the
+    same token again answers the same device."""
 
 
 class PushSubscriptionOut(ApiModel):
     device_id: str
+    """The device's id (32 hex digits), for `DELETE /me/push-subscriptions/...`."""
     platform: PushPlatform
-    created_at: str
+    """`apns` or `fcm`."""
+    created_at: Timestamp
+    """When the device was registered."""
 
 
 class PushSubscriptionList(ApiModel):
     items: list[PushSubscriptionOut]
+    """The caller's registered devices, oldest first (at most 20)."""

@@ -6,6 +6,8 @@ list into the document served at ``/openapi.json``. Pure: no I/O, unit-tested.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,10 +15,12 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import BaseModel
 
+from chalicelib import models
 from chalicelib.errors import (
     EchomateError,
     Forbidden,
     Invalid,
+    RateLimited,
     TooLarge,
     Unauthorized,
     Unavailable,
@@ -38,6 +42,8 @@ class RouteSpec:
     path: str
     method: str
     summary: str
+    description: str = ""  # what the operation does, beyond its summary (every route has one)
+    tag: str = ""  # its area: one of TAGS
     public: bool = False
     groups: tuple[str, ...] = ()
     body: type[BaseModel] | None = None
@@ -49,6 +55,132 @@ class RouteSpec:
     limit: str | None = None  # the class of abuse limit it counts against (config.ROUTE_LIMITS)
     counted: bool = True  # whether it counts against the API's limits at all
     body_required: bool = True  # False: an empty body means all defaults
+    content_types: tuple[str, ...] = ("application/json",)  # of the body
+
+
+#: every operation's area, in the order the reference shows them
+TAGS: dict[str, str] = {
+    "auth": "Accounts and tokens (Cognito): sign-up, confirmation, sign-in with optional TOTP, "
+    "refresh, passwords, sign-out, MFA. Public unless marked.",
+    "users": "Profiles: the caller's own (`/me`), others' public views, search, handles, "
+    "follows, follow requests of private accounts, export and deletion.",
+    "safety": "Blocks (both ways: neither sees the other) and mutes (one way, optionally timed).",
+    "media": "Image uploads: a presigned POST straight to S3, then `pending` → `ready` "
+    "(renditions and blurhash) or `rejected`; alt text and focal point.",
+    "posts": "Posts (up to 10 photos, caption, hashtags, mentions), edits and their history, "
+    "bookmarks, hashtags and followed hashtags.",
+    "feed": "Lists of posts: the home feed, explore, a user's posts, hashtag search.",
+    "interactions": "Likes, comments and one level of replies.",
+    "activity": "The caller's notifications and their read mark.",
+    "moderation": "Reports (posts, comments, users) and the moderators' queue; admins disable "
+    "accounts.",
+    "push": "Phones registered for push notifications (APNs, FCM through SNS).",
+    "meta": "Liveness and this document.",
+}
+
+SERVERS: list[dict[str, Any]] = [
+    {"url": "http://127.0.0.1:8000", "description": "The embedded stack (`make dev`)"},
+    {
+        "url": "https://{apiId}.execute-api.{region}.amazonaws.com/api",
+        "description": "A deployed stage (`chalice url --stage <stage>` prints it)",
+        "variables": {
+            "apiId": {
+                "default": "abcdef1234",
+                "description": "The stage's REST API id (API Gateway)",
+            },
+            "region": {"default": "us-east-1", "description": "The stage's AWS region"},
+        },
+    },
+]
+
+#: the path parameters, by the name the routes give them (``models.PathParams``: a value outside
+#: its alphabet is a 404)
+PATH_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "username": (
+        "A user's handle, in any case.",
+        {"type": "string", "pattern": r"^[A-Za-z0-9_.]{1,30}$"},
+    ),
+    "postId": ("A post's id.", {"type": "string", "pattern": r"^[0-9A-Za-z]{1,64}$"}),
+    "mediaId": ("A media item's id.", {"type": "string", "pattern": r"^[0-9A-Za-z]{1,64}$"}),
+    "commentId": (
+        "A comment's id (a reply's too).",
+        {"type": "string", "pattern": r"^[0-9A-Za-z]{1,64}$"},
+    ),
+    "reportId": (
+        "The id of any report of a case (the queue shows the first one's).",
+        {"type": "string", "pattern": r"^[0-9A-Za-z]{1,64}$"},
+    ),
+    "deviceId": (
+        "A registered phone's id (`deviceId`).",
+        {"type": "string", "pattern": r"^[0-9a-f]{32}$"},
+    ),
+    "tag": (
+        "A hashtag in any spelling: with or without `#` (`%23`), any case, composed or not; "
+        "letters, digits and `_` only (400 otherwise).",
+        {"type": "string", "minLength": 1, "maxLength": 400},
+    ),
+}
+
+#: request headers a route may read (``RouteSpec.headers``), as reusable parameters
+HEADER_PARAMETERS: dict[str, dict[str, Any]] = {
+    "Idempotency-Key": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Makes the create safe to retry: the same key with the same body within "
+        "24 h answers the first answer again and creates nothing; another body under the key "
+        "is a 409 (`reused`). Per user and route (and per post for a comment).",
+        "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_.:-]{1,128}$"},
+        "example": "3f0c9e52-8a1b-4f63-9d2e-7b5a1c0e4d21",
+    },
+    "If-Match": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": 'The version the edit is based on (`"3"`, `W/"3"` or `3`; `*` is no '
+        "condition): a stale one is a 409 naming `currentVersion`; a list or anything else "
+        "is a 400.",
+        "schema": {"type": "string"},
+        "example": '"3"',
+    },
+    "If-None-Match": {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "description": "The `ETag` of an earlier answer (or `*`): while the answer is unchanged "
+        "it is an empty 304.",
+        "schema": {"type": "string"},
+        "example": 'W/"4c1f0a9b2e7d3c5a8f6b1e0d9c2"',
+    },
+}
+
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {
+        "description": "A weak tag of the JSON body; send it back as `If-None-Match`.",
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "X-RateLimit-Limit": {
+        "description": "Requests allowed in the window of the API-wide limit (`api_account` on "
+        "private routes, `api_ip` on public ones; on a 429, of the limit hit).",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Remaining": {
+        "description": "Requests left in the window (0 on a 429).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "X-RateLimit-Reset": {
+        "description": "When the window ends, in epoch seconds.",
+        "schema": {"type": "integer"},
+    },
+}
+_RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+
+#: JSON Schema keywords pydantic leaves untranslated on a constrained union member
+_LEFT_CONSTRAINTS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum"}
 
 
 def build_document(routes: Iterable[RouteSpec], *, title: str, version: str) -> dict[str, Any]:
@@ -65,15 +197,33 @@ def build_document(routes: Iterable[RouteSpec], *, title: str, version: str) -> 
         by_alias=True,
         ref_template="#/components/schemas/{model}",
     )
+    schemas: dict[str, Any] = _translated(defs.get("$defs", {}))
+    for name, schema in schemas.items():
+        model = getattr(models, name, None)
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            _describe_properties(schema, model)
     paths: dict[str, dict[str, Any]] = {}
     for spec in routes:
         paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec)
+    used = {spec.tag for spec in routes}
     return {
         "openapi": "3.1.0",
-        "info": {"title": title, "version": version},
+        "info": {
+            "title": title,
+            "version": version,
+            "description": "Echomate's REST API: a photo-sharing backend on AWS Lambda. JSON in "
+            "and out, camelCase fields, ISO 8601 UTC timestamps; errors are "
+            '`{"Code", "Message", "Details"?}`. Lists are paginated with `?limit=` (1-100, '
+            "default 20) and `?cursor=` (the previous page's `nextCursor`). The contract, with "
+            "the behaviour behind each route, is docs/api.md.",
+        },
+        "servers": SERVERS,
+        "tags": [{"name": n, "description": d} for n, d in TAGS.items() if n in used],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": defs.get("$defs", {}),
+            "schemas": schemas,
+            "parameters": HEADER_PARAMETERS,
+            "headers": RESPONSE_HEADERS,
             "securitySchemes": {
                 "cognito": {
                     "type": "apiKey",
@@ -88,41 +238,68 @@ def build_document(routes: Iterable[RouteSpec], *, title: str, version: str) -> 
 
 def _operation(spec: RouteSpec) -> dict[str, Any]:
     operation: dict[str, Any] = {
+        "tags": [spec.tag] if spec.tag else [],
         "summary": spec.summary,
+        "description": spec.description,
         "operationId": f"{spec.method.lower()}{_camel_path(spec.path)}",
         "security": [] if spec.public else [{"cognito": []}],
     }
     if spec.groups:
         operation["x-required-groups"] = list(spec.groups)
-    parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in re.findall(r"{(\w+)}", spec.path)
-    ]
+    parameters: list[dict[str, Any]] = []
+    for name in re.findall(r"{(\w+)}", spec.path):
+        description, schema = PATH_PARAMETERS.get(name, ("", {"type": "string"}))
+        parameters.append(
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "description": description,
+                "schema": schema,
+            }
+        )
     if spec.query is not None:
-        schema = spec.query.model_json_schema(by_alias=True)
+        schema = _translated(spec.query.model_json_schema(by_alias=True))
+        _describe_properties(schema, spec.query)
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
+            prop = dict(prop)
             parameters.append(
-                {"name": name, "in": "query", "required": name in required, "schema": prop}
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "description": prop.pop("description", ""),
+                    "schema": prop,
+                }
             )
-    parameters += [
-        {"name": h, "in": "header", "required": False, "schema": {"type": "string"}}
-        for h in spec.headers
-    ]
+    headers = [*spec.headers]
+    if spec.method == "GET" and spec.response is not None:
+        headers.append("If-None-Match")
+    parameters += [{"$ref": f"#/components/parameters/{h}"} for h in headers]
     if parameters:
         operation["parameters"] = parameters
     if spec.body is not None:
+        media: dict[str, Any] = {"schema": _ref(spec.body)}
+        extra = spec.body.model_config.get("json_schema_extra")
+        examples = extra.get("examples") if isinstance(extra, dict) else None
+        if isinstance(examples, list) and examples:
+            media["example"] = examples[0]
         operation["requestBody"] = {
             "required": spec.body_required,
-            "content": {"application/json": {"schema": _ref(spec.body)}},
+            "description": _first_line(spec.body.__doc__)
+            + ("" if spec.body_required else " An empty body takes every default."),
+            "content": {content_type: media for content_type in spec.content_types},
         }
     ok: dict[str, Any] = {"description": "success"}
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": _ref(spec.response)}}
     responses: dict[str, Any] = {str(spec.status): ok}
     if spec.method == "GET" and spec.response is not None:
+        ok["headers"] = {"ETag": _header("ETag")}
         responses["304"] = {
-            "description": "not modified: the ETag sent in If-None-Match is still current"
+            "description": "not modified: the ETag sent in If-None-Match is still current",
+            "headers": {"ETag": _header("ETag")},
         }
     # What any route may answer: a request a service refuses (400), a dependency down (503);
     # with a body, one too large (413) or not JSON (415)
@@ -134,10 +311,16 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
     if spec.groups:
         errors.add(Forbidden)
     for error in sorted(errors, key=lambda e: e.STATUS_CODE):
-        responses[str(error.STATUS_CODE)] = {
+        answer: dict[str, Any] = {
             "description": error.DESCRIPTION,
             "content": {"application/json": {"schema": _ref(ErrorOut)}},
         }
+        if error is RateLimited:
+            answer["headers"] = {"Retry-After": _header("Retry-After")}
+        responses[str(error.STATUS_CODE)] = answer
+    if spec.counted:  # every answer after the count carries the caller's standing (not a 500)
+        for answer in responses.values():
+            answer.setdefault("headers", {}).update({h: _header(h) for h in _RATE_HEADERS})
     responses["500"] = {
         "description": "internal error (a bug, or a misconfigured stage): the envelope",
         "content": {"application/json": {"schema": _ref(ErrorOut)}},
@@ -150,6 +333,80 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _header(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def _first_line(text: str | None) -> str:
+    """A model's docstring as one paragraph of plain text (reST's double backquotes made one)."""
+    return " ".join((text or "").split()).replace("``", "`")
+
+
 def _camel_path(path: str) -> str:
     words = re.findall(r"[A-Za-z0-9]+", path.replace("{", "By/"))
     return "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def _translated(schema: Any) -> Any:
+    """``schema`` with pydantic's leftovers made JSON Schema: a ``ge``/``le``/``gt`` it could
+    not translate (a bound on a union member, e.g. ``durationSeconds``) becomes ``minimum``...
+    (validation enforces them either way); model docstrings lose reST's double backquotes."""
+    if isinstance(schema, list):
+        return [_translated(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {name: _translated(prop) for name, prop in value.items()}
+        elif key == "description" and isinstance(value, str):
+            out[key] = value.replace("``", "`")
+        elif key in ("examples", "default", "const", "enum"):  # data, not schema
+            out[key] = value
+        else:
+            out[_LEFT_CONSTRAINTS.get(key) or key] = _translated(value)
+    return out
+
+
+def _describe_properties(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Give each property of ``model``'s schema the docstring under its field in
+    chalicelib/models.py (a description set with ``Field`` stays)."""
+    docs = _field_docs()
+    generate = model.model_config.get("alias_generator")
+    for name, field_info in model.model_fields.items():
+        # (a field whose type was a forward reference has no alias until the model is built)
+        alias = field_info.alias or (generate(name) if callable(generate) else name)
+        prop = schema.get("properties", {}).get(alias)
+        if prop is None or prop.get("description"):
+            continue
+        for cls in model.__mro__:
+            doc = docs.get(cls.__name__, {}).get(name)
+            if doc is not None:
+                prop["description"] = doc
+                break
+
+
+_FIELD_DOCS: dict[str, dict[str, str]] = {}
+
+
+def _field_docs() -> dict[str, dict[str, str]]:
+    """{class name: {field: the string under it}} of chalicelib/models.py, read once: the
+    convention of pydantic's ``use_attribute_docstrings``, read when the document is built
+    instead of at import (a cold start does not pay for it)."""
+    if not _FIELD_DOCS:
+        tree = ast.parse(inspect.getsource(models))
+        for node in tree.body:
+            if not isinstance(node, ast.ClassDef):
+                continue
+            fields: dict[str, str] = {}
+            for before, after in zip(node.body, node.body[1:], strict=False):
+                if (
+                    isinstance(before, ast.AnnAssign)
+                    and isinstance(before.target, ast.Name)
+                    and isinstance(after, ast.Expr)
+                    and isinstance(after.value, ast.Constant)
+                    and isinstance(after.value.value, str)
+                ):
+                    fields[before.target.id] = inspect.cleandoc(after.value.value)
+            _FIELD_DOCS[node.name] = fields
+    return _FIELD_DOCS
