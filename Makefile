@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export AWS_EC2_METADATA_DISABLED := true
 LOCAL_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
-.PHONY: dev docs seed chromium grant test static lint fmt imports cfn-lint actionlint audit typecheck pytest unit service api e2e infra package deploy deploy-rehearsal smoke bench bench-deps load clean
+.PHONY: dev docs seed chromium grant test static lint fmt imports cfn-lint actionlint audit typecheck openapi-lint pytest unit service api e2e infra package deploy deploy-rehearsal smoke bench bench-deps load clean
 
 LOAD_STAMP := $(VENV)/.load-installed
 
@@ -39,7 +39,7 @@ test: $(STAMP) ## everything CI runs: the static checks beside the deploy rehear
 	$(MAKE) --no-print-directory -j2 --output-sync=target static deploy-rehearsal
 	$(MAKE) --no-print-directory pytest
 
-static: lint imports typecheck cfn-lint actionlint audit package
+static: lint imports typecheck cfn-lint actionlint audit openapi-lint package
 
 lint: $(STAMP) ## ruff's checks and format, changing nothing
 	$(BIN)/ruff check .
@@ -66,6 +66,20 @@ typecheck: $(STAMP) ## mypy over app.py and chalicelib/ (strict settings in pypr
 
 chromium: ## Debian's Chromium for the browser test (tests/browser), installed when missing; never a browser download
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+# Node tools (package.json, locked): Redocly CLI, installed by `npm ci` when the lock changes
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || (echo "npm (Node.js 20.19+ or 22.12+) is required" >&2; exit 1)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+openapi-lint: $(STAMP) $(NODE_STAMP) ## redocly lint (redocly.yaml) of the OpenAPI document, written to build/openapi.json
+	@mkdir -p build
+	$(LOCAL_AWS) $(BIN)/python -c 'import json, sys; from devstack.docs import openapi_document; \
+	  json.dump(openapi_document(), sys.stdout, indent=2)' > build/openapi.json
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	  npx --no-install redocly lint --config redocly.yaml build/openapi.json
 
 OPERATIONS_DIR := build/aws-operations
 pytest: $(STAMP) chromium ## every tier on two workers, then the IAM policy test over the AWS calls they made (the quick loop: .venv/bin/pytest -m "not e2e")
@@ -139,4 +153,4 @@ load: $(LOAD_STAMP) ## Locust on an embedded stack it starts, beside the DynamoD
 	$(BIN)/python bench/load.py --users $(or $(USERS),30) --duration $(or $(DURATION),300)
 
 clean:
-	rm -rf $(VENV) build .devstack .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) node_modules build .devstack .pytest_cache .ruff_cache .mypy_cache
