@@ -24,6 +24,11 @@ _S3_ACTIONS = {
     "UploadPart": "PutObject",
     "CompleteMultipartUpload": "PutObject",
 }
+#: API Gateway's IAM actions are HTTP verbs on resource paths (apigateway:GET on /apis for
+#: GetApis), and one action covers its management API's connections (PostToConnection,
+#: DeleteConnection, GetConnection).
+_APIGATEWAY_VERBS = {"Get": "GET", "Create": "POST", "Update": "PATCH", "Delete": "DELETE"}
+_MANAGE_CONNECTIONS = "execute-api:ManageConnections"
 #: Presigned requests make no call here, but S3 checks the signer's rights when they are used.
 PRESIGNED = {"s3:PutObject", "s3:GetObject"}
 
@@ -39,6 +44,11 @@ def required_actions(operations: set[tuple[str, str]]) -> set[str]:
             actions |= {f"dynamodb:{a}" for a in _DYNAMODB_ACTIONS.get(operation, [operation])}
         elif service == "s3" and operation in _S3_ACTIONS:
             actions.add(f"s3:{_S3_ACTIONS[operation]}")
+        elif service == "apigatewaymanagementapi":
+            actions.add(_MANAGE_CONNECTIONS)
+        elif service in ("apigateway", "apigatewayv2"):
+            verbs = [v for p, v in _APIGATEWAY_VERBS.items() if operation.startswith(p)]
+            actions.add(f"apigateway:{verbs[0] if verbs else operation}")  # unknown: never allowed
         else:
             actions.add(f"{service}:{operation}")
     return actions

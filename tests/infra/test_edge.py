@@ -118,6 +118,9 @@ def test_every_function_has_its_own_reserved_concurrency(stage):
         for name in ("handle_table_changes", "sweep_jobs", "handle_upload", "clean_up_media")
         if hasattr(app, name)
     }
+    # chalice's names of the WebSocket API's functions
+    routes = {"$connect": "connect", "$disconnect": "disconnect"}
+    handlers |= {f"websocket_{routes.get(key, 'message')}" for key in app.app.websocket_handlers}
     assert set(functions) == handlers
     reserved = [f["reserved_concurrency"] for f in functions.values()]
     assert all(isinstance(n, int) and n >= 1 for n in reserved)

@@ -99,3 +99,59 @@ def test_every_template_output_has_a_setting():
 
     outputs = set(template.load()["Outputs"])
     assert outputs == set(stage_settings.OUTPUT_SETTINGS) | stage_settings.DEPLOY_OUTPUTS
+
+
+APNS = "arn:aws:sns:eu-west-1:222233334444:app/APNS/echomate-prod-ios"
+FCM = "arn:aws:sns:eu-west-1:222233334444:app/GCM/echomate-prod-android"
+
+
+def test_the_platform_applications_become_the_push_settings_and_pin_the_policy(project):
+    outputs = {**OUTPUTS, "PushApnsApplicationArn": APNS, "PushFcmApplicationArn": FCM}
+    stage_settings.apply(outputs, "prod", project)
+    variables = _read(project, "config.json")["stages"]["prod"]["environment_variables"]
+    assert variables["PUSH_APNS_APPLICATION_ARN"] == APNS
+    assert variables["PUSH_FCM_APPLICATION_ARN"] == FCM
+    assert "WEBSOCKET_ENDPOINT" not in variables  # the app finds its WebSocket API by name
+    statements = {s["Sid"]: s["Resource"] for s in _read(project, "policy-prod.json")["Statement"]}
+    assert statements["PushDevices"] == [APNS, FCM]
+    endpoint = "arn:aws:sns:eu-west-1:222233334444:endpoint/GCM/echomate-prod-android/0f1e2d"
+    assert any(fnmatch(endpoint, p) for p in statements["PushEndpoints"])
+    other = "arn:aws:sns:eu-west-1:222233334444:endpoint/GCM/someone-else/0f1e2d"
+    assert not any(fnmatch(other, p) for p in statements["PushEndpoints"])
+    assert statements["WebSocketApiLookup"] == "arn:aws:apigateway:eu-west-1::/apis"
+
+    # a stack without them (the parameters left empty): no push settings left behind
+    stage_settings.apply(OUTPUTS, "prod", project)
+    variables = _read(project, "config.json")["stages"]["prod"]["environment_variables"]
+    assert not {"PUSH_APNS_APPLICATION_ARN", "PUSH_FCM_APPLICATION_ARN"} & set(variables)
+
+
+def test_the_connections_statement_names_the_deployed_websocket_api(project):
+    stage_settings.apply(OUTPUTS, "prod", project)  # before the first deploy: any API id
+    statements = {s["Sid"]: s["Resource"] for s in _read(project, "policy-prod.json")["Statement"]}
+    assert statements["WebSocketConnections"] == [
+        "arn:aws:execute-api:eu-west-1:222233334444:*/api/POST/@connections/*",
+        "arn:aws:execute-api:eu-west-1:222233334444:*/api/DELETE/@connections/*",
+    ]
+    deployed = project / ".chalice" / "deployed"
+    deployed.mkdir()
+    (deployed / "prod.json").write_text(
+        json.dumps(
+            {
+                "resources": [
+                    {"name": "api_handler", "resource_type": "lambda_function"},
+                    {
+                        "name": "websocket_api",
+                        "resource_type": "websocket_api",
+                        "websocket_api_id": "w5x6y7z8",
+                    },
+                ]
+            }
+        )
+    )
+    stage_settings.apply(OUTPUTS, "prod", project)  # the next deploy: that API only
+    statements = {s["Sid"]: s["Resource"] for s in _read(project, "policy-prod.json")["Statement"]}
+    assert statements["WebSocketConnections"] == [
+        "arn:aws:execute-api:eu-west-1:222233334444:w5x6y7z8/api/POST/@connections/*",
+        "arn:aws:execute-api:eu-west-1:222233334444:w5x6y7z8/api/DELETE/@connections/*",
+    ]
