@@ -12,22 +12,33 @@ moto server on a free 127.0.0.1 port, with dummy credentials:
 2. `make deploy STAGE=prod STATE_BUCKET=...`: the same command the deploy workflow runs
    (stage settings from the stack, the real `chalice deploy --stage prod`, its state pushed to
    the state bucket, infra/after_deploy.py);
-3. check what was built (functions, routes and authorizers, stream mapping, S3 notification,
-   schedules, gateway responses, access log, failure destination, the roles' policy, which is
-   left in build/rehearsal/ for tests/infra/test_iam_policy.py to check against every AWS call
-   the tests made: `make test` runs pytest after the rehearsal);
+3. check what was built (functions, routes and authorizers, the WebSocket API's routes,
+   integrations and stage, stream mapping, S3 notification, schedules, gateway responses, access
+   log, failure destination, the roles' policy, which is left in build/rehearsal/ for
+   tests/infra/test_iam_policy.py to check against every AWS call the tests made: `make test`
+   runs pytest after the rehearsal);
 4. deploy again from a new scratch copy whose only memory is the state bucket: an update (same
-   API, same functions), checked again;
-5. `chalice delete --stage prod`, and check the functions, API and rules are gone.
+   REST and WebSocket APIs, same functions, the policy now naming the WebSocket API), checked
+   again;
+5. `chalice delete --stage prod`, and check the functions, both APIs and rules are gone.
 
 Between 1 and 2 it rehearses the restore runbook (docs/operations.md) as far as moto plays it:
 a point-in-time restore into a new table, its stream, PITR and TTL put back, and a scratch copy
 of the stage pointed at it (before the deploy: once a stream mapping exists, moto tries to run
 the stream handler, in Docker, on every write).
 
-One adaptation of moto, in this process only: AWS accepts S3 notification filter rule names in
-any case and chalice sends `Prefix`; moto accepts only `prefix` (a 500 otherwise). A WSGI
-wrapper lower-cases those names on their way into moto. The deploy commands are not changed.
+The push platform applications are made on moto first (SNS CreatePlatformApplication with dummy
+credentials), as an operator makes them by hand, and passed to the stack as its
+`ApnsPlatformApplicationArn` / `FcmPlatformApplicationArn` parameters.
+
+Three adaptations of moto, in this process only (`_Adapted`, a WSGI wrapper; the deploy
+commands are not changed): S3 notification filter rule names are lower-cased (AWS accepts any
+case and chalice sends `Prefix`; moto answers 500); chalice's Swagger 2.0 REST API import is
+played through moto's API Gateway backend; and API Gateway v2's CreateDeployment, which moto
+5.2 does not have (a 404), is answered with a new deployment id for an existing API, the id
+chalice then creates the WebSocket API's stage on (the rest of chalice's WebSocket deploy,
+update and delete path, CreateApi, Create/Get/DeleteIntegration(s), Create/Get/DeleteRoute(s),
+CreateStage, DeleteApi, and Lambda AddPermission, moto plays itself).
 """
 
 from __future__ import annotations
@@ -80,6 +91,8 @@ _API_TYPES = {  # moto's CloudFormation skips these: made through the service AP
     "AWS::ApiGateway::Account",
     "AWS::WAFv2::WebACL",
 }
+#: template parameter -> the SNS platform of the application the rehearsal makes for it
+PLATFORM_APPLICATIONS = {"ApnsPlatformApplicationArn": "APNS", "FcmPlatformApplicationArn": "GCM"}
 _NOT_PLAYED = {  # and why
     "AWS::S3::BucketPolicy": "moto stores bucket policies but never evaluates them",
     "AWS::Backup::BackupSelection": "moto has no backup selections (CreateBackupSelection)",
@@ -99,19 +112,24 @@ def expect(condition: bool, message: str) -> None:
 
 # moto --------------------------------------------------------------------------------------------
 class _Adapted:
-    """The two places where moto refuses what AWS accepts from `chalice deploy`, adapted on the
-    way into moto (this process only; the deploy commands are not changed):
+    """The three places where moto refuses what AWS accepts from `chalice deploy`, adapted on
+    the way into moto (this process only; the deploy commands are not changed):
 
     - S3 notification filter rule names: AWS takes any case, chalice sends `Prefix`, moto accepts
       only `prefix` (a 500 otherwise): lower-cased here;
     - the REST API import: chalice sends a Swagger 2.0 document with API Gateway's extensions
       (ImportRestApi, then PutRestApi mode=overwrite on updates); moto imports only OpenAPI 3
       and ignores security: the document is played here through moto's own API Gateway
-      backend, as API Gateway does (resources, methods with their authorizer, integrations).
+      backend, as API Gateway does (resources, methods with their authorizer, integrations);
+    - API Gateway v2's CreateDeployment (`POST /v2/apis/{apiId}/deployments`), which chalice
+      calls once when it creates the WebSocket API, before CreateStage: moto 5.2 has no such
+      route (a 404). Answered here as AWS does, with a new DeploymentId for an existing API
+      (NotFoundException otherwise), recorded in WEBSOCKET_DEPLOYMENTS for the checks.
     """
 
     _NAME = re.compile(rb"<Name>(Prefix|Suffix)</Name>")
     _API = re.compile(r"^/restapis(?:/(?P<id>[^/]+))?/?$")
+    _DEPLOYMENTS = re.compile(r"^/v2/apis/(?P<id>[^/]+)/deployments/?$")
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self._app = app
@@ -136,6 +154,16 @@ class _Adapted:
                     [("Content-Type", "application/json")],
                 )
                 return [json.dumps(played).encode()]
+        deployments = self._DEPLOYMENTS.match(environ.get("PATH_INFO", ""))
+        signed_for = environ.get("HTTP_AUTHORIZATION", "")
+        if deployments and method == "POST" and "/apigateway/" in signed_for:
+            region = signed_for.split("/")[2]
+            status, answer = _deploy_websocket_api(region, deployments["id"])
+            headers = [("Content-Type", "application/json")]
+            if status.startswith("404"):
+                headers.append(("x-amzn-ErrorType", "NotFoundException"))
+            start_response(status, headers)
+            return [json.dumps(answer).encode()]
         return self._app(environ, start_response)
 
     @staticmethod
@@ -205,6 +233,36 @@ def _play_swagger(region: str, api_id: str | None, document: dict[str, Any]) -> 
     return dict(api.to_dict())
 
 
+#: chalice's function of each WebSocket route (websocket_<this>; any other key: message)
+WEBSOCKET_ROUTES = {"$connect": "connect", "$disconnect": "disconnect"}
+#: push settings -> the stack output (a template parameter) each must carry
+PUSH_SETTINGS = {
+    "PUSH_APNS_APPLICATION_ARN": "PushApnsApplicationArn",
+    "PUSH_FCM_APPLICATION_ARN": "PushFcmApplicationArn",
+}
+#: API id -> the deployments CreateDeployment made (moto's apigatewayv2 has none)
+WEBSOCKET_DEPLOYMENTS: dict[str, list[str]] = {}
+
+
+def _deploy_websocket_api(region: str, api_id: str) -> tuple[str, dict[str, Any]]:
+    """CreateDeployment of an API Gateway v2 API, as AWS answers it: a new deployment id (what
+    a deployment snapshots is not played: moto never serves the API)."""
+    from moto.apigatewayv2.models import apigatewayv2_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    if api_id not in apigatewayv2_backends[DEFAULT_ACCOUNT_ID][region].apis:
+        message = f"Invalid API identifier specified {DEFAULT_ACCOUNT_ID}:{api_id}"
+        return "404 Not Found", {"message": message}
+    deployment_id = secrets.token_hex(3)
+    WEBSOCKET_DEPLOYMENTS.setdefault(api_id, []).append(deployment_id)
+    return "201 Created", {
+        "deploymentId": deployment_id,
+        "deploymentStatus": "DEPLOYED",
+        "autoDeployed": False,
+        "createdDate": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
 def start_moto() -> Any:
     from devstack.motoserver import MotoServer
 
@@ -228,6 +286,8 @@ def provision(make: Callable[[str], Any], stage: str = STAGE) -> dict[str, str]:
         "MirrorsProd": stage in ("prod", "staging"),
         "UseCdn": False,
         "HasAlarmEmail": False,
+        "HasApns": True,
+        "HasFcm": True,
     }
     resources = {
         name: resource
@@ -246,6 +306,18 @@ def provision(make: Callable[[str], Any], stage: str = STAGE) -> dict[str, str]:
         "AlarmEmail": "",
     }
 
+    # The push platform applications, made by hand outside the template (they hold the APNs key
+    # and the FCM credentials) and passed to the stack as parameters.
+    sns = make("sns")
+    parameters = {"Stage": stage}
+    for parameter, platform in PLATFORM_APPLICATIONS.items():
+        application = sns.create_platform_application(
+            Name=f"echomate-{stage}-{platform.lower()}",
+            Platform=platform,
+            Attributes={"PlatformCredential": "rehearsal-only", "PlatformPrincipal": "rehearsal"},
+        )
+        parameters[parameter] = refs[parameter] = application["PlatformApplicationArn"]
+
     # What the stack must output but moto's CloudFormation cannot make: made first, by API.
     made = devstack_provision.create_cognito(make("cognito-idp"), resources, refs, conditions)
     secret = make("secretsmanager").create_secret(
@@ -255,10 +327,11 @@ def provision(make: Callable[[str], Any], stage: str = STAGE) -> dict[str, str]:
 
     cfn_resources = {n: r for n, r in resources.items() if r["Type"] in _CFN_TYPES}
     outputs_part = {}
+    played = set(cfn_resources) | set(tpl["Parameters"])  # outputs moto's CloudFormation makes
     for name, output in tpl["Outputs"].items():
         if not conditions.get(output.get("Condition", ""), True):
             continue
-        if devstack_provision._referenced_names(output["Value"]) <= set(cfn_resources):
+        if devstack_provision._referenced_names(output["Value"]) <= played:
             outputs_part[name] = output
         else:
             expect(name in made, f"output {name}: its resource is neither made nor known")
@@ -269,7 +342,7 @@ def provision(make: Callable[[str], Any], stage: str = STAGE) -> dict[str, str]:
     cfn.create_stack(
         StackName=f"echomate-{stage}",
         TemplateBody=json.dumps(body),
-        Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_IAM"],
     )
     (stack,) = cfn.describe_stacks(StackName=f"echomate-{stage}")["Stacks"]
@@ -390,6 +463,19 @@ def check(make: Callable[[str], Any], project: Path, outputs: dict[str, str]) ->
     # Functions: handler, memory, timeout, environment, role, tracing.
     lam, iam = make("lambda"), make("iam")
     handlers = {"api_handler": "app.app"}
+    websocket_functions = {  # route key -> chalice's name of its function
+        key: f"websocket_{WEBSOCKET_ROUTES.get(key, 'message')}"
+        for key in application.app.websocket_handlers
+    }
+    for key, handler in application.app.websocket_handlers.items():
+        handlers[websocket_functions[key]] = handler.handler_string
+    expect(
+        set(websocket_functions.values()) <= set(config["lambda_functions"]),
+        "a WebSocket function is not sized in lambda_functions",
+    )
+    for name, arn in PUSH_SETTINGS.items():
+        expect(environment.get(name) == outputs[arn], f"{name} is not the stack's {arn}")
+    expect("WEBSOCKET_ENDPOINT" not in environment, "WEBSOCKET_ENDPOINT set on a cloud stage")
     functions = {}
     for function, sizes in config["lambda_functions"].items():
         name = function_name(config["app_name"], STAGE, function)
@@ -415,6 +501,18 @@ def check(make: Callable[[str], Any], project: Path, outputs: dict[str, str]) ->
         expect(policy == pinned, f"{role}: its policy is not the pinned policy file")
     expect(":*:*:" not in json.dumps(pinned), "the deployed policy still has account wildcards")
     built["policy"] = pinned
+
+    # The WebSocket API: one, each route integrated with its function, the stage deployed.
+    built["websocket"], built["websocket_id"] = check_websocket_api(
+        make, config, functions, websocket_functions
+    )
+    (connections,) = [
+        st["Resource"] for st in pinned["Statement"] if st["Sid"] == "WebSocketConnections"
+    ]
+    named = {arn.split(":")[5].split("/")[0] for arn in connections}
+    # "*" on a stage's first deploy only: stage_settings reads the API id from the state
+    expect(named in ({"*"}, {built["websocket_id"]}), f"connections of the APIs {named}")
+    built["connections_pinned"] = named == {built["websocket_id"]}
 
     # The REST API: one, every route of the OpenAPI document, the authorizer where it belongs.
     apigateway = make("apigateway")
@@ -536,6 +634,60 @@ def check(make: Callable[[str], Any], project: Path, outputs: dict[str, str]) ->
     return built
 
 
+def check_websocket_api(
+    make: Callable[[str], Any],
+    config: dict[str, Any],
+    functions: dict[str, dict[str, Any]],
+    websocket_functions: dict[str, str],
+) -> tuple[str, str]:
+    """The stage's WebSocket API: one, a route per handler, each integrated (AWS_PROXY) with its
+    own function, which API Gateway may invoke; the stage, on a deployment. Its line and id."""
+    from moto.apigatewayv2.models import apigatewayv2_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    v2 = make("apigatewayv2")
+    name = f"{config['app_name']}-{STAGE}-websocket-api"
+    apis = [a for a in v2.get_apis()["Items"] if a["Name"] == name]
+    expect(len(apis) == 1, f"{len(apis)} WebSocket APIs named {name}")
+    (api,) = apis
+    api_id = api["ApiId"]
+    expect(api["ProtocolType"] == "WEBSOCKET", f"{name} is {api['ProtocolType']}")
+    expect(api["RouteSelectionExpression"] == "$request.body.action", "route selection")
+    region = v2.meta.region_name
+    routes = {r["RouteKey"]: r for r in v2.get_routes(ApiId=api_id)["Items"]}
+    integrations = {i["IntegrationId"]: i for i in v2.get_integrations(ApiId=api_id)["Items"]}
+    expect(set(routes) == set(websocket_functions), f"WebSocket routes {sorted(routes)}")
+    expect(len(integrations) == len(routes), f"{len(integrations)} integrations for the routes")
+    for key, function in websocket_functions.items():
+        arn = functions[function]["FunctionArn"]
+        target = routes[key].get("Target", "").removeprefix("integrations/")
+        integration = integrations.get(target, {})
+        expect(integration.get("IntegrationType") == "AWS_PROXY", f"{key}: no Lambda proxy")
+        uri = f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+        expect(integration.get("IntegrationUri") == uri, f"{key} is not integrated with {function}")
+        policy = json.loads(make("lambda").get_policy(FunctionName=arn)["Policy"])
+        expect(
+            any(
+                statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+                and f":{api_id}/" in json.dumps(statement.get("Condition", {}))
+                for statement in policy["Statement"]
+            ),
+            f"API Gateway may not invoke {function} from {api_id}",
+        )
+    stage_name = config["stages"][STAGE]["api_gateway_stage"]
+    stages = [s["StageName"] for s in v2.get_stages(ApiId=api_id)["Items"]]
+    expect(stages == [stage_name], f"WebSocket API stages {stages}")
+    stage = apigatewayv2_backends[DEFAULT_ACCOUNT_ID][region].get_stage(api_id, stage_name)
+    deployments = WEBSOCKET_DEPLOYMENTS.get(api_id, [])
+    expect(stage.config.get("deploymentId") in deployments, "the stage is on no deployment")
+    line = (
+        f"{api_id} ({name}): "
+        + ", ".join(f"{key} -> {websocket_functions[key]}" for key in sorted(routes))
+        + f", stage {stage_name} on deployment {stage.config['deploymentId']}"
+    )
+    return line, api_id
+
+
 def check_deleted(make: Callable[[str], Any], app_name: str) -> None:
     """After `chalice delete`: no function, no API, no rule left of the stage."""
     left = [
@@ -546,6 +698,8 @@ def check_deleted(make: Callable[[str], Any], app_name: str) -> None:
     expect(not left, f"functions left after chalice delete: {left}")
     apis = [a for a in make("apigateway").get_rest_apis()["items"] if a["name"] == app_name]
     expect(not apis, "the REST API is left after chalice delete")
+    websocket = [a["Name"] for a in make("apigatewayv2").get_apis()["Items"]]
+    expect(not websocket, f"WebSocket APIs left after chalice delete: {websocket}")
     rules = make("events").list_rules()["Rules"]
     expect(not rules, f"rules left after chalice delete: {[r['Name'] for r in rules]}")
 
@@ -636,23 +790,35 @@ def rehearse() -> list[str]:
             report.append(f"first deploy ({took:.0f}s), created:")
             report += [f"  function {line}" for line in built["functions"]]
             report.append(f"  REST API {built['api']}")
+            report.append(f"  WebSocket API {built['websocket']}")
             report.append(f"  {built['stage']}")
             report.append(f"  stream mapping {built['stream']}")
             report.append(f"  S3 notification {built['s3']}")
             report += [f"  schedule {line}" for line in built["schedules"]]
-            DEPLOYED_POLICY.write_text(json.dumps(built["policy"], indent=2), encoding="utf-8")
 
             second = scratch_copy(Path(tmp) / "second")  # a new CI runner: only the state bucket
             took = run(deploy, second, env, log)
             again = check(make, second, outputs)
             expect(again["api_id"] == built["api_id"], "the second deploy made another API")
+            expect(
+                again["websocket_id"] == built["websocket_id"],
+                "the second deploy made another WebSocket API",
+            )
             expect(again["functions"] == built["functions"], "the second deploy changed functions")
-            report.append(f"second deploy ({took:.0f}s): an update of API {again['api_id']}")
+            # the first deploy could not name the WebSocket API it was making; the second does
+            expect(again["connections_pinned"], "the policy allows connections of any API")
+            DEPLOYED_POLICY.write_text(json.dumps(again["policy"], indent=2), encoding="utf-8")
+            report.append(
+                f"second deploy ({took:.0f}s): an update of API {again['api_id']} and WebSocket "
+                f"API {again['websocket_id']}; the policy now names the WebSocket API"
+            )
 
             chalice = str(Path(sys.executable).parent / "chalice")
             took = run([chalice, "delete", "--stage", STAGE], second, env, log)
             check_deleted(make, "echomate")
-            report.append(f"chalice delete ({took:.0f}s): no function, API or rule left")
+            report.append(
+                f"chalice delete ({took:.0f}s): no function, REST or WebSocket API, or rule left"
+            )
     except Failed:
         (REPORT_DIR / "deploy.log").parent.mkdir(parents=True, exist_ok=True)
         (REPORT_DIR / "deploy.log").write_text("\n".join(log), encoding="utf-8")
