@@ -109,6 +109,7 @@ def route(
     query: type[BaseModel] | None = None,
     response: type[BaseModel] | None = None,
     status: int = 200,
+    also: tuple[tuple[int, str], ...] = (),
     errors: tuple[type[EchomateError], ...] = (),
     headers: tuple[str, ...] = (),
     content_types: tuple[str, ...] = ("application/json",),
@@ -138,6 +139,7 @@ def route(
         query=query,
         response=response,
         status=status,
+        also=also,
         errors=tuple(dict.fromkeys((*errors, RateLimited))) if counted else errors,
         headers=headers,
         limit=limit,
@@ -767,6 +769,7 @@ def delete_me(caller: identity.Identity) -> models.DeletionOut:
     "/me/export",
     response=models.ExportOut,
     status=202,
+    also=((200, "the archive is ready: `url` links to it"),),
     tag="users",
     description="The caller's data as a ZIP archive (JSON files, the photos and an `index.html` to"
     " browse them): 202 with a pending job while it is made, then 200 with a presigned `url` valid"

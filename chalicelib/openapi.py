@@ -50,6 +50,8 @@ class RouteSpec:
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
+    # other successes answered with the same body, and what each means (export: 202 then 200)
+    also: tuple[tuple[int, str], ...] = ()
     errors: tuple[type[EchomateError], ...] = ()  # what it may raise besides the implied
     headers: tuple[str, ...] = field(default=())  # request headers it reads (If-Match, ...)
     limit: str | None = None  # the class of abuse limit it counts against (config.ROUTE_LIMITS)
@@ -301,6 +303,8 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
             "description": "not modified: the ETag sent in If-None-Match is still current",
             "headers": {"ETag": _header("ETag")},
         }
+    for status, meaning in spec.also:
+        responses[str(status)] = {**ok, "description": meaning}
     # What any route may answer: a request a service refuses (400), a dependency down (503);
     # with a body, one too large (413) or not JSON (415)
     errors = set(spec.errors) | {Invalid, Unavailable}

@@ -52,6 +52,7 @@ def install(allow_origin: str) -> None:
     public_s3 = public_s3 if len(public_s3) == 2 else ()
 
     def answering_no_route(self: Any, method: str, path: str, headers: Any, body: Any) -> Any:
+        _record_statuses()
         cors = _cors_headers(self._app_object)
         docs = _docs(method, path)
         if docs is not None:
@@ -74,6 +75,39 @@ def install(allow_origin: str) -> None:
         return response
 
     local.LocalGateway.handle_request = answering_no_route  # type: ignore[method-assign]
+
+
+_recording: list[Any] = []
+
+
+def _record_statuses() -> None:
+    """Under the test suite (``ECHOMATE_OPERATIONS_DIR`` set by `make pytest`), leave every
+    (method, route, status) the app answers in ``<dir>/<pid>.statuses``, as the in-process
+    tiers do, for tests/infra/test_declared_statuses.py: the e2e and browser tiers' answers
+    are checked against the OpenAPI document too. Hooked at the first request, once chalice
+    has imported the app with the stage's variables."""
+    folder = os.environ.get("ECHOMATE_OPERATIONS_DIR")
+    application = sys.modules.get("app")
+    if _recording or not folder or application is None:
+        return
+    import json
+    import threading
+    from pathlib import Path
+
+    seen: set[tuple[str, str, int]] = set()
+    lock = threading.Lock()
+    target = Path(folder) / f"{os.getpid()}.statuses"
+
+    def observe(method: str, route: str, status: int) -> None:
+        with lock:
+            if (method, route, status) in seen:
+                return
+            seen.add((method, route, status))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(sorted(seen)))
+
+    application.ANSWER_OBSERVERS.append(observe)
+    _recording.append(observe)
 
 
 def _cors_headers(app_object: Any) -> dict[str, str]:
