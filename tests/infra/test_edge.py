@@ -13,7 +13,7 @@ from infra import edge
 from infra.gateway_responses import ROOT
 from tests import support
 
-CLOUD_STAGES = ("dev", "prod")
+CLOUD_STAGES = ("dev", "staging", "prod")
 
 
 def _acl_properties(stage: str) -> dict:
@@ -128,3 +128,18 @@ def test_every_function_has_its_own_reserved_concurrency(stage):
     assert sum(reserved) <= 900
     # no stage-wide value left: chalice would apply it to every function
     assert "reserved_concurrency" not in config["stages"][stage]
+
+
+def test_staging_has_the_limits_of_prod():
+    """Staging mirrors prod (issue 14): the same reserved concurrency per function and the same
+    stage throttling, so what passes there meets prod's limits. (Both stages together reserve
+    548, under the 900 a default account leaves reservable, should they share an account.)"""
+    stages = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))["stages"]
+    for key in ("lambda_functions", "api_gateway_throttling"):
+        assert stages["staging"][key] == stages["prod"][key]
+    reserved = sum(
+        f["reserved_concurrency"]
+        for stage in ("staging", "prod")
+        for f in stages[stage]["lambda_functions"].values()
+    )
+    assert reserved == 548
