@@ -1,7 +1,8 @@
 """Serialising a page of posts: the app's path (pydantic's ``model_dump_json``, once) against
 the previous one (``model_dump(mode="json")`` to a dict, then ``json.dumps`` as chalice does),
 on the same 50-post page of photo posts, alternated in one process. Prints medians and the
-ratio.
+ratio, then the page's size as sent and gzipped (what API Gateway's compression, from
+``minimum_compression_size`` in .chalice/config.json, sends a client that accepts gzip).
 
     .venv/bin/python bench/serialise.py [--rounds 400]
 """
@@ -9,6 +10,7 @@ ratio.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import statistics
 import sys
@@ -70,6 +72,12 @@ def main() -> None:
     for name, ms in medians.items():
         print(f"{name:>18}: {ms:.3f} ms per 50-post page (median of {rounds})")
     print(f"ratio: {medians['dict + json.dumps'] / medians['model_dump_json']:.2f}x faster")
+    body = after().encode()
+    packed = gzip.compress(body)
+    print(
+        f"page: {len(body):,} bytes, {len(packed):,} gzipped "
+        f"({len(body) / len(packed):.1f}x smaller on the wire)"
+    )
 
 
 if __name__ == "__main__":

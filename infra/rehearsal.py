@@ -31,14 +31,15 @@ The push platform applications are made on moto first (SNS CreatePlatformApplica
 credentials), as an operator makes them by hand, and passed to the stack as its
 `ApnsPlatformApplicationArn` / `FcmPlatformApplicationArn` parameters.
 
-Three adaptations of moto, in this process only (`_Adapted`, a WSGI wrapper; the deploy
+Four adaptations of moto, in this process only (`_Adapted`, a WSGI wrapper; the deploy
 commands are not changed): S3 notification filter rule names are lower-cased (AWS accepts any
 case and chalice sends `Prefix`; moto answers 500); chalice's Swagger 2.0 REST API import is
 played through moto's API Gateway backend; and API Gateway v2's CreateDeployment, which moto
 5.2 does not have (a 404), is answered with a new deployment id for an existing API, the id
 chalice then creates the WebSocket API's stage on (the rest of chalice's WebSocket deploy,
 update and delete path, CreateApi, Create/Get/DeleteIntegration(s), Create/Get/DeleteRoute(s),
-CreateStage, DeleteApi, and Lambda AddPermission, moto plays itself).
+CreateStage, DeleteApi, and Lambda AddPermission, moto plays itself); and UpdateRestApi's
+`/minimumCompressionSize`, which moto answers but drops, is kept on its REST API.
 """
 
 from __future__ import annotations
@@ -112,8 +113,8 @@ def expect(condition: bool, message: str) -> None:
 
 # moto --------------------------------------------------------------------------------------------
 class _Adapted:
-    """The three places where moto refuses what AWS accepts from `chalice deploy`, adapted on
-    the way into moto (this process only; the deploy commands are not changed):
+    """The four places where moto refuses (or drops) what AWS accepts from `chalice deploy`,
+    adapted on the way into moto (this process only; the deploy commands are not changed):
 
     - S3 notification filter rule names: AWS takes any case, chalice sends `Prefix`, moto accepts
       only `prefix` (a 500 otherwise): lower-cased here;
@@ -124,7 +125,9 @@ class _Adapted:
     - API Gateway v2's CreateDeployment (`POST /v2/apis/{apiId}/deployments`), which chalice
       calls once when it creates the WebSocket API, before CreateStage: moto 5.2 has no such
       route (a 404). Answered here as AWS does, with a new DeploymentId for an existing API
-      (NotFoundException otherwise), recorded in WEBSOCKET_DEPLOYMENTS for the checks.
+      (NotFoundException otherwise), recorded in WEBSOCKET_DEPLOYMENTS for the checks;
+    - UpdateRestApi's ``replace /minimumCompressionSize`` (API Gateway's compression of large
+      answers): moto answers 200 and drops it; kept on moto's REST API, then passed on.
     """
 
     _NAME = re.compile(rb"<Name>(Prefix|Suffix)</Name>")
@@ -143,6 +146,10 @@ class _Adapted:
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
         api = self._API.match(environ.get("PATH_INFO", ""))
+        if api and api["id"] and method == "PATCH":
+            body = self._body(environ)
+            _keep_compression(environ.get("HTTP_AUTHORIZATION", ""), api["id"], body)
+            environ["wsgi.input"] = io.BytesIO(body)
         if api and "/apigateway/" in environ.get("HTTP_AUTHORIZATION", ""):
             importing = method == "POST" and "mode=import" in query
             if importing or (method == "PUT" and api["id"]):
@@ -169,6 +176,25 @@ class _Adapted:
     @staticmethod
     def _body(environ: dict[str, Any]) -> bytes:
         return bytes(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+
+
+_COMPRESSION = "/minimumCompressionSize"
+
+
+def _keep_compression(signed_for: str, api_id: str, body: bytes) -> None:
+    """UpdateRestApi's ``replace /minimumCompressionSize`` (chalice sends it on every deploy,
+    ``""`` when unset), which moto 5.2 answers 200 but drops: kept on moto's REST API."""
+    if "/apigateway/" not in signed_for:
+        return
+    from moto.apigateway.models import apigateway_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    region = signed_for.split("/")[2]
+    api = apigateway_backends[DEFAULT_ACCOUNT_ID][region].apis.get(api_id)
+    for op in json.loads(body or b"{}").get("patchOperations", []):
+        if api is not None and (op.get("op"), op.get("path")) == ("replace", _COMPRESSION):
+            value = str(op.get("value") or "")
+            api.minimum_compression_size = int(value) if value.isdigit() else None
 
 
 def _play_swagger(region: str, api_id: str | None, document: dict[str, Any]) -> dict[str, Any]:
@@ -549,6 +575,13 @@ def check(make: Callable[[str], Any], project: Path, outputs: dict[str, str]) ->
         f"authorizer, public: {', '.join(public)}"
     )
     built["api_id"] = api_id
+    # Compression of large answers (chalice's minimum_compression_size, sent by UpdateRestApi)
+    wanted = config["stages"][STAGE].get(
+        "minimum_compression_size", config.get("minimum_compression_size")
+    )
+    compression = apigateway.get_rest_api(restApiId=api_id).get("minimumCompressionSize")
+    expect(wanted is not None and compression == wanted, f"compression from {compression} bytes")
+    built["api"] += f"; answers over {compression} bytes compressed"
 
     # API stage: gateway responses, JSON access log, X-Ray.
     stage = apigateway.get_stage(
