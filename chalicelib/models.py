@@ -24,6 +24,13 @@ MAX_PAGE = 100  # ?limit= is 1..MAX_PAGE (out of range is a 400)
 MAX_CURSOR_LENGTH = 2048
 
 
+def _omitted_when_null(schema: dict[str, Any]) -> None:
+    """For a field left out of the answer when it has no value (``exclude_none``, or never
+    set): no ``default`` in the document, which generators such as openapi-typescript read as
+    "always present in a response"."""
+    schema.pop("default", None)
+
+
 # Text rules ------------------------------------------------------------------------------------
 # One validator per rule; each field type below composes the rules it needs, so every model that
 # carries such text refuses the same things with the same message (a 400 naming the field).
@@ -225,7 +232,7 @@ class ErrorOut(BaseModel):
     Message: str = Field(examples=["caption: at most 2200 characters"])
     """A human-readable message, in English; for a validation error it starts with the field. Not
     meant to be parsed: use `Details`."""
-    Details: list[dict[str, Any]] | None = None
+    Details: list[dict[str, Any]] | None = Field(None, json_schema_extra=_omitted_when_null)
     """Machine-readable detail where it helps, absent otherwise: one entry per problem, `{field,
     reason, message}` for a validation error (`field` is the camelCase path, e.g. `mediaIds.0`),
     or `{reason, ...}` (e.g. `too_many_pending`, `attached`, `private_account`, `resolved`,
@@ -371,7 +378,7 @@ class TokensOut(ApiModel):
     access_token: str
     """The access token (a JWT): only for the routes that take `accessToken` (change password,
     logout, MFA)."""
-    refresh_token: str | None = None
+    refresh_token: str | None = Field(None, json_schema_extra=_omitted_when_null)
     """The refresh token (30 days in the cloud): present after sign-in and the MFA challenge,
     absent on refresh (the one used stays valid)."""
     expires_in: int
@@ -550,6 +557,27 @@ PROFILE_SCHEMA: dict[str, Any] = {
         "links": {
             "type": "array",
             "maxItems": 10,
+            "items": {
+                "anyOf": [
+                    {"type": "string", "format": "uri", "description": "An http(s) URL."},
+                    {
+                        "type": "object",
+                        "description": "A link with a title.",
+                        "properties": {
+                            "url": {
+                                "type": "string",
+                                "format": "uri",
+                                "description": "An http(s) URL.",
+                            },
+                            "title": {
+                                "anyOf": [{"type": "string", "maxLength": 60}, {"type": "null"}],
+                                "description": "What the link shows (at most 60 characters).",
+                            },
+                        },
+                        "required": ["url"],
+                    },
+                ]
+            },
             "description": "Up to 10 links: each an http(s) URL, or `{url, title}` (title at "
             "most 60 characters).",
         },
