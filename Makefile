@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export AWS_EC2_METADATA_DISABLED := true
 LOCAL_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
-.PHONY: dev docs seed chromium grant test static lint fmt imports cfn-lint actionlint audit typecheck openapi-lint pytest unit service api e2e infra package deploy deploy-rehearsal smoke bench bench-deps load clean
+.PHONY: dev docs seed chromium grant test static lint fmt imports cfn-lint actionlint audit typecheck openapi-lint openapi-types pytest unit service api e2e infra package deploy deploy-rehearsal smoke bench bench-deps load clean
 
 LOAD_STAMP := $(VENV)/.load-installed
 
@@ -39,7 +39,7 @@ test: $(STAMP) ## everything CI runs: the static checks beside the deploy rehear
 	$(MAKE) --no-print-directory -j2 --output-sync=target static deploy-rehearsal
 	$(MAKE) --no-print-directory pytest
 
-static: lint imports typecheck cfn-lint actionlint audit openapi-lint package
+static: lint imports typecheck cfn-lint actionlint audit openapi-lint openapi-types package
 
 lint: $(STAMP) ## ruff's checks and format, changing nothing
 	$(BIN)/ruff check .
@@ -80,6 +80,12 @@ openapi-lint: $(STAMP) $(NODE_STAMP) ## redocly lint (redocly.yaml) of the OpenA
 	  json.dump(openapi_document(), sys.stdout, indent=2)' > build/openapi.json
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
 	  npx --no-install redocly lint --config redocly.yaml build/openapi.json
+
+openapi-types: openapi-lint ## TypeScript types from the document (openapi-typescript), tests/typescript/client.ts type-checked against them
+	npx --no-install openapi-typescript build/openapi.json --default-non-nullable false \
+	  -o build/api.d.ts --silent
+	npx --no-install tsc --noEmit --strict --target es2022 --module es2022 \
+	  --moduleResolution bundler tests/typescript/client.ts
 
 OPERATIONS_DIR := build/aws-operations
 pytest: $(STAMP) chromium ## every tier on two workers, then the IAM policy test over the AWS calls they made (the quick loop: .venv/bin/pytest -m "not e2e")

@@ -174,8 +174,15 @@ class ApiModel(BaseModel):
     # The string under a field is its description in the OpenAPI document: chalicelib/openapi.py
     # reads them from this file when the document is built. Not use_attribute_docstrings: it
     # reads the source at import (+130 ms for `import app`); Field(description=...): +6 ms.
+    # json_schema_serialization_defaults_required: an answer always carries every field (a
+    # default included), so the document marks them required in responses (openapi-typescript
+    # then types them as present) while requests keep them optional.
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        defer_build=True,
+        json_schema_serialization_defaults_required=True,
     )
 
     def to_json(self) -> dict[str, Any]:
@@ -372,6 +379,9 @@ class LoginIn(ApiModel):
 class TokensOut(ApiModel):
     """Cognito's tokens: send ``idToken`` as ``Authorization`` (a ``Bearer `` prefix is
     optional); keep ``refreshToken`` for ``POST /auth/refresh``."""
+
+    # refreshToken is left out when null (to_json): not required in the document
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
 
     id_token: str
     """The ID token (a JWT): the API credential, sent as `Authorization`."""
