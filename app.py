@@ -19,7 +19,7 @@ from typing import Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
 from chalice.app import CloudWatchEvent, DynamoDBEvent, S3Event, WebsocketEvent
-from pydantic import BaseModel, RootModel, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from chalicelib import (
     __version__,
@@ -107,7 +107,7 @@ def route(
     groups: tuple[str, ...] = (),
     body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
-    response: type[BaseModel] | None = None,
+    response: type[BaseModel] | tuple[type[BaseModel], ...] | None = None,
     status: int = 200,
     also: tuple[tuple[int, str], ...] = (),
     errors: tuple[type[EchomateError], ...] = (),
@@ -386,8 +386,6 @@ def _respond(result: Any, status: int) -> Response:
         return result
     if result is None:
         return Response(body="", status_code=204 if status == 200 else status)
-    if isinstance(result, RootModel):
-        result = result.root
     if isinstance(result, ApiModel | Page):
         result = result.json_text()  # serialised once, by pydantic
     return Response(body=result, status_code=status, headers={"Content-Type": "application/json"})
@@ -536,7 +534,7 @@ def resend_code(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
     "POST",
     public=True,
     body=models.LoginIn,
-    response=models.LoginOut,
+    response=(models.TokensOut, models.ChallengeOut),
     errors=(Unauthorized, Forbidden, RateLimited),
     tag="auth",
     description="Signs in with e-mail and password: 200 with tokens, or 200 with a "
@@ -545,7 +543,7 @@ def resend_code(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
     "(`user_not_confirmed`); a disabled one a 401. Counted per address and account (`login_*`).",
     summary="Sign in: tokens, or the TOTP challenge",
 )
-def log_in(body: models.LoginIn, client_ip: str) -> models.LoginOut:
+def log_in(body: models.LoginIn, client_ip: str) -> models.TokensOut | models.ChallengeOut:
     return auth.log_in(body, client_ip)
 
 

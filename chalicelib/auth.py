@@ -175,7 +175,7 @@ def log_in(body: LoginIn, client_ip: str) -> LoginOut:
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": body.email, "PASSWORD": body.password},
     )
-    return LoginOut(_tokens_or_challenge(answer))
+    return _tokens_or_challenge(answer)
 
 
 def answer_mfa(body: MfaChallengeIn, client_ip: str) -> TokensOut:

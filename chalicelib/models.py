@@ -13,7 +13,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    RootModel,
     StrictBool,
     StringConstraints,
     create_model,
@@ -230,6 +229,8 @@ def page_of(item: type[BaseModel], name: str) -> type[ApiModel]:
 class ErrorOut(BaseModel):
     """Chalice's error envelope, with machine-readable details where they help."""
 
+    model_config = ConfigDict(defer_build=True)  # (built on first use: cold start)
+
     Code: str = Field(examples=["BadRequestError"])
     """The error's class, one per status: `BadRequestError` (400), `UnauthorizedError` (401),
     `ForbiddenError` (403), `NotFoundError` (404), `ConflictError` (409),
@@ -410,8 +411,8 @@ class ChallengeOut(ApiModel):
     """Cognito's session of this sign-in, to send back with the code (a few minutes valid)."""
 
 
-class LoginOut(RootModel[TokensOut | ChallengeOut]):
-    """Tokens, or the MFA challenge to answer at /auth/mfa/challenge."""
+#: what sign-in answers: tokens, or the MFA challenge to answer at /auth/mfa/challenge
+LoginOut = TokensOut | ChallengeOut
 
 
 #: an example token (the examples' tokens are shortened JWTs: three base64url parts)
