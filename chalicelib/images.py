@@ -11,7 +11,9 @@ Pipeline, chosen for speed and a small peak memory (figures: docs/media-pipeline
    before a single pixel is decoded.
 3. JPEG: ``draft()`` asks libjpeg for DCT scaling (1/2, 1/4, 1/8) down to the smallest size that is
    still at least as big as the largest rendition needs: a big photo is never decoded in full,
-   which saves decode time and most of the pixel memory.
+   which saves decode time and most of the pixel memory. HEIC (no shrink-on-load in HEVC):
+   libheif's decoded frame is resized band by band into a Pillow image of that size, so no
+   full-size Pillow copy of it is ever made.
 4. Cascade: ``large`` from the (drafted) source, ``small`` from ``large``, ``thumb`` from ``small``
    (or from the smallest image still big enough for it, for very wide or tall photos).
 5. EXIF orientation is applied to ``large`` right after it is made, not to the source: a
@@ -174,6 +176,7 @@ def process(
     """
     fmt = sniff_format(data)
     if fmt == "heic":
+        _return_big_buffers()
         _register_heif()
     # Pillow's own guard backs up the explicit header check in _process_open: lowered to this
     # call's limit, it warns above it (made an error here) and Image.open raises above twice it.
@@ -220,17 +223,22 @@ def _process_open(
 
     # 2. JPEG: DCT-scaled decode, just big enough for the large rendition and for the thumb's
     # crop. Every box is square, so this does not depend on the orientation.
+    # HEIC: no shrink-on-load in HEVC, so the decoded frame is resized band by band instead
+    # (_heic_resized), never copied whole into Pillow.
     large_size = _fit(w, h, LARGE_BOX)  # in the stored orientation: large is transposed after
     thumb_side = min(THUMB_SIDE, w, h)
+    thumb_scale = thumb_side / min(w, h)
+    need = (
+        max(large_size[0], math.ceil(w * thumb_scale)),
+        max(large_size[1], math.ceil(h * thumb_scale)),
+    )
     if fmt == "jpeg":
-        thumb_scale = thumb_side / min(w, h)
-        need = (
-            max(large_size[0], math.ceil(w * thumb_scale)),
-            max(large_size[1], math.ceil(h * thumb_scale)),
-        )
         src.draft(None, need)  # picks the largest 1/2^k scale that still covers `need`
+    loaded = src
     try:
-        src.load()
+        if fmt == "heic":
+            loaded = _heic_resized(src, need) or src
+        loaded.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageRejected("decompression_bomb", str(exc)) from None
     except _DECODE_ERRORS as exc:
@@ -252,7 +260,7 @@ def _process_open(
     small_size = _fit(out_w, out_h, SMALL_BOX)  # displayed orientation: made from oriented large
 
     icc = src.info.get("icc_profile") or None
-    base, icc = _normalise(src, icc)
+    base, icc = _normalise(loaded, icc)
     base, icc = _checked_profile(base, icc)
 
     # 4. the cascade: large from the source, small from large, thumb from small
@@ -274,6 +282,8 @@ def _process_open(
             thumb = _replace(thumb, thumb.transpose(transpose))
     if base is not large:
         base.close()
+    if loaded is not src and loaded is not base:
+        loaded.close()
 
     renditions: dict[str, Rendition] = {}
     large_r = renditions["large"] = _encode(large, icc)
@@ -283,6 +293,76 @@ def _process_open(
     for img in {id(i): i for i in (large, small, thumb)}.values():
         img.close()
     return Processed(format=fmt, width=out_w, height=out_h, blurhash=hash_, renditions=renditions)
+
+
+def _heic_resized(src: Image.Image, need: tuple[int, int]) -> Image.Image | None:
+    """A HEIC's primary image resized (``_LARGE_FILTER``) to the smallest size that covers
+    ``need`` (usually the large rendition's own), or None when it needs no downscaling (then
+    ``load()`` decodes it whole). Made band by band straight from libheif's decoded frame
+    (``resize_in_bands``: the pixels of a whole resize), so the full-size Pillow copy (4 bytes a
+    pixel: 48 MB at 12 MP, beside libheif's own 36 MB) never exists.
+
+    It reads pillow-heif's plugin state (``_heif_file``, the version pinned in requirements.txt;
+    tests/unit/test_images.py fails if it moves) and, as the plugin's own ``load()`` does, lets
+    go of the decoded frame once it is used."""
+    w, h = src.size
+    scale = max(need[0] / w, need[1] / h)
+    size = (max(need[0], round(w * scale)), max(need[1], round(h * scale)))
+    heif_file = getattr(src, "_heif_file", None)
+    if size[0] >= w or size[1] >= h or heif_file is None:
+        return None
+    frame = heif_file[src.tell()]
+    data = frame.data  # decodes (errors are the caller's, as with load())
+    if frame.size != (w, h) or frame.mode not in ("RGB", "RGBA", "L"):
+        return None  # not what the header said, or a mode Pillow cannot take raw: load() it
+    resized = resize_in_bands(data, frame.size, frame.mode, frame.stride, size, _LARGE_FILTER)
+    resized.info = dict(src.info)  # the profile and EXIF the rest reads
+    src._heif_file = None  # type: ignore[attr-defined]  # the frame's 36 MB go with it
+    return resized
+
+
+#: source rows a band of resize_in_bands covers (about: output rows are whole)
+BAND_ROWS = 256
+#: how far each Pillow filter reaches, in source pixels at scale 1 (Pillow's own supports)
+_SUPPORT = {
+    Image.Resampling.BILINEAR: 1.0,
+    Image.Resampling.BICUBIC: 2.0,
+    Image.Resampling.LANCZOS: 3.0,
+}
+
+
+def resize_in_bands(
+    data: object,
+    size: tuple[int, int],
+    mode: str,
+    stride: int,
+    out_size: tuple[int, int],
+    resample: Image.Resampling,
+) -> Image.Image:
+    """``Image.frombuffer(...).resize(out_size, resample)`` over a raw ``mode`` buffer (rows
+    ``stride`` bytes apart), one band of rows at a time, with one band in memory instead of the
+    whole image. Each band of output rows is resized from its own source rows plus the filter's
+    reach on both sides (Pillow's ``box`` keeps the sampling positions of the whole image), so
+    the pixels are those of a whole resize: equal, or one level apart on the rare row whose
+    sampling position lands on a pixel edge, where the band's float arithmetic rounds the
+    other way (tests/unit/test_images.py)."""
+    w, h = size
+    out_w, out_h = out_size
+    scale = h / out_h
+    reach = math.ceil(_SUPPORT[resample] * max(scale, 1.0)) + 1
+    rows_out = max(1, int(BAND_ROWS / scale))
+    out = Image.new(mode, out_size)
+    view = memoryview(data)  # type: ignore[arg-type]  # any buffer: bytes, libheif's image
+    for first in range(0, out_h, rows_out):
+        last = min(out_h, first + rows_out)
+        y0, y1 = first * h / out_h, last * h / out_h
+        top, bottom = max(0, math.floor(y0) - reach), min(h, math.ceil(y1) + reach)
+        band = view[top * stride : bottom * stride]
+        strip = Image.frombuffer(mode, (w, bottom - top), band, "raw", mode, stride, 1)  # type: ignore[arg-type]
+        box = (0.0, y0 - top, float(w), y1 - top)
+        with strip, strip.resize((out_w, last - first), resample, box=box) as part:
+            out.paste(part, (0, first))
+    return out
 
 
 def _fit(w: int, h: int, box: int) -> tuple[int, int]:
@@ -453,6 +533,34 @@ def _blurhash(img: Image.Image) -> str:
     # blurhash ships no types (its encode is untyped, so mypy sees Any); it returns a str.
     encoded: str = blurhash.encode(rows, *BLURHASH_COMPONENTS)
     return encoded
+
+
+#: glibc's mallopt parameter, and the size from which a buffer is mapped on its own
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 1024 * 1024
+_malloc_tuned = False
+
+
+def _return_big_buffers() -> None:
+    """Every buffer of 1 MiB or more gets its own mapping, given back to the system when freed.
+
+    glibc's default raises the threshold to the largest buffer freed so far (up to 32 MiB), so
+    once libheif has freed its first big buffer the next ones come from the heap, where what is
+    freed stays in the process and fragments. Fixing it (which also turns the adjustment off)
+    took a 12 MP HEIC's peak from 116 to 87 MiB for ~5% more time, but costs a 12 MP JPEG ~15%
+    (fresh mappings) for 2 MiB: so it is done when the first HEIC arrives, not before (glibc
+    cannot go back to adjusting). Figures in docs/media-pipeline.md. Once per process, and only
+    where there is a mallopt (glibc; elsewhere nothing changes)."""
+    global _malloc_tuned
+    if _malloc_tuned:
+        return
+    _malloc_tuned = True
+    import contextlib
+    import ctypes
+
+    # the interpreter's own symbols (libc's: no library search); no mallopt (macOS): nothing done
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def _register_heif() -> None:

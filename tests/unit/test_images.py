@@ -11,7 +11,7 @@ import time
 import zlib
 
 import pytest
-from PIL import ExifTags, Image, ImageCms, ImageDraw
+from PIL import ExifTags, Image, ImageChops, ImageCms, ImageDraw
 from PIL.JpegImagePlugin import JpegImageFile
 
 from chalicelib import images
@@ -450,6 +450,88 @@ def test_process_accepts_heic():
     assert near(large.getpixel((300, 225)), RED, 50)  # inside the ellipse
 
 
+def heic(img: Image.Image) -> bytes:
+    """``img`` as a HEIC file, or a skip when this libheif cannot encode HEVC."""
+    pillow_heif = pytest.importorskip("pillow_heif")
+    if not pillow_heif.libheif_info().get("HEIF"):
+        pytest.skip("this libheif build has no HEVC encoder: cannot make a HEIC input")
+    buf = io.BytesIO()
+    pillow_heif.from_pillow(img).save(buf, quality=80, enc_params={"preset": "ultrafast"})
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L"])
+@pytest.mark.parametrize(
+    ("size", "out_size", "resample"),
+    [
+        ((301, 203), (100, 67), Image.Resampling.BICUBIC),
+        ((300, 1200), (81, 324), Image.Resampling.LANCZOS),
+        ((640, 480), (639, 479), Image.Resampling.BILINEAR),
+    ],
+)
+def test_resizing_in_bands_gives_the_pixels_of_a_whole_resize(
+    monkeypatch, mode, size, out_size, resample
+):
+    # Given a raw buffer with padded rows (as libheif leaves them), cut into bands of a few rows
+    monkeypatch.setattr(images, "BAND_ROWS", 10)
+    img = photo(*size, mode)
+    pad = 7
+    row = len(img.tobytes()) // img.height
+    raw = b"".join(
+        img.tobytes()[y * row : (y + 1) * row] + b"\x00" * pad for y in range(img.height)
+    )
+    # When it is resized band by band
+    resized = images.resize_in_bands(raw, img.size, mode, row + pad, out_size, resample)
+    # Then every pixel is the one a whole resize gives, edges and band seams included, or one
+    # level from it where a sampling position lands on a pixel edge (float rounding)
+    assert resized.size == out_size
+    whole = img.resize(out_size, resample)
+    differences = ImageChops.difference(resized, whole).tobytes()
+    assert max(differences) <= 1
+    assert sum(1 for d in differences if d) <= len(differences) // 50
+
+
+def test_a_large_heic_is_resized_in_bands_before_pillow_sees_it(monkeypatch):
+    # Given a 3000x2000 HEIC (HEVC has no shrink-on-load)
+    data = heic(photo(3000, 2000))
+    sizes = []
+    resize = images.resize_in_bands
+
+    def spy(*args):
+        sizes.append(args[4])
+        return resize(*args)
+
+    monkeypatch.setattr(images, "resize_in_bands", spy)
+    # When it is processed, and again decoded whole for comparison
+    result = images.process(data)
+    monkeypatch.setattr(images, "_heic_resized", lambda src, need: None)
+    whole = images.process(data)
+    # Then libheif's frame went straight to the large rendition's size (so no 3000x2000
+    # Pillow copy was made: this fails if pillow-heif's plugin stops exposing its frame), and
+    # every rendition is the whole decode's
+    assert sizes == [(1080, 720)]
+    assert (result.width, result.height) == (3000, 2000)
+    assert {n: (r.width, r.height) for n, r in result.renditions.items()} == {
+        "large": (1080, 720),
+        "small": (640, 427),
+        "thumb": (320, 320),
+    }
+    assert {n: r.data for n, r in result.renditions.items()} == {
+        n: r.data for n, r in whole.renditions.items()
+    }
+    assert result.blurhash == whole.blurhash
+    assert near(opened(result.renditions["large"]).getpixel((405, 270)), RED, 50)
+
+
+def test_a_small_heic_is_decoded_whole():
+    # Given a HEIC no bigger than the large rendition needs
+    data = heic(photo(1200, 900))
+    # When it is processed
+    result = images.process(data)
+    # Then it is rendered from the whole decode (nothing to reduce)
+    assert result.renditions["large"].width == 1080
+
+
 @pytest.mark.parametrize(
     ("data", "fmt"),
     [
@@ -596,3 +678,35 @@ def test_image_rejected_is_a_plain_exception_with_a_reason():
     assert isinstance(error, Exception)
     assert error.reason == "corrupt"
     assert "corrupt" in str(error)
+
+
+class FakeLibc:
+    def __init__(self, has_mallopt: bool = True):
+        self.calls: list[tuple[int, int]] = []
+        if has_mallopt:
+            self.mallopt = lambda param, value: self.calls.append((param, value)) or 1
+
+
+def test_a_heic_gives_big_buffers_their_own_mappings_once_per_process(monkeypatch):
+    # Given a process whose allocator has not been tuned yet, and HEIC and JPEG uploads
+    data = heic(photo(400, 300))
+    libc = FakeLibc()
+    monkeypatch.setattr(images, "_malloc_tuned", False)
+    monkeypatch.setattr("ctypes.CDLL", lambda name: libc)
+    # When a JPEG is processed, then the allocator is left as it is (it would cost JPEGs time)
+    images.process(encode(photo(400, 300)))
+    assert libc.calls == []
+    # When two HEICs are processed
+    images.process(data)
+    images.process(data)
+    # Then glibc was told once to map every buffer from 1 MiB on its own (M_MMAP_THRESHOLD)
+    assert libc.calls == [(-3, 1024 * 1024)]
+
+
+def test_an_allocator_without_mallopt_is_left_alone(monkeypatch):
+    # Given a C library with no mallopt (macOS)
+    data = heic(photo(400, 300))
+    monkeypatch.setattr(images, "_malloc_tuned", False)
+    monkeypatch.setattr("ctypes.CDLL", lambda name: FakeLibc(has_mallopt=False))
+    # When a HEIC is processed, then it is processed as anywhere else
+    assert images.process(data).renditions["large"].width == 400
