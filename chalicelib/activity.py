@@ -69,19 +69,24 @@ def list_activity(caller_id: str, limit: int, cursor: str | None) -> db.Page[Act
     page = db.get_store().query_page(
         keys.activity_pk(caller_id), limit=limit, cursor=cursor, model=Notification
     )
-    return page.map(
-        lambda items: users.with_users(
-            items,
-            lambda a: a.actor_id,
-            lambda a, actor: ActivityOut(
-                type=a.type,
-                actor=actor,
-                post_id=a.post_id,
-                comment_id=a.comment_id,
-                created_at=a.created_at,
-                read=a.created_at <= read_up_to,
-            ),
-        )
+    return page.map(lambda items: with_actors(items, read_up_to))
+
+
+def with_actors(items: list[Notification], read_up_to: str) -> list[ActivityOut]:
+    """The activity views of ``items``, each with its actor (one BatchGetItem; a notification
+    whose actor is gone or disabled is left out), read when made at or before ``read_up_to``
+    ("" for none read)."""
+    return users.with_users(
+        items,
+        lambda n: n.actor_id,
+        lambda n, actor: ActivityOut(
+            type=n.type,
+            actor=actor,
+            post_id=n.post_id,
+            comment_id=n.comment_id,
+            created_at=n.created_at,
+            read=n.created_at <= read_up_to,
+        ),
     )
 
 

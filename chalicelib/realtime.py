@@ -36,12 +36,22 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
-from chalicelib import access, aws, clock, db, interactions, ratelimit, relations, sessions, users
+from chalicelib import (
+    access,
+    activity,
+    aws,
+    clock,
+    db,
+    interactions,
+    ratelimit,
+    relations,
+    sessions,
+    users,
+)
 from chalicelib.config import get_settings
 from chalicelib.entities import Comment, Connection, Mute, Notification, Presence, Watchers
 from chalicelib.errors import EchomateError, Invalid, NotFound, Unauthorized
 from chalicelib.identity import Identity, verify_id_token
-from chalicelib.models import ActivityOut
 
 log = logging.getLogger(__name__)
 
@@ -223,18 +233,7 @@ def on_notification(notification: Notification) -> int:
     presence = db.get_store().get(Presence.key_of(owner), Presence)
     if presence is None or not presence.connections:
         return 0
-    items = users.with_users(
-        [notification],
-        lambda n: n.actor_id,
-        lambda n, actor: ActivityOut(
-            type=n.type,
-            actor=actor,
-            post_id=n.post_id,
-            comment_id=n.comment_id,
-            created_at=n.created_at,
-            read=False,
-        ),
-    )
+    items = activity.with_actors([notification], read_up_to="")  # a new one is unread
     if not items:  # the actor is gone or disabled since
         return 0
     message = {"type": "activity", "item": items[0].model_dump(mode="json", by_alias=True)}
