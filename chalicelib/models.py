@@ -162,8 +162,8 @@ class PathParams(BaseModel):
     commentId: MediaId | None = None
     reportId: MediaId | None = None
     deviceId: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")] | None = None
-    #: any text: ``posts.valid_tag`` answers a malformed tag with a 400 naming ``tag``
-    tag: Annotated[str, StringConstraints(min_length=1, max_length=400)] | None = None
+    #: any text: ``posts.valid_tag`` answers a malformed or too long tag with a 400 naming ``tag``
+    tag: str | None = None
 
 
 class ApiModel(BaseModel):

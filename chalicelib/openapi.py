@@ -120,8 +120,8 @@ PATH_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "tag": (
         "A hashtag in any spelling: with or without `#` (`%23`), any case, composed or not; "
-        "letters, digits and `_` only (400 otherwise).",
-        {"type": "string", "minLength": 1, "maxLength": 400},
+        "1 to 100 letters, digits and `_` (400 otherwise).",
+        {"type": "string", "minLength": 1},
     ),
 }
 
