@@ -176,7 +176,6 @@ def process(
     """
     fmt = sniff_format(data)
     if fmt == "heic":
-        _return_big_buffers()
         _register_heif()
     # Pillow's own guard backs up the explicit header check in _process_open: lowered to this
     # call's limit, it warns above it (made an error here) and Image.open raises above twice it.
@@ -538,7 +537,6 @@ def _blurhash(img: Image.Image) -> str:
 #: glibc's mallopt parameter, and the size from which a buffer is mapped on its own
 _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 1024 * 1024
-_malloc_tuned = False
 
 
 def _return_big_buffers() -> None:
@@ -548,13 +546,9 @@ def _return_big_buffers() -> None:
     once libheif has freed its first big buffer the next ones come from the heap, where what is
     freed stays in the process and fragments. Fixing it (which also turns the adjustment off)
     took a 12 MP HEIC's peak from 116 to 87 MiB for ~5% more time, but costs a 12 MP JPEG ~15%
-    (fresh mappings) for 2 MiB: so it is done when the first HEIC arrives, not before (glibc
-    cannot go back to adjusting). Figures in docs/media-pipeline.md. Once per process, and only
+    (fresh mappings) for 2 MiB: so it is done when the first HEIC arrives (``_register_heif``),
+    not before (glibc cannot go back to adjusting). Figures in docs/media-pipeline.md. Only
     where there is a mallopt (glibc; elsewhere nothing changes)."""
-    global _malloc_tuned
-    if _malloc_tuned:
-        return
-    _malloc_tuned = True
     import contextlib
     import ctypes
 
@@ -564,6 +558,8 @@ def _return_big_buffers() -> None:
 
 
 def _register_heif() -> None:
+    """Once per process, when the first HEIC arrives: pillow-heif's opener, and the allocator
+    set to give libheif's big buffers back (``_return_big_buffers``)."""
     global _heif_registered
     if _heif_registered:
         return
@@ -579,6 +575,7 @@ def _register_heif() -> None:
     pillow_heif.register_heif_opener(
         thumbnails=False, depth_images=False, aux_images=False, decode_threads=1
     )
+    _return_big_buffers()
     _heif_registered = True
 
 

@@ -691,7 +691,7 @@ def test_a_heic_gives_big_buffers_their_own_mappings_once_per_process(monkeypatc
     # Given a process whose allocator has not been tuned yet, and HEIC and JPEG uploads
     data = heic(photo(400, 300))
     libc = FakeLibc()
-    monkeypatch.setattr(images, "_malloc_tuned", False)
+    monkeypatch.setattr(images, "_heif_registered", False)
     monkeypatch.setattr("ctypes.CDLL", lambda name: libc)
     # When a JPEG is processed, then the allocator is left as it is (it would cost JPEGs time)
     images.process(encode(photo(400, 300)))
@@ -706,7 +706,7 @@ def test_a_heic_gives_big_buffers_their_own_mappings_once_per_process(monkeypatc
 def test_an_allocator_without_mallopt_is_left_alone(monkeypatch):
     # Given a C library with no mallopt (macOS)
     data = heic(photo(400, 300))
-    monkeypatch.setattr(images, "_malloc_tuned", False)
+    monkeypatch.setattr(images, "_heif_registered", False)
     monkeypatch.setattr("ctypes.CDLL", lambda name: FakeLibc(has_mallopt=False))
     # When a HEIC is processed, then it is processed as anywhere else
     assert images.process(data).renditions["large"].width == 400
