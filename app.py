@@ -10,47 +10,16 @@ imports Pillow at import time.
 from __future__ import annotations
 
 import functools
-import hashlib
-import inspect
 import json
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
 from chalice.app import CloudWatchEvent, DynamoDBEvent, S3Event, WebsocketEvent
-from pydantic import BaseModel, ValidationError
 
-from chalicelib import (
-    __version__,
-    activity,
-    auth,
-    aws,
-    db,
-    events,
-    feed,
-    follows,
-    identity,
-    interactions,
-    jobs,
-    logs,
-    media,
-    models,
-    moderation,
-    openapi,
-    posts,
-    push,
-    ratelimit,
-    realtime,
-    relations,
-    reports,
-    safety,
-    sessions,
-    tags,
-    users,
-)
-from chalicelib.config import ROUTE_LIMITS, SettingsError, get_settings, startup_value
-from chalicelib.db import Page
+from chalicelib import __version__, config, identity, lazy, logs
+from chalicelib.config import SettingsError, startup_value
 from chalicelib.errors import (
     Conflict,
     EchomateError,
@@ -62,8 +31,95 @@ from chalicelib.errors import (
     Unauthorized,
     UnsupportedMedia,
 )
-from chalicelib.models import ApiModel, HealthOut, SessionOut
-from chalicelib.openapi import RouteSpec
+from chalicelib.limits import ROUTE_LIMITS
+from chalicelib.openapi import Model, RouteSpec
+
+# Cold start: importing this module loads chalice and the light modules above, not pydantic, the
+# models or the domain modules. Those are named here and imported at their first use (a route's
+# first call imports what it needs), except for type checkers, which see the real thing.
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from chalicelib import (
+        activity,
+        auth,
+        aws,
+        db,
+        events,
+        feed,
+        follows,
+        interactions,
+        jobs,
+        media,
+        models,
+        moderation,
+        openapi,
+        posts,
+        push,
+        ratelimit,
+        realtime,
+        relations,
+        reports,
+        safety,
+        sessions,
+        tags,
+        users,
+    )
+
+    lazy_models = models
+else:
+    (
+        activity,
+        auth,
+        aws,
+        db,
+        events,
+        feed,
+        follows,
+        interactions,
+        jobs,
+        media,
+        models,
+        moderation,
+        openapi,
+        posts,
+        push,
+        ratelimit,
+        realtime,
+        relations,
+        reports,
+        safety,
+        sessions,
+        tags,
+        users,
+    ) = lazy.modules(
+        "chalicelib",
+        "activity",
+        "auth",
+        "aws",
+        "db",
+        "events",
+        "feed",
+        "follows",
+        "interactions",
+        "jobs",
+        "media",
+        "models",
+        "moderation",
+        "openapi",
+        "posts",
+        "push",
+        "ratelimit",
+        "realtime",
+        "relations",
+        "reports",
+        "safety",
+        "sessions",
+        "tags",
+        "users",
+    )
+    # the models a route declares, imported at its first call
+    lazy_models = lazy.ModelRefs("chalicelib.models")
 
 app = Chalice(app_name="echomate", configure_logs=False)
 # chalice 1.34 still flags WebSocket APIs experimental: deploy and local refuse them unopted
@@ -105,9 +161,9 @@ def route(
     tag: str = "",
     public: bool = False,
     groups: tuple[str, ...] = (),
-    body: type[BaseModel] | None = None,
-    query: type[BaseModel] | None = None,
-    response: type[BaseModel] | tuple[type[BaseModel], ...] | None = None,
+    body: Model | None = None,
+    query: Model | None = None,
+    response: Model | tuple[Model, ...] | None = None,
     status: int = 200,
     also: tuple[tuple[int, str], ...] = (),
     errors: tuple[type[EchomateError], ...] = (),
@@ -135,9 +191,9 @@ def route(
         tag=tag,
         public=public,
         groups=groups,
-        body=body,
-        query=query,
-        response=response,
+        body_ref=body,
+        query_ref=query,
+        response_ref=response,
         status=status,
         also=also,
         errors=tuple(dict.fromkeys((*errors, RateLimited))) if counted else errors,
@@ -151,7 +207,8 @@ def route(
         raise ValueError(f"unknown route limit {limit!r}")
 
     def register(view: Callable[..., Any]) -> Callable[..., Response]:
-        wants = set(inspect.signature(view).parameters)
+        code = view.__code__  # its parameters' names (inspect.signature: 8 ms more cold start)
+        wants = set(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
 
         @functools.wraps(view)
         def handler(**params: str) -> Response:
@@ -186,7 +243,7 @@ def _handle(
     logs.request_id.set(request.context.get("requestId", "-"))
     usage: ratelimit.Usage | None = None
     try:
-        get_settings()  # fail fast, with every bad setting named, before touching anything
+        config.get_settings()  # fail fast, with every bad setting named, before touching anything
         kwargs: dict[str, Any] = dict(params)
         client_ip = (request.context.get("identity") or {}).get("sourceIp", "")
         if spec.counted:
@@ -241,6 +298,8 @@ def _handle(
 
 def _check_path(params: dict[str, str]) -> None:
     """Path parameters in their alphabets (``models.PathParams``), or a 404 naming the one."""
+    from pydantic import ValidationError
+
     try:
         models.PathParams.model_validate(params)
     except ValidationError as exc:
@@ -361,6 +420,8 @@ def _check_text(text: str, path: str) -> None:
 
 
 def _validated(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+    from pydantic import ValidationError
+
     if not isinstance(data, dict):
         raise Invalid(f"{where}: a JSON object is required", [{"field": where, "reason": "type"}])
     try:
@@ -386,7 +447,7 @@ def _respond(result: Any, status: int) -> Response:
         return result
     if result is None:
         return Response(body="", status_code=204 if status == 200 else status)
-    if isinstance(result, ApiModel | Page):
+    if isinstance(result, models.ApiModel | db.Page):
         result = result.json_text()  # serialised once, by pydantic
     return Response(body=result, status_code=status, headers={"Content-Type": "application/json"})
 
@@ -396,6 +457,8 @@ def _conditional(response: Response, if_none_match: str | None) -> Response:
     no body when ``If-None-Match`` names it (or is ``*``): a client revalidating an unchanged
     profile or post downloads nothing. Rendition URLs are part of the body, so a post with
     media changes its tag when they are signed again."""
+    import hashlib  # (with OpenSSL: 4 ms of cold start no route needs before its answer)
+
     if response.status_code != 200 or not isinstance(response.body, str):
         return response
     tag = 'W/"' + hashlib.sha256(response.body.encode()).hexdigest()[:27] + '"'
@@ -434,14 +497,14 @@ def _envelope(
     "/health",
     public=True,
     counted=False,
-    response=HealthOut,
+    response=lazy_models.HealthOut,
     tag="meta",
     description="Answers 200 while the function runs; reads nothing else (no table, no Cognito) "
     "and counts against no limit.",
     summary="Liveness and version",
 )
-def get_health() -> HealthOut:
-    return HealthOut(status="ok", version=__version__)
+def get_health() -> models.HealthOut:
+    return models.HealthOut(status="ok", version=__version__)
 
 
 @route(
@@ -465,13 +528,13 @@ def _openapi_document() -> dict[str, Any]:
 # Auth ------------------------------------------------------------------------------------------
 @route(
     "/auth/session",
-    response=SessionOut,
+    response=lazy_models.SessionOut,
     tag="auth",
     description="Who the ID token says the caller is, without reading the profile: a cheap way to "
     "check a token. `username` is the handle as of the token's issue.",
     summary="The caller as the ID token shows them (extension: a cheap token check)",
 )
-def get_session(caller: identity.Identity) -> SessionOut:
+def get_session(caller: identity.Identity) -> models.SessionOut:
     return caller.session()
 
 
@@ -479,8 +542,8 @@ def get_session(caller: identity.Identity) -> SessionOut:
     "/auth/signup",
     "POST",
     public=True,
-    body=models.SignupIn,
-    response=models.SignupOut,
+    body=lazy_models.SignupIn,
+    response=lazy_models.SignupOut,
     status=201,
     errors=(Conflict, RateLimited),
     tag="auth",
@@ -498,8 +561,8 @@ def sign_up(body: models.SignupIn, client_ip: str) -> models.SignupOut:
     "/auth/confirm",
     "POST",
     public=True,
-    body=models.ConfirmIn,
-    response=models.ConfirmOut,
+    body=lazy_models.ConfirmIn,
+    response=lazy_models.ConfirmOut,
     errors=(RateLimited,),
     tag="auth",
     description="Confirms the account with the code Cognito e-mailed; a wrong or expired code is a"
@@ -515,8 +578,8 @@ def confirm_sign_up(body: models.ConfirmIn, client_ip: str) -> models.ConfirmOut
     "/auth/resend-code",
     "POST",
     public=True,
-    body=models.EmailIn,
-    response=models.AcceptedOut,
+    body=lazy_models.EmailIn,
+    response=lazy_models.AcceptedOut,
     status=202,
     errors=(RateLimited,),
     tag="auth",
@@ -533,8 +596,8 @@ def resend_code(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
     "/auth/login",
     "POST",
     public=True,
-    body=models.LoginIn,
-    response=(models.TokensOut, models.ChallengeOut),
+    body=lazy_models.LoginIn,
+    response=(lazy_models.TokensOut, lazy_models.ChallengeOut),
     errors=(Unauthorized, Forbidden, RateLimited),
     tag="auth",
     description="Signs in with e-mail and password: 200 with tokens, or 200 with a "
@@ -551,8 +614,8 @@ def log_in(body: models.LoginIn, client_ip: str) -> models.TokensOut | models.Ch
     "/auth/mfa/challenge",
     "POST",
     public=True,
-    body=models.MfaChallengeIn,
-    response=models.TokensOut,
+    body=lazy_models.MfaChallengeIn,
+    response=lazy_models.TokensOut,
     errors=(
         Unauthorized,
         RateLimited,
@@ -570,8 +633,8 @@ def answer_mfa_challenge(body: models.MfaChallengeIn, client_ip: str) -> models.
     "/auth/refresh",
     "POST",
     public=True,
-    body=models.RefreshIn,
-    response=models.TokensOut,
+    body=lazy_models.RefreshIn,
+    response=lazy_models.TokensOut,
     errors=(Unauthorized,),
     tag="auth",
     description="New ID and access tokens from the refresh token (no new refresh token: keep the "
@@ -587,8 +650,8 @@ def refresh_tokens(body: models.RefreshIn) -> models.TokensOut:
     "/auth/forgot-password",
     "POST",
     public=True,
-    body=models.EmailIn,
-    response=models.AcceptedOut,
+    body=lazy_models.EmailIn,
+    response=lazy_models.AcceptedOut,
     status=202,
     errors=(RateLimited,),
     tag="auth",
@@ -605,8 +668,8 @@ def forgot_password(body: models.EmailIn, client_ip: str) -> models.AcceptedOut:
     "/auth/reset-password",
     "POST",
     public=True,
-    body=models.ResetPasswordIn,
-    response=models.PasswordChangedOut,
+    body=lazy_models.ResetPasswordIn,
+    response=lazy_models.PasswordChangedOut,
     errors=(RateLimited,),
     tag="auth",
     description="Sets a new password with the e-mailed reset code; every session of the account "
@@ -621,8 +684,8 @@ def reset_password(body: models.ResetPasswordIn, client_ip: str) -> models.Passw
 @route(
     "/auth/change-password",
     "POST",
-    body=models.ChangePasswordIn,
-    response=models.PasswordChangedOut,
+    body=lazy_models.ChangePasswordIn,
+    response=lazy_models.PasswordChangedOut,
     errors=(Forbidden,),
     tag="auth",
     description="Changes the caller's password (the old one must be right); every other session of"
@@ -639,7 +702,7 @@ def change_password(
 @route(
     "/auth/logout",
     "POST",
-    body=models.AccessTokenIn,
+    body=lazy_models.AccessTokenIn,
     status=204,
     errors=(Forbidden,),
     tag="auth",
@@ -654,8 +717,8 @@ def log_out(caller: identity.Identity, body: models.AccessTokenIn) -> None:
 @route(
     "/auth/mfa/setup",
     "POST",
-    body=models.AccessTokenIn,
-    response=models.MfaSetupOut,
+    body=lazy_models.AccessTokenIn,
+    response=lazy_models.MfaSetupOut,
     errors=(Forbidden,),
     tag="auth",
     description="Starts TOTP MFA: a new secret and its `otpauth://` URI for an authenticator app. "
@@ -669,8 +732,8 @@ def set_up_mfa(caller: identity.Identity, body: models.AccessTokenIn) -> models.
 @route(
     "/auth/mfa/verify",
     "POST",
-    body=models.MfaVerifyIn,
-    response=models.MfaStatusOut,
+    body=lazy_models.MfaVerifyIn,
+    response=lazy_models.MfaStatusOut,
     errors=(Forbidden, RateLimited),
     tag="auth",
     description="Checks a code of the secret from `POST /auth/mfa/setup` and turns TOTP MFA on: "
@@ -684,7 +747,7 @@ def verify_mfa(caller: identity.Identity, body: models.MfaVerifyIn) -> models.Mf
 @route(
     "/auth/mfa",
     "DELETE",
-    body=models.AccessTokenIn,
+    body=lazy_models.AccessTokenIn,
     status=204,
     errors=(Forbidden,),
     tag="auth",
@@ -698,7 +761,7 @@ def disable_mfa(caller: identity.Identity, body: models.AccessTokenIn) -> None:
 # Users -----------------------------------------------------------------------------------------
 @route(
     "/me",
-    response=models.MeOut,
+    response=lazy_models.MeOut,
     errors=(NotFound,),
     tag="users",
     description="The caller's own profile, with e-mail, settings and `version` (send it as "
@@ -712,8 +775,8 @@ def get_me(caller: identity.Identity) -> models.MeOut:
 @route(
     "/me",
     "PATCH",
-    body=models.MePatch,
-    response=models.MeOut,
+    body=lazy_models.MePatch,
+    response=lazy_models.MeOut,
     errors=(Conflict, TooLarge),
     headers=("If-Match",),
     content_types=("application/json", "application/merge-patch+json"),
@@ -735,8 +798,8 @@ def update_me(
 @route(
     "/me/username",
     "PUT",
-    body=models.UsernameIn,
-    response=models.MeOut,
+    body=lazy_models.UsernameIn,
+    response=lazy_models.MeOut,
     errors=(Conflict, RateLimited),
     tag="users",
     description="Changes the caller's handle: 409 if taken in any case, at most 2 changes per 14 "
@@ -751,7 +814,7 @@ def change_username(caller: identity.Identity, body: models.UsernameIn) -> model
 @route(
     "/me",
     "DELETE",
-    response=models.DeletionOut,
+    response=lazy_models.DeletionOut,
     status=202,
     tag="users",
     description="Deletes the Cognito user at once (the tokens stop working), then, in the "
@@ -765,7 +828,7 @@ def delete_me(caller: identity.Identity) -> models.DeletionOut:
 
 @route(
     "/me/export",
-    response=models.ExportOut,
+    response=lazy_models.ExportOut,
     status=202,
     also=((200, "the archive is ready: `url` links to it"),),
     tag="users",
@@ -783,8 +846,8 @@ def export_me(caller: identity.Identity) -> Response:
 @route(
     "/users",
     limit="search",
-    query=models.SearchQuery,
-    response=models.UserPage,
+    query=lazy_models.SearchQuery,
+    response=lazy_models.UserPage,
     tag="users",
     description="Users whose handle or a word of whose name starts with `q` (2-30 characters; any "
     "case, any accent), paginated. Unconfirmed accounts and users blocked either way are left out."
@@ -797,7 +860,7 @@ def search_users(query: models.SearchQuery) -> db.Page[models.UserSummary]:
 
 @route(
     "/users/{username}",
-    response=models.PublicProfileOut,
+    response=lazy_models.PublicProfileOut,
     errors=(NotFound,),
     tag="users",
     description="Anyone's profile as others see it: never e-mail or settings; with the caller's "
@@ -813,7 +876,7 @@ def get_user(caller: identity.Identity, username: str) -> models.PublicProfileOu
     "/users/{username}/follow",
     "PUT",
     limit="follows",
-    response=models.FollowOut,
+    response=lazy_models.FollowOut,
     errors=(NotFound, Conflict, Invalid),
     tag="users",
     description="Follows a user (counters moved in one transaction; their last 100 posts join the "
@@ -831,7 +894,7 @@ def follow_user(caller: identity.Identity, username: str) -> models.FollowOut:
     "/users/{username}/follow",
     "DELETE",
     limit="follows",
-    response=models.FollowOut,
+    response=lazy_models.FollowOut,
     errors=(NotFound, Invalid),
     tag="users",
     description="Unfollows a user (their posts leave the caller's feed), or withdraws a pending "
@@ -846,7 +909,7 @@ def unfollow_user(caller: identity.Identity, username: str) -> models.FollowOut:
     "/users/{username}/block",
     "PUT",
     limit="follows",
-    response=models.BlockOut,
+    response=lazy_models.BlockOut,
     errors=(NotFound, Invalid),
     tag="safety",
     description="Blocks a user. Idempotent; 400 on oneself. Follows both ways and pending requests"
@@ -862,7 +925,7 @@ def block_user(caller: identity.Identity, username: str) -> models.BlockOut:
     "/users/{username}/block",
     "DELETE",
     limit="follows",
-    response=models.BlockOut,
+    response=lazy_models.BlockOut,
     errors=(NotFound, Invalid),
     tag="safety",
     description="Unblocks a user. Idempotent; no follow is restored.",
@@ -874,13 +937,13 @@ def unblock_user(caller: identity.Identity, username: str) -> models.BlockOut:
 
 @route(
     "/me/blocks",
-    query=models.PageQuery,
-    response=models.UserPage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.UserPage,
     tag="safety",
     description="The users the caller blocks, most recently blocked first, paginated.",
     summary="The users the caller blocks, newest first",
 )
-def list_blocks(caller: identity.Identity, query: models.PageQuery) -> Page[models.UserSummary]:
+def list_blocks(caller: identity.Identity, query: models.PageQuery) -> db.Page[models.UserSummary]:
     return safety.blocks(caller.user_id, query.limit, query.cursor)
 
 
@@ -888,9 +951,9 @@ def list_blocks(caller: identity.Identity, query: models.PageQuery) -> Page[mode
     "/users/{username}/mute",
     "PUT",
     limit="follows",
-    body=models.MuteIn,
+    body=lazy_models.MuteIn,
     body_required=False,
-    response=models.MuteOut,
+    response=lazy_models.MuteOut,
     errors=(NotFound, Invalid),
     tag="safety",
     description="Mutes a user, one way (they see no difference): their posts leave the caller's "
@@ -907,7 +970,7 @@ def mute_user(caller: identity.Identity, username: str, body: models.MuteIn) -> 
     "/users/{username}/mute",
     "DELETE",
     limit="follows",
-    response=models.MuteOut,
+    response=lazy_models.MuteOut,
     errors=(NotFound, Invalid),
     tag="safety",
     description="Ends a mute. Idempotent.",
@@ -919,21 +982,21 @@ def unmute_user(caller: identity.Identity, username: str) -> models.MuteOut:
 
 @route(
     "/me/mutes",
-    query=models.PageQuery,
-    response=models.MutePage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.MutePage,
     tag="safety",
     description="The users the caller mutes, most recently muted first, each with `until` and "
     "`notifications`, paginated.",
     summary="The users the caller mutes, newest first, with until when",
 )
-def list_mutes(caller: identity.Identity, query: models.PageQuery) -> Page[models.MutedOut]:
+def list_mutes(caller: identity.Identity, query: models.PageQuery) -> db.Page[models.MutedOut]:
     return safety.mutes(caller.user_id, query.limit, query.cursor)
 
 
 @route(
     "/users/{username}/followers",
-    query=models.PageQuery,
-    response=models.UserPage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.UserPage,
     errors=(NotFound, Forbidden),
     tag="users",
     description="The accounts following a user, most recent first, paginated. For a private "
@@ -948,8 +1011,8 @@ def list_followers(
 
 @route(
     "/users/{username}/following",
-    query=models.PageQuery,
-    response=models.UserPage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.UserPage,
     errors=(NotFound, Forbidden),
     tag="users",
     description="The accounts a user follows, most recent first, paginated. For a private account,"
@@ -964,8 +1027,8 @@ def list_following(
 
 @route(
     "/me/follow-requests",
-    query=models.PageQuery,
-    response=models.FollowRequestPage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.FollowRequestPage,
     tag="users",
     description="Requests to follow the caller's private account, newest first, paginated; answer "
     "each with `accept` or `reject`.",
@@ -981,7 +1044,7 @@ def list_follow_requests(
     "/me/follow-requests/{username}/accept",
     "POST",
     limit="follows",
-    response=models.FollowerOut,
+    response=lazy_models.FollowerOut,
     errors=(NotFound,),
     tag="users",
     description="Accepts a follow request: a normal follow from now on (counters, feed backfill; "
@@ -1052,8 +1115,8 @@ def _if_match(headers: dict[str, str]) -> int | None:
     "/media",
     "POST",
     limit="media",
-    body=models.MediaRequestIn,
-    response=models.MediaUploadOut,
+    body=lazy_models.MediaRequestIn,
+    response=lazy_models.MediaUploadOut,
     status=201,
     headers=("Idempotency-Key",),
     errors=(Conflict, TooLarge, UnsupportedMedia),
@@ -1074,7 +1137,7 @@ def request_upload(
 
 @route(
     "/media/{mediaId}",
-    response=models.MediaOut,
+    response=lazy_models.MediaOut,
     errors=(NotFound,),
     tag="media",
     description="A media item: `pending` until processed, then `ready` with size, blurhash and "
@@ -1090,8 +1153,8 @@ def get_media(caller: identity.Identity, mediaId: str) -> models.MediaOut:
     "/media/{mediaId}",
     "PATCH",
     limit="media",
-    body=models.MediaPatchIn,
-    response=models.MediaOut,
+    body=lazy_models.MediaPatchIn,
+    response=lazy_models.MediaOut,
     errors=(Forbidden, NotFound, Conflict),
     tag="media",
     description="Sets or removes (null) the alt text and the focal point, also after the media is "
@@ -1125,8 +1188,8 @@ def delete_media(caller: identity.Identity, mediaId: str) -> None:
     "/posts",
     "POST",
     limit="posts",
-    body=models.PostIn,
-    response=models.PostOut,
+    body=lazy_models.PostIn,
+    response=lazy_models.PostOut,
     status=201,
     headers=("Idempotency-Key",),
     errors=(Conflict,),
@@ -1145,7 +1208,7 @@ def create_post(
 
 @route(
     "/posts/{postId}",
-    response=models.PostOut,
+    response=lazy_models.PostOut,
     errors=(NotFound,),
     tag="posts",
     description="A post as the caller sees it, with `likedByMe` and `bookmarkedByMe`. 404 when the"
@@ -1161,8 +1224,8 @@ def get_post(caller: identity.Identity, postId: str) -> models.PostOut:
     "/posts/{postId}",
     "PATCH",
     limit="posts",
-    body=models.PostPatchIn,
-    response=models.PostOut,
+    body=lazy_models.PostPatchIn,
+    response=lazy_models.PostOut,
     errors=(Forbidden, NotFound, Conflict, Invalid),
     headers=("If-Match",),
     tag="posts",
@@ -1181,8 +1244,8 @@ def edit_post(
 
 @route(
     "/posts/{postId}/history",
-    query=models.PageQuery,
-    response=models.PostVersionPage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.PostVersionPage,
     errors=(NotFound,),
     tag="posts",
     description="The post's earlier versions, oldest first, each as it was until the edit after "
@@ -1199,7 +1262,7 @@ def post_history(
     "/posts/{postId}/bookmark",
     "PUT",
     limit="likes",
-    response=models.BookmarkOut,
+    response=lazy_models.BookmarkOut,
     errors=(NotFound,),
     tag="posts",
     description="Saves a post to the caller's bookmarks (private to the caller). Idempotent: "
@@ -1214,7 +1277,7 @@ def bookmark_post(caller: identity.Identity, postId: str) -> models.BookmarkOut:
     "/posts/{postId}/bookmark",
     "DELETE",
     limit="likes",
-    response=models.BookmarkOut,
+    response=lazy_models.BookmarkOut,
     errors=(NotFound,),
     tag="posts",
     description="Removes a post from the caller's bookmarks. Idempotent.",
@@ -1226,7 +1289,7 @@ def unbookmark_post(caller: identity.Identity, postId: str) -> models.BookmarkOu
 
 @route(
     "/tags/{tag}",
-    response=models.TagOut,
+    response=lazy_models.TagOut,
     tag="posts",
     description="A hashtag (any spelling, normalised): how many public posts carry it now, and "
     "whether the caller follows it.",
@@ -1240,7 +1303,7 @@ def get_tag(caller: identity.Identity, tag: str) -> models.TagOut:
     "/tags/{tag}/follow",
     "PUT",
     limit="follows",
-    response=models.TagFollowOut,
+    response=lazy_models.TagFollowOut,
     errors=(Conflict,),
     tag="posts",
     description="Follows a hashtag: its public posts join the caller's home feed at read time "
@@ -1255,7 +1318,7 @@ def follow_tag(caller: identity.Identity, tag: str) -> models.TagFollowOut:
     "/tags/{tag}/follow",
     "DELETE",
     limit="follows",
-    response=models.TagFollowOut,
+    response=lazy_models.TagFollowOut,
     tag="posts",
     description="Unfollows a hashtag. Idempotent.",
     summary="Unfollow a hashtag (idempotent)",
@@ -1266,8 +1329,8 @@ def unfollow_tag(caller: identity.Identity, tag: str) -> models.TagFollowOut:
 
 @route(
     "/me/followed-tags",
-    query=models.PageQuery,
-    response=models.FollowedTagPage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.FollowedTagPage,
     tag="posts",
     description="The hashtags the caller follows, most recently followed first, paginated.",
     summary="The hashtags the caller follows, newest first",
@@ -1280,8 +1343,8 @@ def list_followed_tags(
 
 @route(
     "/me/bookmarks",
-    query=models.PageQuery,
-    response=models.PostPage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.PostPage,
     tag="posts",
     description="The caller's saved posts, most recently saved first, paginated; posts the caller "
     "can no longer see are left out (a page may be short: follow `nextCursor`).",
@@ -1307,8 +1370,8 @@ def delete_post(caller: identity.Identity, postId: str) -> None:
 
 @route(
     "/users/{username}/posts",
-    query=models.PageQuery,
-    response=models.PostPage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.PostPage,
     errors=(NotFound, Forbidden),
     tag="feed",
     description="A user's posts, newest first, paginated: those the caller may see. 403 "
@@ -1324,8 +1387,8 @@ def list_user_posts(
 
 @route(
     "/feed",
-    query=models.PageQuery,
-    response=models.PostPage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.PostPage,
     tag="feed",
     description="The home feed: the caller's own posts, those of the users they follow and the "
     "public posts of the hashtags they follow, newest first, paginated; without users blocked "
@@ -1338,8 +1401,8 @@ def list_feed(caller: identity.Identity, query: models.PageQuery) -> db.Page[mod
 
 @route(
     "/explore",
-    query=models.PageQuery,
-    response=models.PostPage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.PostPage,
     tag="feed",
     description="Recent public posts of public accounts, newest first, paginated; without users "
     "blocked either way or muted.",
@@ -1352,8 +1415,8 @@ def list_explore(caller: identity.Identity, query: models.PageQuery) -> db.Page[
 @route(
     "/search/posts",
     limit="search",
-    query=models.TagQuery,
-    response=models.PostPage,
+    query=lazy_models.TagQuery,
+    response=lazy_models.PostPage,
     tag="feed",
     description="Public posts of public accounts carrying a hashtag (any spelling, normalised), "
     "newest first, paginated. Counted as a search (`search_account`).",
@@ -1368,7 +1431,7 @@ def search_posts(caller: identity.Identity, query: models.TagQuery) -> db.Page[m
     "/posts/{postId}/like",
     "PUT",
     limit="likes",
-    response=models.LikeOut,
+    response=lazy_models.LikeOut,
     errors=(NotFound,),
     tag="interactions",
     description="Likes a post (the counter moves in the same transaction). Idempotent. The author "
@@ -1384,7 +1447,7 @@ def like_post(caller: identity.Identity, postId: str) -> models.LikeOut:
     "/posts/{postId}/like",
     "DELETE",
     limit="likes",
-    response=models.LikeOut,
+    response=lazy_models.LikeOut,
     errors=(NotFound,),
     tag="interactions",
     description="Removes the caller's like. Idempotent.",
@@ -1396,8 +1459,8 @@ def unlike_post(caller: identity.Identity, postId: str) -> models.LikeOut:
 
 @route(
     "/posts/{postId}/likes",
-    query=models.PageQuery,
-    response=models.UserPage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.UserPage,
     errors=(NotFound,),
     tag="interactions",
     description="The users who like a post, paginated; without users blocked either way. 404 for a"
@@ -1414,8 +1477,8 @@ def list_likers(
     "/posts/{postId}/comments",
     "POST",
     limit="comments",
-    body=models.CommentIn,
-    response=models.CommentOut,
+    body=lazy_models.CommentIn,
+    response=lazy_models.CommentOut,
     status=201,
     headers=("Idempotency-Key",),
     errors=(NotFound, Conflict),
@@ -1434,8 +1497,8 @@ def add_comment(
 
 @route(
     "/posts/{postId}/comments",
-    query=models.PageQuery,
-    response=models.CommentPage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.CommentPage,
     errors=(NotFound,),
     tag="interactions",
     description="A post's top comments, oldest first, each with `replyCount`, paginated; without "
@@ -1450,8 +1513,8 @@ def list_comments(
 
 @route(
     "/posts/{postId}/comments/{commentId}/replies",
-    query=models.PageQuery,
-    response=models.CommentPage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.CommentPage,
     errors=(NotFound,),
     tag="interactions",
     description="The replies to a top comment, oldest first, paginated. 404 for a reply's id.",
@@ -1480,8 +1543,8 @@ def delete_comment(caller: identity.Identity, postId: str, commentId: str) -> No
 
 @route(
     "/activity",
-    query=models.PageQuery,
-    response=models.ActivityPage,
+    query=lazy_models.PageQuery,
+    response=lazy_models.ActivityPage,
     tag="activity",
     description="The caller's notifications (likes, comments, replies, mentions, follows, follow "
     "requests and acceptances), newest first, paginated, each with `read`. Kept 90 days; none from"
@@ -1497,7 +1560,7 @@ def list_activity(
 @route(
     "/activity/read",
     "POST",
-    body=models.ReadIn,
+    body=lazy_models.ReadIn,
     status=204,
     tag="activity",
     description="Moves the caller's read mark: notifications up to `upTo` are read.",
@@ -1512,7 +1575,7 @@ def mark_activity_read(caller: identity.Identity, body: models.ReadIn) -> None:
     "/admin/users/{username}/disable",
     "POST",
     groups=(identity.ADMINS,),
-    response=models.DisabledOut,
+    response=lazy_models.DisabledOut,
     errors=(NotFound,),
     tag="moderation",
     description="Disables an account (admins): it can no longer sign in or refresh, its sessions "
@@ -1527,8 +1590,8 @@ def disable_user(caller: identity.Identity, username: str) -> models.DisabledOut
     "/posts/{postId}/report",
     "POST",
     limit="reports",
-    body=models.ReportIn,
-    response=models.AcceptedOut,
+    body=lazy_models.ReportIn,
+    response=lazy_models.AcceptedOut,
     status=202,
     errors=(NotFound, Invalid),
     tag="moderation",
@@ -1548,8 +1611,8 @@ def report_post(
     "/posts/{postId}/comments/{commentId}/report",
     "POST",
     limit="reports",
-    body=models.CategoryReportIn,
-    response=models.AcceptedOut,
+    body=lazy_models.CategoryReportIn,
+    response=lazy_models.AcceptedOut,
     status=202,
     errors=(NotFound, Invalid),
     tag="moderation",
@@ -1568,8 +1631,8 @@ def report_comment(
     "/users/{username}/report",
     "POST",
     limit="reports",
-    body=models.CategoryReportIn,
-    response=models.AcceptedOut,
+    body=lazy_models.CategoryReportIn,
+    response=lazy_models.AcceptedOut,
     status=202,
     errors=(NotFound, Invalid),
     tag="moderation",
@@ -1587,8 +1650,8 @@ def report_user(
 @route(
     "/admin/reports",
     groups=(identity.MODERATORS, identity.ADMINS),
-    query=models.ReportQuery,
-    response=models.ReportPage,
+    query=lazy_models.ReportQuery,
+    response=lazy_models.ReportPage,
     tag="moderation",
     description="The moderation queue (moderators, admins): one row per reported target, `open` "
     "cases by their latest report or `resolved` ones by resolution, newest first, paginated.",
@@ -1603,8 +1666,8 @@ def list_reports(query: models.ReportQuery) -> db.Page[models.ReportOut]:
     "/admin/reports/{reportId}/resolve",
     "POST",
     groups=(identity.MODERATORS, identity.ADMINS),
-    body=models.ResolveIn,
-    response=models.ReportOut,
+    body=lazy_models.ResolveIn,
+    response=lazy_models.ReportOut,
     errors=(NotFound, Conflict, Invalid),
     tag="moderation",
     description="Closes every open report on the case's target (moderators; `disable`: admins "
@@ -1624,8 +1687,8 @@ def resolve_report(
 @route(
     "/me/push-subscriptions",
     "POST",
-    body=models.PushSubscriptionIn,
-    response=models.PushSubscriptionOut,
+    body=lazy_models.PushSubscriptionIn,
+    response=lazy_models.PushSubscriptionOut,
     status=201,
     errors=(Invalid, Conflict),
     tag="push",
@@ -1642,7 +1705,7 @@ def add_push_subscription(
 
 @route(
     "/me/push-subscriptions",
-    response=models.PushSubscriptionList,
+    response=lazy_models.PushSubscriptionList,
     tag="push",
     description="The caller's registered phones, oldest first.",
     summary="The caller's phones registered for push, oldest first",

@@ -45,7 +45,7 @@ elapsed = time.perf_counter() - t
 print(json.dumps({{"ms": elapsed * 1000,
                   "boto3": "boto3" in sys.modules, "botocore": "botocore" in sys.modules,
                   "PIL": any(m == "PIL" or m.startswith("PIL.") for m in sys.modules),
-                  "jwt": "jwt" in sys.modules}}))
+                  "jwt": "jwt" in sys.modules, "pydantic": "pydantic" in sys.modules}}))
 """
 # What Lambda's bootstrap does for the first request: import the handler module, call it.
 FIRST_REQUEST = """
@@ -166,7 +166,8 @@ def source_tree(runs: int) -> None:
     results = {}
     for name, statement in cases.items():
         results[name] = result = measure(statement, runs)
-        loaded = ", ".join(k for k in ("boto3", "botocore", "PIL", "jwt") if result[k]) or "-"
+        heavy = ("boto3", "botocore", "PIL", "jwt", "pydantic")
+        loaded = ", ".join(k for k in heavy if result[k]) or "-"
         print(f"{name:34} {result['median_ms']:7.1f}ms  {loaded}")
     app_ms = results["import app"]["median_ms"]
     base_ms = results["import chalice (baseline)"]["median_ms"]

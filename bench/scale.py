@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 # The settings module validates the environment only when asked (get_settings): reading the
 # declared default of a field needs no stage.
 from chalicelib import timelines  # noqa: E402
-from chalicelib.config import Settings  # noqa: E402
+from chalicelib.settings import Settings  # noqa: E402
 
 THRESHOLD = Settings.model_fields["fanout_max_followers"].default
 BIG_ACCOUNTS_PAGE = 100  # feed.big_accounts(): query_page(BIG_ACCOUNTS_PK, limit=100), one page

@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chalicelib.clock import iso_timestamp
 from chalicelib.config import get_settings
 from chalicelib.errors import Forbidden, Unauthorized, Unavailable
-from chalicelib.models import SessionOut
+
+if TYPE_CHECKING:
+    from chalicelib.models import SessionOut
 
 ADMINS, MODERATORS = "admins", "moderators"
 _LEEWAY_SECONDS = 5
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):
     """The caller, from the claims of their ID token."""
 
     user_id: str
@@ -65,6 +65,8 @@ class Identity:
             raise Forbidden(f"requires membership of one of: {', '.join(sorted(groups))}")
 
     def session(self) -> SessionOut:
+        from chalicelib.models import SessionOut  # (pydantic: not at import, see app.py)
+
         return SessionOut(
             user_id=self.user_id,
             username=self.username,

@@ -1,21 +1,17 @@
 """The OpenAPI 3.1 document, generated from the route table and the pydantic models.
 
 ``app.py`` describes each route once (``RouteSpec``) when it registers it; this module turns the
-list into the document served at ``/openapi.json``. Pure: no I/O, unit-tested.
+list into the document served at ``/openapi.json``. Pure: no I/O, unit-tested. Importing it
+loads neither pydantic nor the models (``app.py`` needs ``RouteSpec`` at import time): they are
+imported when the document is built.
 """
 
 from __future__ import annotations
 
-import ast
-import inspect
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
-from pydantic import BaseModel
-
-from chalicelib import models
 from chalicelib.errors import (
     EchomateError,
     Forbidden,
@@ -26,17 +22,20 @@ from chalicelib.errors import (
     Unavailable,
     UnsupportedMedia,
 )
-from chalicelib.models import ErrorOut
+from chalicelib.lazy import ModelRef, resolve
 
-if TYPE_CHECKING:  # pydantic.json_schema is imported at run time only when the document is built
+if TYPE_CHECKING:  # pydantic is imported at run time only when the document is built
+    from pydantic import BaseModel
     from pydantic.json_schema import JsonSchemaMode
 
     # One model and the side of it ("validation" or "serialization") whose schema is wanted.
     _SchemaRequest: TypeAlias = tuple[type[BaseModel], JsonSchemaMode]
 
+#: a model, or a reference to one that is imported at its first use (``app.py`` names them so)
+Model: TypeAlias = "type[BaseModel] | ModelRef"
 
-@dataclass(frozen=True)
-class RouteSpec:
+
+class RouteSpec(NamedTuple):
     """What the document says of one route; also what app.py enforces for it."""
 
     path: str
@@ -46,20 +45,38 @@ class RouteSpec:
     tag: str = ""  # its area: one of TAGS
     public: bool = False
     groups: tuple[str, ...] = ()
-    body: type[BaseModel] | None = None
-    query: type[BaseModel] | None = None
+    # the models as declared (``body``, ``query`` and ``response`` give the classes themselves)
+    body_ref: Model | None = None
+    query_ref: Model | None = None
     # what a success answers: a model, or several (the answer is one of them: no RootModel, whose
     # import alone builds a validator and loads importlib.metadata, ~25 ms of cold start)
-    response: type[BaseModel] | tuple[type[BaseModel], ...] | None = None
+    response_ref: Model | tuple[Model, ...] | None = None
     status: int = 200
     # other successes answered with the same body, and what each means (export: 202 then 200)
     also: tuple[tuple[int, str], ...] = ()
     errors: tuple[type[EchomateError], ...] = ()  # what it may raise besides the implied
-    headers: tuple[str, ...] = field(default=())  # request headers it reads (If-Match, ...)
-    limit: str | None = None  # the class of abuse limit it counts against (config.ROUTE_LIMITS)
+    headers: tuple[str, ...] = ()  # request headers it reads (If-Match, ...)
+    limit: str | None = None  # the class of abuse limit it counts against (limits.ROUTE_LIMITS)
     counted: bool = True  # whether it counts against the API's limits at all
     body_required: bool = True  # False: an empty body means all defaults
     content_types: tuple[str, ...] = ("application/json",)  # of the body
+
+    @property
+    def body(self) -> type[BaseModel] | None:
+        """The model that validates the body (imported now if it was only named)."""
+        return None if self.body_ref is None else resolve(self.body_ref)
+
+    @property
+    def query(self) -> type[BaseModel] | None:
+        """The model that validates the query string."""
+        return None if self.query_ref is None else resolve(self.query_ref)
+
+    @property
+    def response(self) -> type[BaseModel] | tuple[type[BaseModel], ...] | None:
+        """What a success answers: a model, or the models it is one of."""
+        if isinstance(self.response_ref, tuple):
+            return tuple(resolve(model) for model in self.response_ref)
+        return None if self.response_ref is None else resolve(self.response_ref)
 
 
 #: every operation's area, in the order the reference shows them
@@ -189,7 +206,11 @@ _LEFT_CONSTRAINTS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum"}
 
 def build_document(routes: Iterable[RouteSpec], *, title: str, version: str) -> dict[str, Any]:
     """An OpenAPI 3.1 document describing ``routes``."""
-    from pydantic.json_schema import models_json_schema  # only when the document is asked for
+    from pydantic import BaseModel
+    from pydantic.json_schema import models_json_schema
+
+    from chalicelib import models
+    from chalicelib.models import ErrorOut
 
     routes = list(routes)
     inputs: list[_SchemaRequest] = [(r.body, "validation") for r in routes if r.body is not None]
@@ -326,7 +347,7 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
     for error in sorted(errors, key=lambda e: e.STATUS_CODE):
         answer: dict[str, Any] = {
             "description": error.DESCRIPTION,
-            "content": {"application/json": {"schema": _ref(ErrorOut)}},
+            "content": {"application/json": {"schema": _ref_to("ErrorOut")}},
         }
         if error is RateLimited:
             answer["headers"] = {"Retry-After": _header("Retry-After")}
@@ -336,14 +357,18 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
             answer.setdefault("headers", {}).update({h: _header(h) for h in _RATE_HEADERS})
     responses["500"] = {
         "description": "internal error (a bug, or a misconfigured stage): the envelope",
-        "content": {"application/json": {"schema": _ref(ErrorOut)}},
+        "content": {"application/json": {"schema": _ref_to("ErrorOut")}},
     }
     operation["responses"] = responses
     return operation
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
+    return _ref_to(model.__name__)
+
+
+def _ref_to(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _header(name: str) -> dict[str, str]:
@@ -406,6 +431,11 @@ def _field_docs() -> dict[str, dict[str, str]]:
     """{class name: {field: the string under it}} of chalicelib/models.py, read once: the
     convention of pydantic's ``use_attribute_docstrings``, read when the document is built
     instead of at import (a cold start does not pay for it)."""
+    import ast
+    import inspect
+
+    from chalicelib import models
+
     if not _FIELD_DOCS:
         tree = ast.parse(inspect.getsource(models))
         for node in tree.body:

@@ -1,6 +1,6 @@
 """Abuse limits: fixed-window counters in the table, so they hold across Lambda instances.
 
-Each limit (``config.DEFAULT_RATE_LIMITS``, overridable per stage) allows N hits per window of S
+Each limit (``limits.DEFAULT_RATE_LIMITS``, overridable per stage) allows N hits per window of S
 seconds per subject (an address, an account). One conditional UpdateItem per hit: the counter
 moves only while under the limit, and expires by TTL after its window.
 """

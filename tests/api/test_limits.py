@@ -84,7 +84,7 @@ def test_each_class_of_write_has_its_own_limit(
 
 def test_every_class_names_a_configured_limit():
     import app
-    from chalicelib.config import DEFAULT_RATE_LIMITS, ROUTE_LIMITS
+    from chalicelib.limits import DEFAULT_RATE_LIMITS, ROUTE_LIMITS
 
     assert {f"{c}_account" for c in ROUTE_LIMITS} <= set(DEFAULT_RATE_LIMITS)
     used = {spec.limit for spec in app.ROUTES if spec.limit}

@@ -27,7 +27,7 @@ def test_every_registered_route_is_documented():
 
 
 def test_private_route_requires_the_token_and_lists_401():
-    document = _document(RouteSpec("/me", "GET", "me", response=SessionOut))
+    document = _document(RouteSpec("/me", "GET", "me", response_ref=SessionOut))
     operation = document["paths"]["/me"]["get"]
     assert operation["security"] == [{"cognito": []}]
     assert {"200", "401"} <= set(operation["responses"])
@@ -35,7 +35,7 @@ def test_private_route_requires_the_token_and_lists_401():
 
 
 def test_public_route_has_no_security():
-    document = _document(RouteSpec("/health", "GET", "health", public=True, response=HealthOut))
+    document = _document(RouteSpec("/health", "GET", "health", public=True, response_ref=HealthOut))
     assert document["paths"]["/health"]["get"]["security"] == []
     assert "401" not in document["paths"]["/health"]["get"]["responses"]
 
@@ -49,7 +49,7 @@ def test_group_route_lists_403_and_groups():
 
 def test_path_parameters_and_schemas_are_generated():
     document = _document(
-        RouteSpec("/users/{username}", "GET", "u", body=HealthOut, response=SessionOut)
+        RouteSpec("/users/{username}", "GET", "u", body_ref=HealthOut, response_ref=SessionOut)
     )
     operation = document["paths"]["/users/{username}"]["get"]
     parameter = operation["parameters"][0]
