@@ -1,4 +1,5 @@
-"""Lazily created, cached boto3 clients and resources.
+"""Lazily created, cached boto3 clients (no resources: a resource costs its model and a client
+of its own on a cold start).
 
 Nothing is created at import time (cold start): boto3 itself is imported on first use. The
 endpoint comes from the settings, so on the local stages every call goes to the moto server.
@@ -57,18 +58,9 @@ def client_at(service: str, endpoint_url: str) -> Any:
     return _session().client(service, endpoint_url=endpoint_url, config=_config(service))
 
 
-@cache
-def table() -> Any:
-    """The single DynamoDB table, as a boto3 resource Table."""
-    resource = _session().resource(
-        "dynamodb", endpoint_url=get_settings().aws_endpoint_url, config=_config("dynamodb")
-    )
-    return resource.Table(get_settings().table_name)
-
-
 def reset() -> None:
     """Forget every cached client (tests switch between moto instances)."""
-    for cached in (_session, client, client_at, table):
+    for cached in (_session, client, client_at):
         cached.cache_clear()
 
 

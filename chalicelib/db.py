@@ -237,17 +237,20 @@ def _params(**params: Any) -> dict[str, Any]:
 
 # The store -------------------------------------------------------------------------------------
 class Store:
-    """Access to the single table. Takes the boto3 Table and client so tests can pass others."""
+    """Access to the single table through one low-level DynamoDB client (tests can pass
+    another). Values are typed on the way in and plain on the way out here, with boto3's own
+    ``TypeSerializer``/``TypeDeserializer`` (what its resource layer uses): a client instead of
+    a resource Table saves ~90 ms of the first request (the resource model and a second
+    client), see docs/performance.md."""
 
-    def __init__(self, table: Any, client: Any, secret: bytes) -> None:
-        self._table = table
+    def __init__(self, client: Any, table_name: str, secret: bytes) -> None:
         self._client = client
+        self._table_name = table_name
         self._secret = secret
 
     @property
     def table_name(self) -> str:
-        name: str = self._table.name
-        return name
+        return self._table_name
 
     @overload
     def get(self, key: tuple[str, str], model: type[E], *, consistent: bool = ...) -> E | None: ...
@@ -259,9 +262,14 @@ class Store:
         self, key: tuple[str, str], model: type[E] | None = None, *, consistent: bool = False
     ) -> E | Entity | None:
         """The item at ``key`` as ``model`` (or as whatever entity it is), None if absent."""
-        answer = self._call(self._table.get_item, Key=_key(key), ConsistentRead=consistent)
+        answer = self._call(
+            self._client.get_item,
+            TableName=self._table_name,
+            Key=typed(_key(key)),
+            ConsistentRead=consistent,
+        )
         item = answer.get("Item")
-        return None if item is None else _as(item, model)
+        return None if item is None else _as(plain_item(item), model)
 
     def put(
         self,
@@ -274,13 +282,14 @@ class Store:
     ) -> None:
         """Write ``entity``; a failed ``condition`` raises ``on_fail`` (default: Conflict)."""
         params = _params(
-            Item=to_dynamo(entity.to_item()),
+            TableName=self._table_name,
+            Item=typed(entity.to_item()),
             ConditionExpression=condition,
-            ExpressionAttributeValues=to_dynamo(values) if values else None,
+            ExpressionAttributeValues=typed(values) if values else None,
             ExpressionAttributeNames=dict(names) if names else None,
         )
         try:
-            self._call(self._table.put_item, **params)
+            self._call(self._client.put_item, **params)
         except _ConditionFailed as exc:
             raise (on_fail or Conflict("already exists")) from exc
 
@@ -299,18 +308,19 @@ class Store:
         (default: Conflict)."""
         all_names = {**index_names(expression, condition), **(names or {})}
         params = _params(
-            Key=_key(key),
+            TableName=self._table_name,
+            Key=typed(_key(key)),
             UpdateExpression=expression,
             ConditionExpression=condition,
-            ExpressionAttributeValues=to_dynamo(values) if values else None,
+            ExpressionAttributeValues=typed(values) if values else None,
             ExpressionAttributeNames=all_names or None,
             ReturnValues="UPDATED_NEW",
         )
         try:
-            answer = self._call(self._table.update_item, **params)
+            answer = self._call(self._client.update_item, **params)
         except _ConditionFailed as exc:
             raise (on_fail or Conflict("conflict")) from exc
-        return attributes(answer.get("Attributes", {}))
+        return attributes(plain_item(answer.get("Attributes", {})))
 
     def delete(
         self,
@@ -324,12 +334,13 @@ class Store:
         With ``condition``, only if it holds: False when it did not (nothing deleted).
         """
         params = _params(
-            Key=_key(key),
+            TableName=self._table_name,
+            Key=typed(_key(key)),
             ConditionExpression=condition,
-            ExpressionAttributeValues=dict(values) if values else None,
+            ExpressionAttributeValues=typed(values) if values else None,
         )
         try:
-            self._call(self._table.delete_item, **params)
+            self._call(self._client.delete_item, **params)
         except _ConditionFailed:
             return False
         return True
@@ -414,19 +425,13 @@ class Store:
         Asks for one item more than the page to know whether another page exists, so the
         last page has no cursor (an exactly full page on AWS would otherwise return one).
         """
-        from boto3.dynamodb.conditions import Key
-
         check_limit(limit)
         pk_name, sk_name = INDEX_KEYS[index]
-        condition = Key(pk_name).eq(partition)
-        if sk_prefix:
-            condition &= Key(sk_name).begins_with(sk_prefix)
-        elif sk_before:
-            condition &= Key(sk_name).lt(sk_before)
         scope = f"{self.table_name}|{index}|{partition}|{sk_prefix}|{sk_before}|{newest_first}"
         cursor_attributes = sorted({PK, SK, pk_name, sk_name})
         params: dict[str, Any] = {
-            "KeyConditionExpression": condition,
+            **_key_condition(pk_name, partition, sk_name, sk_prefix, sk_before),
+            "TableName": self._table_name,
             "ScanIndexForward": not newest_first,
             "Limit": limit + 1,
         }
@@ -438,11 +443,11 @@ class Store:
             start = decode_cursor(cursor, scope, self._secret, cursor_attributes)
             if start[pk_name] != partition:
                 raise Invalid("cursor: invalid cursor", [{"field": "cursor", "reason": "invalid"}])
-            params["ExclusiveStartKey"] = start
+            params["ExclusiveStartKey"] = typed(start)
         items: list[dict[str, Any]] = []
         while len(items) <= limit:
-            answer = self._call(self._table.query, **params)
-            items.extend(answer.get("Items", []))
+            answer = self._call(self._client.query, **params)
+            items.extend(plain_item(item) for item in answer.get("Items", []))
             if "LastEvaluatedKey" not in answer:
                 break
             params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
@@ -470,14 +475,15 @@ class Store:
         """Items by key (up to 100), as ``model`` or as whatever entity each is, retrying
         unprocessed keys; absent keys are left out."""
         found: dict[tuple[str, str], Any] = {}
-        pending = [_key(k) for k in dict.fromkeys(keys)]
-        resource = self._table.meta.client
+        pending = [typed(_key(k)) for k in dict.fromkeys(keys)]
         attempt = 0
         while pending:
             answer = self._call(
-                resource.batch_get_item, RequestItems={self.table_name: {"Keys": pending[:100]}}
+                self._client.batch_get_item,
+                RequestItems={self.table_name: {"Keys": pending[:100]}},
             )
-            for item in answer.get("Responses", {}).get(self.table_name, []):
+            for raw in answer.get("Responses", {}).get(self.table_name, []):
+                item = plain_item(raw)
                 found[ItemKey(item[PK], item[SK])] = _as(item, model)
             unprocessed = answer.get("UnprocessedKeys", {}).get(self.table_name, {})
             pending = unprocessed.get("Keys", []) + pending[100:]
@@ -491,12 +497,16 @@ class Store:
         puts: Iterable[Entity] = (),
         deletes: Iterable[tuple[str, str]] = (),
     ) -> None:
-        """Unconditional puts and deletes, 25 a request, unprocessed items retried."""
-        with self._table.batch_writer(overwrite_by_pkeys=[PK, SK]) as batch:
+        """Unconditional puts and deletes, 25 a request, unprocessed items retried (boto3's
+        ``BatchWriter``, as a resource Table's ``batch_writer()`` makes it)."""
+        from boto3.dynamodb.table import BatchWriter
+
+        writer = BatchWriter(self._table_name, self._client, overwrite_by_pkeys=[PK, SK])
+        with writer as batch:
             for entity in puts:
-                batch.put_item(Item=to_dynamo(entity.to_item()))
+                batch.put_item(Item=typed(entity.to_item()))
             for key in deletes:
-                batch.delete_item(Key=_key(key))
+                batch.delete_item(Key=typed(_key(key)))
 
     def delete_listed(
         self,
@@ -525,21 +535,20 @@ class Store:
         A COUNT Query finds the boundary (the LastEvaluatedKey after ``keep`` items), so nothing
         kept is transferred; then the older items go 25 a request.
         """
-        from boto3.dynamodb.conditions import Key
-
         params: dict[str, Any] = {
-            "KeyConditionExpression": Key(PK).eq(partition),
+            **_key_condition(PK, partition, SK, None, None),
+            "TableName": self._table_name,
             "ScanIndexForward": False,
             "Select": "COUNT",
         }
         counted = 0
         while counted < keep:
-            answer = self._call(self._table.query, Limit=keep - counted, **params)
+            answer = self._call(self._client.query, Limit=keep - counted, **params)
             counted += answer["Count"]
             if "LastEvaluatedKey" not in answer:
                 return  # fewer than ``keep`` items (or exactly): nothing to trim
             params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-        self.delete_listed(partition, sk_before=params["ExclusiveStartKey"][SK])
+        self.delete_listed(partition, sk_before=plain_item(params["ExclusiveStartKey"])[SK])
 
     def transact_unless(self, ops: Sequence[TxOp], unless: EchomateError) -> bool:
         """``transact_write``, where the failed condition that raises ``unless`` means "already
@@ -563,13 +572,11 @@ class Store:
         """
         import uuid
 
-        from boto3.dynamodb.types import TypeSerializer
         from botocore.exceptions import ClientError
 
         if not 1 <= len(ops) <= 100:
             raise ValueError("a transaction holds 1 to 100 operations")
-        serializer = TypeSerializer()
-        items = [{op.kind: _serialize(op.params, self.table_name, serializer)} for op in ops]
+        items = [{op.kind: _serialize(op.params, self.table_name)} for op in ops]
         token = str(uuid.uuid4())
         for attempt in range(_TRANSACTION_ATTEMPTS):
             try:
@@ -620,14 +627,49 @@ def _raise_throttled(exc: Any) -> None:
         raise RateLimited("the table is busy; retry shortly", 1) from exc
 
 
-def _serialize(params: Mapping[str, Any], table_name: str, serializer: Any) -> dict[str, Any]:
+def _serialize(params: Mapping[str, Any], table_name: str) -> dict[str, Any]:
     out: dict[str, Any] = {"TableName": table_name}
     for name, value in params.items():
-        if name in ("Item", "Key", "ExpressionAttributeValues"):
-            out[name] = {k: serializer.serialize(to_dynamo(v)) for k, v in value.items()}
-        else:
-            out[name] = value
+        out[name] = typed(value) if name in ("Item", "Key", "ExpressionAttributeValues") else value
     return out
+
+
+@cache
+def _codecs() -> tuple[Any, Any]:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
+
+
+def typed(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Attribute values as DynamoDB's wire format takes them (``{"S": ...}``, ``{"N": ...}``)."""
+    serializer = _codecs()[0]
+    return {name: serializer.serialize(to_dynamo(value)) for name, value in values.items()}
+
+
+def plain_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An item from the wire as plain Python (numbers as ``Decimal``, as boto3 gives them)."""
+    deserializer = _codecs()[1]
+    return {name: deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _key_condition(
+    pk_name: str, partition: str, sk_name: str, sk_prefix: str | None, sk_before: str | None
+) -> dict[str, Any]:
+    """A Query's key condition: the partition, and the sort keys from a prefix or before one."""
+    expression, names, values = "#pk = :pk", {"#pk": pk_name}, {":pk": partition}
+    if sk_prefix:
+        expression += " AND begins_with(#sk, :sk)"
+    elif sk_before:
+        expression += " AND #sk < :sk"
+    if sk_prefix or sk_before:
+        names["#sk"] = sk_name
+        values[":sk"] = sk_prefix or sk_before or ""
+    return {
+        "KeyConditionExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": typed(values),
+    }
 
 
 def _as(item: Mapping[str, Any], model: type[E] | None) -> Entity:
@@ -637,7 +679,7 @@ def _as(item: Mapping[str, Any], model: type[E] | None) -> Entity:
 @cache
 def get_store() -> Store:
     """The store of the stage's table, created on first use."""
-    return Store(aws.table(), aws.client("dynamodb"), cursor_secret())
+    return Store(aws.client("dynamodb"), get_settings().table_name, cursor_secret())
 
 
 def reset() -> None:
