@@ -2,7 +2,7 @@
 
 From the source tree (default): the median of N fresh-process imports of the app, and in the same
 run of `import chalice` alone and `import boto3`, with the prod stage's environment; also what
-the import leaves loaded (no boto3, no botocore client, no Pillow).
+the import leaves loaded (no boto3, no botocore client, no Pillow, no pydantic).
 
 From a deployment zip (`--package build/package/deployment.zip`, `make package` builds it), as
 Lambda runs it: unpacked, `python -S` (only the task root and the standard library), nothing
@@ -14,6 +14,9 @@ written. In one run, side by side:
   on the embedded moto, through the API Gateway event Lambda would pass), against a minimal
   Chalice app (from the same zip's chalice) answering one GetItem: the ratio (goal <= 1.15x).
   boto3 comes from this virtualenv for both (Lambda's runtime provides it).
+
+The processes compared take turns run by run (a, b, a, b, ...): on a shared machine whose speed
+drifts, one side measured after the other can be 30% off; taking turns keeps the ratio fair.
 
     .venv/bin/python bench/cold_start.py [--runs 15] [--package build/package/deployment.zip]
 """
@@ -120,22 +123,35 @@ users.create_profile(
 """.replace("CLAIMS", repr(EVENT["requestContext"]["authorizer"]["claims"]))
 
 
-def _fresh(command: list[str], cwd: Path, env: dict[str, str], runs: int) -> dict:
-    """Median over ``runs`` fresh processes (one warm-up first: the page cache, not Python's)."""
-    times, last = [], {}
-    warm = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-    if warm.returncode:
-        raise SystemExit(f"{command[-2][:60]!r}... in {cwd} failed:\n{warm.stderr[-3000:]}")
+def _side_by_side(cases: dict[str, tuple[list[str], Path, dict[str, str]]], runs: int) -> dict:
+    """Each case's median over ``runs`` fresh processes, the cases taking turns run by run
+    (a, b, a, b, ...), so a machine getting busier or quieter weighs on all of them alike."""
+    for command, cwd, env in cases.values():  # a warm-up each: the page cache, not Python's
+        warm = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+        if warm.returncode:
+            raise SystemExit(f"{command[-2][:60]!r}... in {cwd} failed:\n{warm.stderr[-3000:]}")
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    last: dict[str, dict] = {}
     for _ in range(runs):
-        out = subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True, text=True)
-        last = json.loads(out.stdout)
-        times.append(last["ms"])
-    return {"median_ms": statistics.median(times), **{k: v for k, v in last.items() if k != "ms"}}
+        for name, (command, cwd, env) in cases.items():
+            out = subprocess.run(
+                command, cwd=cwd, env=env, check=True, capture_output=True, text=True
+            )
+            last[name] = json.loads(out.stdout)
+            times[name].append(last[name]["ms"])
+    return {
+        name: {
+            "median_ms": statistics.median(times[name]),
+            **{k: v for k, v in last[name].items() if k != "ms"},
+        }
+        for name in cases
+    }
 
 
-def measure(statement: str, runs: int, package: Path | None = None) -> dict:
-    """Median import time of ``statement``; from an unpacked deployment ``package`` if given:
-    only its files and the standard library importable (`-S`), nothing written, as on Lambda."""
+def _probe(statement: str, package: Path | None = None) -> tuple[list[str], Path, dict[str, str]]:
+    """The fresh-process command timing ``statement``; from an unpacked deployment ``package``
+    if given: only its files and the standard library importable (`-S`), nothing written, as
+    on Lambda."""
     env = {**os.environ, **ENV}
     command = [sys.executable, "-c", PROBE.format(statement=statement)]
     cwd = ROOT
@@ -143,7 +159,7 @@ def measure(statement: str, runs: int, package: Path | None = None) -> dict:
         command.insert(1, "-S")
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         cwd = package
-    return _fresh(command, cwd, env, runs)
+    return command, cwd, env
 
 
 def _unpack(package: Path, into: Path, bytecode: bool) -> Path:
@@ -163,9 +179,8 @@ def source_tree(runs: int) -> None:
         f"cold import, median of {runs} fresh interpreters (source tree), Python {sys.version[:6]}"
     )
     print(f"{'':34} {'median':>9}  loaded after import")
-    results = {}
-    for name, statement in cases.items():
-        results[name] = result = measure(statement, runs)
+    results = _side_by_side({name: _probe(statement) for name, statement in cases.items()}, runs)
+    for name, result in results.items():
         heavy = ("boto3", "botocore", "PIL", "jwt", "pydantic")
         loaded = ", ".join(k for k in heavy if result[k]) or "-"
         print(f"{name:34} {result['median_ms']:7.1f}ms  {loaded}")
@@ -187,8 +202,10 @@ def from_package(package: Path, runs: int) -> None:
         ("no .pyc (chalice as released)", shipped),
         ("checked-hash .pyc", compiled),
     ):
-        app = measure("import app", runs, root)["median_ms"]
-        chalice = measure("import chalice", runs, root)["median_ms"]
+        both = _side_by_side(
+            {"app": _probe("import app", root), "chalice": _probe("import chalice", root)}, runs
+        )
+        app, chalice = both["app"]["median_ms"], both["chalice"]["median_ms"]
         rows[label] = (app, chalice)
         print(
             f"  {label:30} import app {app:6.1f} ms  import chalice {chalice:5.1f} ms"
@@ -232,12 +249,13 @@ def _first_request(package: Path, compiled: Path, work: Path, runs: int) -> None
         subprocess.run([sys.executable, "-c", _ACCOUNT], cwd=compiled, env=env, check=True)
         event = json.dumps(EVENT)
         command = [sys.executable, "-S", "-c", FIRST_REQUEST, event]
-        results = {}
-        for label, root in (
-            ("echomate GET /me", compiled),
-            ("minimal Chalice, one GetItem", minimal),
-        ):
-            results[label] = _fresh(command, root, env, runs)
+        results = _side_by_side(
+            {
+                "echomate GET /me": (command, compiled, env),
+                "minimal Chalice, one GetItem": (command, minimal, env),
+            },
+            runs,
+        )
         (app_label, app), (base_label, base) = results.items()
         print(f"  import + first request (status {app['status']}), median of {runs}:")
         print(f"    {app_label:30} {app['median_ms']:7.1f} ms")
