@@ -1,6 +1,11 @@
-"""Request and response models. They validate bodies and generate the OpenAPI document."""
+"""Request and response models. They validate bodies and generate the OpenAPI document.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: with it every field's annotation is a string that
+pydantic compiles and evaluates when the class is made (~290 ``compile`` calls); without it the
+interpreter evaluates them in the class body, and creating the models takes 71 ms instead of
+82 ms (median of 15 fresh processes), on every cold start's first request. A model is defined
+before the models that use it.
+"""
 
 import re
 import unicodedata
@@ -245,6 +250,17 @@ class ErrorOut(BaseModel):
     reason, message}` for a validation error (`field` is the camelCase path, e.g. `mediaIds.0`),
     or `{reason, ...}` (e.g. `too_many_pending`, `attached`, `private_account`, `resolved`,
     `currentVersion` for a stale `If-Match`)."""
+
+
+class Renditions(ApiModel):
+    """The image in three sizes, as JPEG URLs (presigned or CDN), stable for an hour."""
+
+    thumb: Url
+    """A square crop of at most 320 px, around the focal point if one is set."""
+    small: Url
+    """The whole image within a 640 px box."""
+    large: Url
+    """The whole image within a 1080 px box."""
 
 
 class HealthOut(ApiModel):
@@ -951,17 +967,6 @@ class MediaUploadOut(ApiModel):
     """The presigned POST to upload the file with."""
     expires_in: int
     """Seconds the form stays valid from now (`MEDIA_UPLOAD_SECONDS`, 600)."""
-
-
-class Renditions(ApiModel):
-    """The image in three sizes, as JPEG URLs (presigned or CDN), stable for an hour."""
-
-    thumb: Url
-    """A square crop of at most 320 px, around the focal point if one is set."""
-    small: Url
-    """The whole image within a 640 px box."""
-    large: Url
-    """The whole image within a 1080 px box."""
 
 
 class MediaOut(ApiModel):
