@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
 from chalice.app import CloudWatchEvent, DynamoDBEvent, S3Event, WebsocketEvent
 
-from chalicelib import __version__, config, identity, lazy, logs
+from chalicelib import __version__, config, identity, lazy, logs, openapi
 from chalicelib.config import SettingsError, startup_value
 from chalicelib.errors import (
     Conflict,
@@ -32,15 +32,40 @@ from chalicelib.errors import (
     UnsupportedMedia,
 )
 from chalicelib.limits import ROUTE_LIMITS
-from chalicelib.openapi import Model, RouteSpec
+from chalicelib.openapi import Model, RouteSpec  # (light: pydantic only when building)
 
 # Cold start: importing this module loads chalice and the light modules above, not pydantic, the
 # models or the domain modules. Those are named here and imported at their first use (a route's
 # first call imports what it needs), except for type checkers, which see the real thing.
+#: the chalicelib modules the views call, each bound here to a ``lazy.LazyModule``
+LAZY_MODULES = (
+    "activity",
+    "auth",
+    "aws",
+    "db",
+    "events",
+    "feed",
+    "follows",
+    "interactions",
+    "jobs",
+    "media",
+    "models",
+    "moderation",
+    "posts",
+    "push",
+    "ratelimit",
+    "realtime",
+    "relations",
+    "reports",
+    "safety",
+    "sessions",
+    "tags",
+    "users",
+)
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from chalicelib import (
+    from chalicelib import (  # the same names as LAZY_MODULES (tests/unit/test_lazy.py)
         activity,
         auth,
         aws,
@@ -53,7 +78,6 @@ if TYPE_CHECKING:
         media,
         models,
         moderation,
-        openapi,
         posts,
         push,
         ratelimit,
@@ -68,56 +92,7 @@ if TYPE_CHECKING:
 
     lazy_models = models
 else:
-    (
-        activity,
-        auth,
-        aws,
-        db,
-        events,
-        feed,
-        follows,
-        interactions,
-        jobs,
-        media,
-        models,
-        moderation,
-        openapi,
-        posts,
-        push,
-        ratelimit,
-        realtime,
-        relations,
-        reports,
-        safety,
-        sessions,
-        tags,
-        users,
-    ) = lazy.modules(
-        "chalicelib",
-        "activity",
-        "auth",
-        "aws",
-        "db",
-        "events",
-        "feed",
-        "follows",
-        "interactions",
-        "jobs",
-        "media",
-        "models",
-        "moderation",
-        "openapi",
-        "posts",
-        "push",
-        "ratelimit",
-        "realtime",
-        "relations",
-        "reports",
-        "safety",
-        "sessions",
-        "tags",
-        "users",
-    )
+    globals().update(lazy.modules("chalicelib", LAZY_MODULES))
     # the models a route declares, imported at its first call
     lazy_models = lazy.ModelRefs("chalicelib.models")
 

@@ -238,10 +238,10 @@ def _params(**params: Any) -> dict[str, Any]:
 # The store -------------------------------------------------------------------------------------
 class Store:
     """Access to the single table through one low-level DynamoDB client (tests can pass
-    another). Values are typed on the way in and plain on the way out here, with boto3's own
-    ``TypeSerializer``/``TypeDeserializer`` (what its resource layer uses): a client instead of
-    a resource Table saves ~90 ms of the first request (the resource model and a second
-    client), see docs/performance.md."""
+    another). Values go to and from the wire format here (``to_wire``, ``from_wire``: boto3's
+    own ``TypeSerializer``/``TypeDeserializer``, what its resource layer uses); a client instead
+    of a resource Table saves ~90 ms of a cold start's first request (the resource model and a
+    second client), see docs/performance.md."""
 
     def __init__(self, client: Any, table_name: str, secret: bytes) -> None:
         self._client = client
@@ -265,11 +265,11 @@ class Store:
         answer = self._call(
             self._client.get_item,
             TableName=self._table_name,
-            Key=typed(_key(key)),
+            Key=to_wire(_key(key)),
             ConsistentRead=consistent,
         )
         item = answer.get("Item")
-        return None if item is None else _as(plain_item(item), model)
+        return None if item is None else _as(from_wire(item), model)
 
     def put(
         self,
@@ -283,9 +283,9 @@ class Store:
         """Write ``entity``; a failed ``condition`` raises ``on_fail`` (default: Conflict)."""
         params = _params(
             TableName=self._table_name,
-            Item=typed(entity.to_item()),
+            Item=to_wire(entity.to_item()),
             ConditionExpression=condition,
-            ExpressionAttributeValues=typed(values) if values else None,
+            ExpressionAttributeValues=to_wire(values) if values else None,
             ExpressionAttributeNames=dict(names) if names else None,
         )
         try:
@@ -309,10 +309,10 @@ class Store:
         all_names = {**index_names(expression, condition), **(names or {})}
         params = _params(
             TableName=self._table_name,
-            Key=typed(_key(key)),
+            Key=to_wire(_key(key)),
             UpdateExpression=expression,
             ConditionExpression=condition,
-            ExpressionAttributeValues=typed(values) if values else None,
+            ExpressionAttributeValues=to_wire(values) if values else None,
             ExpressionAttributeNames=all_names or None,
             ReturnValues="UPDATED_NEW",
         )
@@ -320,7 +320,7 @@ class Store:
             answer = self._call(self._client.update_item, **params)
         except _ConditionFailed as exc:
             raise (on_fail or Conflict("conflict")) from exc
-        return attributes(plain_item(answer.get("Attributes", {})))
+        return attributes(from_wire(answer.get("Attributes", {})))
 
     def delete(
         self,
@@ -335,9 +335,9 @@ class Store:
         """
         params = _params(
             TableName=self._table_name,
-            Key=typed(_key(key)),
+            Key=to_wire(_key(key)),
             ConditionExpression=condition,
-            ExpressionAttributeValues=typed(values) if values else None,
+            ExpressionAttributeValues=to_wire(values) if values else None,
         )
         try:
             self._call(self._client.delete_item, **params)
@@ -443,11 +443,11 @@ class Store:
             start = decode_cursor(cursor, scope, self._secret, cursor_attributes)
             if start[pk_name] != partition:
                 raise Invalid("cursor: invalid cursor", [{"field": "cursor", "reason": "invalid"}])
-            params["ExclusiveStartKey"] = typed(start)
+            params["ExclusiveStartKey"] = to_wire(start)
         items: list[dict[str, Any]] = []
         while len(items) <= limit:
             answer = self._call(self._client.query, **params)
-            items.extend(plain_item(item) for item in answer.get("Items", []))
+            items.extend(from_wire(item) for item in answer.get("Items", []))
             if "LastEvaluatedKey" not in answer:
                 break
             params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
@@ -475,7 +475,7 @@ class Store:
         """Items by key (up to 100), as ``model`` or as whatever entity each is, retrying
         unprocessed keys; absent keys are left out."""
         found: dict[tuple[str, str], Any] = {}
-        pending = [typed(_key(k)) for k in dict.fromkeys(keys)]
+        pending = [to_wire(_key(k)) for k in dict.fromkeys(keys)]
         attempt = 0
         while pending:
             answer = self._call(
@@ -483,7 +483,7 @@ class Store:
                 RequestItems={self.table_name: {"Keys": pending[:100]}},
             )
             for raw in answer.get("Responses", {}).get(self.table_name, []):
-                item = plain_item(raw)
+                item = from_wire(raw)
                 found[ItemKey(item[PK], item[SK])] = _as(item, model)
             unprocessed = answer.get("UnprocessedKeys", {}).get(self.table_name, {})
             pending = unprocessed.get("Keys", []) + pending[100:]
@@ -504,9 +504,9 @@ class Store:
         writer = BatchWriter(self._table_name, self._client, overwrite_by_pkeys=[PK, SK])
         with writer as batch:
             for entity in puts:
-                batch.put_item(Item=typed(entity.to_item()))
+                batch.put_item(Item=to_wire(entity.to_item()))
             for key in deletes:
-                batch.delete_item(Key=typed(_key(key)))
+                batch.delete_item(Key=to_wire(_key(key)))
 
     def delete_listed(
         self,
@@ -548,7 +548,7 @@ class Store:
             if "LastEvaluatedKey" not in answer:
                 return  # fewer than ``keep`` items (or exactly): nothing to trim
             params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-        self.delete_listed(partition, sk_before=plain_item(params["ExclusiveStartKey"])[SK])
+        self.delete_listed(partition, sk_before=from_wire(params["ExclusiveStartKey"])[SK])
 
     def transact_unless(self, ops: Sequence[TxOp], unless: EchomateError) -> bool:
         """``transact_write``, where the failed condition that raises ``unless`` means "already
@@ -630,7 +630,8 @@ def _raise_throttled(exc: Any) -> None:
 def _serialize(params: Mapping[str, Any], table_name: str) -> dict[str, Any]:
     out: dict[str, Any] = {"TableName": table_name}
     for name, value in params.items():
-        out[name] = typed(value) if name in ("Item", "Key", "ExpressionAttributeValues") else value
+        typed = name in ("Item", "Key", "ExpressionAttributeValues")
+        out[name] = to_wire(value) if typed else value
     return out
 
 
@@ -641,14 +642,16 @@ def _codecs() -> tuple[Any, Any]:
     return TypeSerializer(), TypeDeserializer()
 
 
-def typed(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Attribute values as DynamoDB's wire format takes them (``{"S": ...}``, ``{"N": ...}``)."""
+def to_wire(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Attribute values in DynamoDB's wire format (``{"S": ...}``, ``{"N": ...}``), floats as
+    Decimals."""
     serializer = _codecs()[0]
     return {name: serializer.serialize(to_dynamo(value)) for name, value in values.items()}
 
 
-def plain_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    """An item from the wire as plain Python (numbers as ``Decimal``, as boto3 gives them)."""
+def from_wire(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An item (or a stream image) from DynamoDB's wire format as Python values (numbers as
+    ``Decimal``, as boto3 gives them; ``entities`` makes ints of them)."""
     deserializer = _codecs()[1]
     return {name: deserializer.deserialize(value) for name, value in item.items()}
 
@@ -668,7 +671,7 @@ def _key_condition(
     return {
         "KeyConditionExpression": expression,
         "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": typed(values),
+        "ExpressionAttributeValues": to_wire(values),
     }
 
 

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from chalicelib import activity, feed, jobs, media, metrics, push, realtime
+from chalicelib import activity, db, feed, jobs, media, metrics, push, realtime
 from chalicelib.entities import (
     Comment,
     Entity,
@@ -104,12 +104,8 @@ def _entity(image: Mapping[str, Any] | None) -> Entity | None:
     """The entity in a stream image (None for none, or for an item of no known kind)."""
     if not image:
         return None
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
-    item = {k: deserializer.deserialize(v) for k, v in image.items()}
     try:
-        return decode(item)
+        return decode(db.from_wire(image))
     except ValueError as exc:  # not an item any consumer reads (or one it could not)
         log.debug("stream record skipped: %s", exc)
         return None

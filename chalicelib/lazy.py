@@ -1,7 +1,7 @@
 """Names bound at import, loaded at first use: how ``app.py`` declares every route and handler
 without importing pydantic, the models or the domain modules (cold start).
 
-- ``modules("chalicelib", "users", ...)``: one ``LazyModule`` per name, which imports the real
+- ``modules("chalicelib", ["users", ...])``: one ``LazyModule`` per name, which imports the real
   module at its first attribute access and forwards to it from then on (so a test patching the
   real module is seen). ``importlib.import_module`` takes the import lock, so two threads
   touching one first (chalice local serves requests on threads) both get the loaded module; the
@@ -17,6 +17,7 @@ resolves every route's models.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -44,9 +45,9 @@ class LazyModule:
         return f"<lazy module {self._name!r}, {state}>"
 
 
-def modules(package: str, *names: str) -> tuple[LazyModule, ...]:
-    """A ``LazyModule`` for each of ``package``'s submodules ``names``, in order."""
-    return tuple(LazyModule(f"{package}.{name}") for name in names)
+def modules(package: str, names: Iterable[str]) -> dict[str, LazyModule]:
+    """A ``LazyModule`` for each of ``package``'s submodules ``names``, by name."""
+    return {name: LazyModule(f"{package}.{name}") for name in names}
 
 
 class ModelRef:

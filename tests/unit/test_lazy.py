@@ -90,7 +90,7 @@ def test_a_model_ref_resolves_once_and_refuses_what_is_not_a_model():
 def test_a_lazy_module_imports_at_first_use_and_sees_patches(monkeypatch):
     name = "tests.unit._lazy_target"
     sys.modules.pop(name, None)
-    (proxy,) = lazy.modules("tests.unit", "_lazy_target")
+    proxy = lazy.modules("tests.unit", ["_lazy_target"])["_lazy_target"]
     assert name not in sys.modules and "not loaded" in repr(proxy)
     assert proxy.VALUE == 42
     assert name in sys.modules
@@ -103,7 +103,7 @@ def test_a_lazy_module_imports_at_first_use_and_sees_patches(monkeypatch):
 def test_a_lazy_module_first_touched_by_many_threads_loads_once():
     name = "tests.unit._lazy_target"
     sys.modules.pop(name, None)
-    (proxy,) = lazy.modules("tests.unit", "_lazy_target")
+    proxy = lazy.modules("tests.unit", ["_lazy_target"])["_lazy_target"]
     seen: list[object] = []
     barrier = threading.Barrier(8)
 
@@ -117,3 +117,25 @@ def test_a_lazy_module_first_touched_by_many_threads_loads_once():
     for thread in threads:
         thread.join()
     assert len(seen) == 8 and len({id(x) for x in seen}) == 1  # one module, run once
+
+
+def test_every_lazy_module_is_bound_to_the_module_its_name_says():
+    import ast
+
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    checked = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+    )
+    imported = {
+        alias.asname or alias.name
+        for node in checked.body
+        if isinstance(node, ast.ImportFrom) and node.module == "chalicelib"
+        for alias in node.names
+    }
+    assert imported == set(application.LAZY_MODULES)  # what mypy sees is what runs
+    for name in application.LAZY_MODULES:
+        bound = getattr(application, name)
+        assert isinstance(bound, lazy.LazyModule)
+        assert bound.__getattr__("__name__") == f"chalicelib.{name}"
