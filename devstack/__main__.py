@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
@@ -103,6 +104,9 @@ def main() -> int:
         )
 
         pump = _start_pump(_load_app(), clients(moto_url), S3_EVENTS_QUEUE)
+        # imported before `chalice local` watches the files: a .pyc written later restarts it
+        from devstack.demo import DemoServer
+
         command = [  # `chalice local`, with the cloud's answer to a request for no route
             sys.executable,
             "-m",
@@ -131,8 +135,6 @@ def main() -> int:
             raise SystemExit(f"chalice local exited with {chalice_local.returncode}")
         print(f"Echomate API ready at {api} (moto {moto_url}; Ctrl-C stops)", flush=True)
         print(f"Echomate WebSocket at {settings['WEBSOCKET_URL']}?token=<ID token>", flush=True)
-        from devstack.demo import DemoServer
-
         try:
             demo = DemoServer(
                 args.host, args.demo_port, f"http://{public}:{args.port}", settings["WEBSOCKET_URL"]
@@ -149,16 +151,27 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        if chalice_local is not None:
-            _stop_process_group(chalice_local)
         if pump is not None:
-            pump.stop()
+            pump.request_stop()  # it finishes its batch while the rest stops
+        if chalice_local is not None:
+            _timed("chalice local", lambda: _stop_process_group(chalice_local))
+        if pump is not None:
+            _timed("the event pump", pump.stop)
         if demo is not None:
-            demo.stop()
+            _timed("the demo", demo.stop)
         if websocket is not None:
-            websocket.stop()
-        moto.stop()
+            _timed("the WebSocket API", websocket.stop)
+        _timed("moto", moto.stop)
         print("embedded stack stopped", flush=True)
+
+
+def _timed(what: str, stop: Callable[[], object]) -> None:
+    """Run ``stop``, saying so when it took long (a slow Ctrl-C names its culprit)."""
+    started = time.monotonic()
+    stop()
+    took = time.monotonic() - started
+    if took > 2:
+        print(f"stopping {what} took {took:.1f}s", flush=True)
 
 
 def _load_app():
@@ -168,7 +181,9 @@ def _load_app():
     os.environ.update(stage_environment("local"))
     sys.path.insert(0, str(ROOT))
     import app as application
+    from devstack import import_chalicelib
 
+    import_chalicelib()  # before `chalice local` watches the files (see there)
     return application
 
 

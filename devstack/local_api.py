@@ -28,6 +28,7 @@ from typing import Any
 
 from chalice import local
 
+from devstack import docs, import_chalicelib
 from infra.gateway_responses import gateway_responses, render
 from infra.stage_settings import stage_environment
 
@@ -131,8 +132,6 @@ def _answer(status: int, headers: dict[str, str], body: bytes | None = None) -> 
 
 def _docs(method: str, path: str) -> dict[str, Any] | None:
     """`GET /docs` (the reference page) and its assets under /docs/assets/; None otherwise."""
-    from devstack import docs
-
     route = path.split("?", 1)[0].rstrip("/")
     if method not in ("GET", "HEAD") or not (route == "/docs" or route.startswith("/docs/")):
         return None
@@ -161,6 +160,7 @@ def main() -> int:
     sys.argv = [sys.executable, "-m", "devstack.local_api", *args]
     install(stage_environment("local").get("CORS_ALLOW_ORIGIN", "*"))
     tune_server()
+    import_chalicelib()  # a request must not write a .pyc: the reloader would restart
     return cli.main(args=args, obj={}, prog_name="chalice")
 
 

@@ -115,6 +115,10 @@ class EventPump:
         self._thread.start()
         return self
 
+    def request_stop(self) -> None:
+        """Stop after the batch in hand (``stop`` waits for it)."""
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
