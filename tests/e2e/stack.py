@@ -24,35 +24,19 @@ _EXEC_WITH_SIGINT_IGNORED = (
 class Stack:
     """A running `python -m devstack`, its output collected in the background."""
 
-    def __init__(
-        self,
-        tmp: Path,
-        moto_port: int,
-        port: int,
-        sigint_ignored: bool = False,
-        *,
-        project: Path = ROOT,
-        as_make_dev: bool = False,
-    ) -> None:
-        """``sigint_ignored``: start it as a shell's background job is, SIGINT inherited ignored.
-        ``as_make_dev``: with chalice local's reloader on and `.pyc` files written, as `make dev`
-        runs on a developer's machine (tests otherwise run it without both); every port free."""
+    def __init__(self, tmp: Path, moto_port: int, port: int, sigint_ignored: bool = False) -> None:
+        """``sigint_ignored``: start it as a shell's background job is, SIGINT inherited ignored."""
         env = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
         self.api = f"http://127.0.0.1:{port}"
         self.moto = f"http://127.0.0.1:{moto_port}"
         self.lines: list[str] = []
-        command = ["-m", "devstack", "--moto-port", str(moto_port)]
+        command = ["-m", "devstack", "--no-reload", "--moto-port", str(moto_port)]
         command += ["--port", str(port), "--state-dir", str(tmp)]
-        if as_make_dev:
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
-            command += ["--ws-port", str(free_port()), "--demo-port", str(free_port())]
-        else:
-            command.append("--no-reload")
         if sigint_ignored:  # a tiny parent ignores SIGINT, then becomes the stack (exec keeps it)
             command = ["-c", _EXEC_WITH_SIGINT_IGNORED, *command]
         self.process = subprocess.Popen(
             [sys.executable, *command],
-            cwd=project,
+            cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -1,7 +1,6 @@
 """The embedded stack as a developer runs it: `python -m devstack`, then real HTTP."""
 
 import json
-import shutil
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
@@ -9,7 +8,7 @@ import boto3
 import pytest
 
 from tests import support
-from tests.e2e.stack import ROOT, Stack, call, free_port
+from tests.e2e.stack import Stack, call, free_port
 from tests.factories import sign_up_and_log_in
 
 
@@ -90,31 +89,6 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_works(tmp_path):
         assert call(f"{again.api}/health")[0] == 200
     finally:
         assert again.stop() == 0
-
-
-#: what a fresh clone does not have (node_modules it gets by a symlink, below)
-_NOT_IN_A_CLONE = (".git", ".venv", "node_modules", "build", "__pycache__", ".*_cache", ".hypo*")
-
-
-def test_make_dev_on_a_fresh_clone_never_restarts_under_its_first_requests(tmp_path):
-    # Given the project's files as a fresh clone has them (no __pycache__), run as `make dev`
-    # runs on a developer's machine: the reloader on, .pyc files written
-    clone = tmp_path / "clone"
-    shutil.copytree(ROOT, clone, ignore=shutil.ignore_patterns(*_NOT_IN_A_CLONE))
-    (clone / "node_modules").symlink_to(ROOT / "node_modules")  # the docs page's assets
-    stack = Stack(tmp_path / "state", free_port(), free_port(), project=clone, as_make_dev=True)
-    try:
-        stack.wait_ready()
-        # When a frontend's first requests arrive (each area's modules imported by them)
-        login = sign_up_and_log_in(stack, "fresh@example.com", "fresh")
-        token = login["idToken"]
-        for path in ("/me", "/feed", "/explore", "/activity", "/users/fresh/posts", "/docs"):
-            status = urlopen(Request(f"{stack.api}{path}", headers={"Authorization": token}))
-            assert status.status == 200, path
-        # Then the server was never restarted under them (a new .pyc is an edit to the reloader)
-        assert not [line for line in stack.lines if "Restarting local dev server" in line]
-    finally:
-        assert stack.stop() == 0
 
 
 def test_bucket_rules_come_from_the_template(stack):
