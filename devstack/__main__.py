@@ -147,7 +147,12 @@ def main() -> int:
         print(f"Echomate demo at http://{public}:{demo.port} (API docs: {docs})", flush=True)
         if public != "127.0.0.1":
             print(f"on the network: API http://{public}:{args.port}, S3 {moto.url_on(public)}")
-        return chalice_local.wait()
+        # Not chalice_local.wait(): a blocked waitpid hears Ctrl-C only if the signal lands on
+        # this thread, and with the pump, moto and the WebSocket threads running it may not (CI
+        # saw Ctrl-C ignored until SIGTERM 30 s later). Python runs the handler at each wake-up.
+        while chalice_local.poll() is None:
+            time.sleep(0.2)
+        return chalice_local.returncode
     except KeyboardInterrupt:
         return 0
     finally:
